@@ -1,0 +1,65 @@
+# iotcloud: `make run` to start everything, `make test` to run the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FRONT_STAMP := frontend/node_modules/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install frontend run demo test lint typecheck unit integration e2e test-frontend bench bench-quick clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "iotcloud needs Python 3.11+"'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+install: $(STAMP) ## create .venv with the locked Python dependencies
+
+$(FRONT_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend: $(FRONT_STAMP) ## build the web console (frontend/dist)
+	npm run build --prefix frontend
+
+run: install frontend ## start the whole system on embedded PostgreSQL with a demo tenant
+	$(BIN)/iotcloud demo --quiet
+	$(BIN)/iotcloud up
+
+lint: install ## ruff
+	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
+
+typecheck: install ## mypy (strict)
+	$(BIN)/mypy
+
+unit: install ## unit tests
+	$(BIN)/pytest tests/unit -q
+
+integration: install ## integration tests (real PostgreSQL, real HTTP)
+	$(BIN)/pytest tests/integration -q
+
+test-frontend: $(FRONT_STAMP) ## frontend type check, component tests and build
+	npm run build --prefix frontend
+	npm test --prefix frontend
+
+e2e: install frontend ## browser end-to-end tests
+	$(BIN)/pytest tests/e2e -q
+
+test: lint typecheck unit integration test-frontend e2e ## the whole suite
+
+bench-quick: install ## benchmarks, quick (under 2 minutes)
+	$(BIN)/python -m bench --quick
+
+bench: install ## benchmarks, full (minutes)
+	$(BIN)/python -m bench
+
+clean: ## remove the virtualenv, build output and local data
+	rm -rf $(VENV) frontend/node_modules frontend/dist .iotcloud

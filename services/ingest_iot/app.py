@@ -1,0 +1,24 @@
+"""Device API (port 8080): devices authenticate with X-Provision-Token."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ingest_iot.routes import jobs, shadow
+from shared.config import Settings
+from shared.ratelimit import FailureLimiter
+from shared.service_app import build_app
+
+
+def create_app(settings: Settings, dsn: str) -> FastAPI:
+    app = build_app(
+        title="iotcloud device API",
+        description="Devices read their shadow, report state, and poll, claim and complete job executions.",
+        settings=settings,
+        dsn=dsn,
+        max_body=64 * 1024,
+    )
+    app.state.auth_limiter = FailureLimiter()
+    app.include_router(shadow.router)
+    app.include_router(jobs.router)
+    return app

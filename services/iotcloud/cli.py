@@ -1,0 +1,289 @@
+"""The `iotcloud` command: run the system, migrate, open psql, administer tenants and users."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from iotcloud.database import Database, open_database
+from shared.auth import issue_token
+from shared.config import Settings, get_settings
+from shared.db import SET_TENANT, connect
+from shared.tenants import create_tenant, principal_for_email, upsert_user
+
+app = typer.Typer(
+    help="iotcloud: a self-hostable multi-tenant IoT device cloud with fleet jobs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _settings() -> Settings:
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None, typer.Option("--home", envvar="IOTCLOUD_HOME", help="data and secrets (default ./.iotcloud)")
+    ] = None,
+) -> None:
+    if home is not None:
+        os.environ["IOTCLOUD_HOME"] = str(home)
+
+
+def _open(migrate_now: bool = True) -> Database:
+    try:
+        return open_database(_settings(), migrate_now=migrate_now)
+    except Exception as exc:
+        console.print(f"[red]cannot open the database:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def up(
+    ui_port: Annotated[int | None, typer.Option("--ui-port", help="operator API and console port (8000)")] = None,
+    device_port: Annotated[int | None, typer.Option("--device-port", help="device API port (8080)")] = None,
+    jobs_tick_seconds: Annotated[float | None, typer.Option(help="job expiry tick interval (60)")] = None,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo tenant first")] = False,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
+) -> None:
+    """Migrate, then run the operator API, the device API and the worker until Ctrl-C."""
+    from iotcloud.runner import run_services
+
+    _setup_logging(log_level)
+    if ui_port is not None:
+        os.environ["IOTCLOUD_UI_PORT"] = str(ui_port)
+    if device_port is not None:
+        os.environ["IOTCLOUD_DEVICE_PORT"] = str(device_port)
+    if jobs_tick_seconds is not None:
+        os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
+    settings = _settings()
+    db = _open()
+    try:
+        demo_info = None
+        if demo:
+            from iotcloud.demo import ensure_demo
+
+            demo_info = asyncio.run(ensure_demo(db.owner_url, db.app_url, settings.home))
+
+        def announce() -> None:
+            ui = f"http://localhost:{settings.ui_port}"
+            dev = f"http://localhost:{settings.device_port}"
+            lines = [
+                "",
+                "[bold green]iotcloud is up[/bold green]"
+                + (" (embedded PostgreSQL)" if db.embedded else ""),
+                f"  web console     {ui}/",
+                f"  operator API    {ui}/docs",
+                f"  device API      {dev}/docs",
+            ]
+            if demo_info:
+                lines += [
+                    f"  demo login      {demo_info['email']} / {demo_info['password']}",
+                    f"  device tokens   {demo_info['tokens_file']}",
+                ]
+            lines += [
+                "next steps (another terminal, after `source .venv/bin/activate`):",
+                "  export TOKEN=$(iotcloud token --email admin@demo.local)",
+                f"  curl -s {ui}/customer/devices -H \"Authorization: Bearer $TOKEN\"",
+                "  iotcloud simulate --tenant demo --devices 20",
+                "Ctrl-C stops everything.",
+                "",
+            ]
+            console.print("\n".join(lines), highlight=False)
+
+        code = asyncio.run(run_services(settings, db.app_url, on_ready=announce))
+    finally:
+        db.close()
+    console.print("iotcloud stopped.")
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="ui, device or worker")],
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
+) -> None:
+    """Run one service alone (for several processes against one database)."""
+    from iotcloud.runner import run_services
+
+    if service not in ("ui", "device", "worker"):
+        raise typer.BadParameter("service must be ui, device or worker")
+    _setup_logging(log_level)
+    settings = _settings()
+    db = _open(migrate_now=False)
+    try:
+        code = asyncio.run(
+            run_services(
+                settings, db.app_url, ui=service == "ui", device=service == "device", worker=service == "worker"
+            )
+        )
+    finally:
+        db.close()
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending migrations (a second run changes nothing)."""
+    _setup_logging("WARNING")
+    from shared.migrations import migrate as run_migrations
+
+    db = _open(migrate_now=False)
+    try:
+        applied = run_migrations(db.owner_url)
+    finally:
+        db.close()
+    print("applied: " + ", ".join(applied) if applied else "nothing to apply: the database is up to date")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def psql(ctx: typer.Context) -> None:
+    """A psql shell on the iotcloud database as its owner; extra arguments go to psql."""
+    _setup_logging("WARNING")
+    db = _open()
+    try:
+        code = subprocess.call([db.psql, "-X", "-d", db.owner_url, *ctx.args])
+    finally:
+        db.close()
+    raise typer.Exit(code)
+
+
+@app.command("create-tenant")
+def create_tenant_cmd(
+    tenant_id: Annotated[str, typer.Argument(help="lowercase id, e.g. acme")],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+) -> None:
+    """Create a tenant (idempotent)."""
+    _setup_logging("WARNING")
+    db = _open()
+
+    async def go() -> None:
+        conn = await connect(db.owner_url)
+        try:
+            await create_tenant(conn, tenant_id, name or tenant_id)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        db.close()
+    print(f"tenant {tenant_id} ready")
+
+
+@app.command("create-user")
+def create_user_cmd(
+    tenant: Annotated[str, typer.Option(help="tenant id")],
+    email: Annotated[str, typer.Option(help="login e-mail")],
+    role: Annotated[str, typer.Option(help="admin, operator or viewer")] = "admin",
+    password: Annotated[
+        str | None, typer.Option(envvar="IOTCLOUD_NEW_PASSWORD", help="asked for when not given")
+    ] = None,
+) -> None:
+    """Create an operator (or reset their password and role)."""
+    _setup_logging("WARNING")
+    password = password or getpass.getpass("password: ")
+    if len(password) < 8:
+        console.print("[red]the password needs at least 8 characters[/red]")
+        raise typer.Exit(2)
+    db = _open()
+
+    async def go() -> None:
+        conn = await connect(db.app_url)
+        try:
+            async with conn.transaction():
+                await conn.execute(SET_TENANT, tenant)
+                if await conn.fetchval("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant) is None:
+                    raise typer.BadParameter(f"no tenant {tenant!r}: run `iotcloud create-tenant {tenant}`")
+                await upsert_user(conn, tenant, email, password, role)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        db.close()
+    print(f"user {email} ({role}) ready in tenant {tenant}")
+
+
+@app.command()
+def token(
+    email: Annotated[str, typer.Option(help="the operator's e-mail")],
+    ttl_minutes: Annotated[int | None, typer.Option(help="lifetime (default IOTCLOUD_TOKEN_TTL_MINUTES)")] = None,
+) -> None:
+    """Print a bearer token for an operator: export TOKEN=$(iotcloud token --email admin@demo.local)."""
+    _setup_logging("WARNING")
+    settings = _settings()
+    db = _open()
+
+    async def go() -> str | None:
+        conn = await connect(db.owner_url)
+        try:
+            principal = await principal_for_email(conn, email)
+        finally:
+            await conn.close()
+        if principal is None:
+            return None
+        ttl = (ttl_minutes or settings.token_ttl_minutes) * 60
+        return issue_token(principal, settings.signing_secret(), ttl)
+
+    try:
+        result = asyncio.run(go())
+    finally:
+        db.close()
+    if result is None:
+        console.print(f"[red]no user {email}[/red] (try `iotcloud demo` or `iotcloud create-user`)")
+        raise typer.Exit(1)
+    print(result)
+
+
+@app.command()
+def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the login")] = False) -> None:
+    """Create (idempotently) a demo tenant with an admin, 20 devices and 2 groups."""
+    from iotcloud.demo import ensure_demo
+
+    _setup_logging("WARNING")
+    settings = _settings()
+    db = _open()
+    try:
+        info = asyncio.run(ensure_demo(db.owner_url, db.app_url, settings.home))
+    finally:
+        db.close()
+    print(f"demo tenant: {info['tenant_id']}   login: {info['email']} / {info['password']}")
+    if not quiet:
+        print(f"device provision tokens (also in {info['tokens_file']}):")
+        for device_id, tok in sorted(info["tokens"].items()):
+            print(f"  {device_id}  {tok}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""`iotcloud up`: operator API, device API and worker in one process; Ctrl-C stops all of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Generator
+
+import uvicorn
+
+from ingest_iot.app import create_app as create_device_app
+from ops_worker.worker import serve as serve_worker
+from shared.config import Settings
+from ui_iot.app import create_app as create_ui_app
+
+log = logging.getLogger("iotcloud")
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the supervisor."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _server(app: object, host: str, port: int) -> _Server:
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    return _Server(config)
+
+
+async def run_services(settings: Settings, app_url: str, *, ui: bool = True, device: bool = True, worker: bool = True,
+                       on_ready: object = None) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    servers: list[_Server] = []
+    if ui:
+        servers.append(_server(create_ui_app(settings, app_url), settings.ui_host, settings.ui_port))
+    if device:
+        servers.append(_server(create_device_app(settings, app_url), settings.device_host, settings.device_port))
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    if worker:
+        tasks.append(asyncio.create_task(serve_worker(settings, app_url, stop)))
+
+    async def ready_then_announce() -> None:
+        while not all(s.started for s in servers):
+            if any(t.done() for t in tasks):
+                return
+            await asyncio.sleep(0.05)
+        if callable(on_ready):
+            on_ready()
+
+    announcer = asyncio.create_task(ready_then_announce())
+    stopper = asyncio.create_task(stop.wait())
+    code = 0
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for t in done:
+        if t is not stopper and t.exception() is not None:
+            exc = t.exception()
+            code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
+            log.error("a service stopped: %r", exc)
+        elif t is not stopper:
+            code = code or 1
+    log.info("stopping ...")
+    stop.set()
+    for s in servers:
+        s.should_exit = True
+    announcer.cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, SystemExit | asyncio.CancelledError):
+            log.error("service error during shutdown: %r", r)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    return code

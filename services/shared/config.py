@@ -1,0 +1,60 @@
+"""Settings, read once from the environment (and the CLI, which sets the same variables)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_ROLE = "iotcloud_app"
+OWNER_ROLE = "iot"
+DB_NAME = "iotcloud"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOTCLOUD_", extra="ignore")
+
+    home: Path = Path(".iotcloud")
+    # Owner (migration) URL of the iotcloud database. Unset: embedded PostgreSQL under `home`.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "IOTCLOUD_DATABASE_URL")
+    )
+    # Runtime URL (role without table ownership and without BYPASSRLS). Unset: derived.
+    app_database_url: str | None = None
+    secret: str | None = None
+    token_ttl_minutes: int = 12 * 60
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 8000
+    device_host: str = "127.0.0.1"
+    device_port: int = 8080
+    jobs_tick_seconds: float = 60.0
+    pool_min: int = 2
+    pool_max: int = 20
+    last_seen_interval_seconds: int = 60
+    static_dir: Path | None = None
+
+    def signing_secret(self) -> str:
+        """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""
+        if self.secret:
+            return self.secret
+        path = self.home / "secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(value)
+        tmp.chmod(0o600)
+        try:
+            tmp.rename(path) if not path.exists() else tmp.unlink()
+        except FileExistsError:  # pragma: no cover - lost a race with another process
+            tmp.unlink(missing_ok=True)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,122 @@
+"""Devices (rows of device_state): registration, listing, provision tokens. Tenant-scoped connections."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import asyncpg
+
+from shared.auth import new_provision_token, token_hash
+from shared.errors import Conflict, NotFound
+
+DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
+    created_at, updated_at"""
+
+INSERT_DEVICE = f"""
+INSERT INTO device_state (tenant_id, device_id, name, attributes, token_hash)
+VALUES (current_setting('app.tenant_id'), $1, $2, $3, $4)
+ON CONFLICT (tenant_id, device_id) DO NOTHING
+RETURNING {DEVICE_COLUMNS}
+"""
+
+SELECT_DEVICE = f"SELECT {DEVICE_COLUMNS} FROM device_state WHERE device_id = $1"
+
+# $1: search text or NULL (matches id or name, case-insensitive), $2: status or NULL
+LIST_DEVICES = f"""
+SELECT {DEVICE_COLUMNS}, count(*) OVER () AS total
+  FROM device_state
+ WHERE ($1::text IS NULL OR device_id ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%')
+   AND ($2::text IS NULL OR status = $2)
+ ORDER BY created_at DESC, device_id
+ LIMIT $3 OFFSET $4
+"""
+
+COUNT_DEVICES = """
+SELECT count(*) FROM device_state
+ WHERE ($1::text IS NULL OR device_id ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%')
+   AND ($2::text IS NULL OR status = $2)
+"""
+
+PATCH_DEVICE = f"""
+UPDATE device_state
+   SET name = COALESCE($2, name),
+       attributes = CASE WHEN $3::jsonb IS NULL THEN attributes ELSE attributes || $3::jsonb END,
+       updated_at = now()
+ WHERE device_id = $1
+RETURNING {DEVICE_COLUMNS}
+"""
+
+REVOKE_DEVICE = f"""
+UPDATE device_state SET status = 'REVOKED', updated_at = now() WHERE device_id = $1
+RETURNING {DEVICE_COLUMNS}
+"""
+
+ROTATE_TOKEN = f"""
+UPDATE device_state SET token_hash = $2, updated_at = now() WHERE device_id = $1
+RETURNING {DEVICE_COLUMNS}
+"""
+
+DEVICE_AUTH = "SELECT tenant_id, device_id, status FROM iot_device_auth($1, $2)"
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def new_device_id() -> str:
+    return "dev-" + secrets.token_hex(6)
+
+
+async def create_device(
+    conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """Registers a device. Returns its row and its provision token (shown this once only)."""
+    token = new_provision_token()
+    row = await conn.fetchrow(INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token))
+    if row is None:
+        raise Conflict(f"device {device_id!r} already exists")
+    return dict(row), token
+
+
+async def get_device(conn: asyncpg.Connection, device_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow(SELECT_DEVICE, device_id)
+    if row is None:
+        raise NotFound(f"device {device_id!r} not found")
+    return dict(row)
+
+
+async def list_devices(
+    conn: asyncpg.Connection, q: str | None, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    pattern = escape_like(q) if q else None
+    rows = await conn.fetch(LIST_DEVICES, pattern, status, limit, offset)
+    if rows:
+        total = int(rows[0]["total"])
+    else:
+        total = int(await conn.fetchval(COUNT_DEVICES, pattern, status))
+    return [{k: v for k, v in dict(r).items() if k != "total"} for r in rows], total
+
+
+async def patch_device(
+    conn: asyncpg.Connection, device_id: str, name: str | None, attributes: dict[str, Any] | None
+) -> dict[str, Any]:
+    row = await conn.fetchrow(PATCH_DEVICE, device_id, name, attributes)
+    if row is None:
+        raise NotFound(f"device {device_id!r} not found")
+    return dict(row)
+
+
+async def revoke_device(conn: asyncpg.Connection, device_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow(REVOKE_DEVICE, device_id)
+    if row is None:
+        raise NotFound(f"device {device_id!r} not found")
+    return dict(row)
+
+
+async def rotate_token(conn: asyncpg.Connection, device_id: str) -> tuple[dict[str, Any], str]:
+    token = new_provision_token()
+    row = await conn.fetchrow(ROTATE_TOKEN, device_id, token_hash(token))
+    if row is None:
+        raise NotFound(f"device {device_id!r} not found")
+    return dict(row), token

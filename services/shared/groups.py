@@ -1,0 +1,120 @@
+"""Device groups and their members. Tenant-scoped connections."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import asyncpg
+
+from shared.devices import escape_like
+from shared.errors import BadRequest, Conflict, NotFound
+
+GROUP_COLUMNS = "g.group_id, g.name, g.description, g.created_at"
+
+INSERT_GROUP = """
+INSERT INTO device_groups (tenant_id, group_id, name, description)
+VALUES (current_setting('app.tenant_id'), $1, $2, $3)
+ON CONFLICT (tenant_id, group_id) DO NOTHING
+RETURNING group_id, name, description, created_at, 0::bigint AS member_count
+"""
+
+LIST_GROUPS = f"""
+SELECT {GROUP_COLUMNS},
+       (SELECT count(*) FROM device_group_members m WHERE m.group_id = g.group_id) AS member_count,
+       count(*) OVER () AS total
+  FROM device_groups g
+ WHERE ($1::text IS NULL OR g.name ILIKE '%' || $1 || '%' OR g.group_id ILIKE '%' || $1 || '%')
+ ORDER BY g.name, g.group_id
+ LIMIT $2 OFFSET $3
+"""
+
+SELECT_GROUP = f"""
+SELECT {GROUP_COLUMNS},
+       (SELECT count(*) FROM device_group_members m WHERE m.group_id = g.group_id) AS member_count
+  FROM device_groups g WHERE g.group_id = $1
+"""
+
+LIST_MEMBERS = """
+SELECT d.device_id, d.name, d.status, d.last_seen_at, m.added_at
+  FROM device_group_members m JOIN device_state d USING (tenant_id, device_id)
+ WHERE m.group_id = $1
+ ORDER BY d.device_id
+ LIMIT $2 OFFSET $3
+"""
+
+DELETE_GROUP = "DELETE FROM device_groups WHERE group_id = $1 RETURNING group_id"
+
+# Set-based: one statement whatever the number of ids. Unknown ids are reported back, not inserted.
+ADD_MEMBERS = """
+WITH wanted AS (SELECT DISTINCT unnest($2::text[]) AS device_id),
+     known AS (SELECT d.device_id FROM device_state d JOIN wanted w USING (device_id)),
+     ins AS (
+        INSERT INTO device_group_members (tenant_id, group_id, device_id)
+        SELECT current_setting('app.tenant_id'), $1, device_id FROM known
+        ON CONFLICT DO NOTHING
+        RETURNING device_id)
+SELECT (SELECT count(*) FROM ins) AS added,
+       (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{}')
+          FROM wanted w WHERE w.device_id NOT IN (SELECT device_id FROM known)) AS unknown
+"""
+
+REMOVE_MEMBER = "DELETE FROM device_group_members WHERE group_id = $1 AND device_id = $2 RETURNING device_id"
+
+GROUP_EXISTS = "SELECT 1 FROM device_groups WHERE group_id = $1"
+
+
+def new_group_id() -> str:
+    return "grp-" + secrets.token_hex(5)
+
+
+async def create_group(
+    conn: asyncpg.Connection, group_id: str | None, name: str, description: str
+) -> dict[str, Any]:
+    row = await conn.fetchrow(INSERT_GROUP, group_id or new_group_id(), name, description)
+    if row is None:
+        raise Conflict(f"group {group_id!r} already exists")
+    return dict(row)
+
+
+async def list_groups(
+    conn: asyncpg.Connection, q: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+
+
+    rows = await conn.fetch(LIST_GROUPS, escape_like(q) if q else None, limit, offset)
+    total = int(rows[0]["total"]) if rows else 0
+    if not rows and offset:
+        total = int(await conn.fetchval("SELECT count(*) FROM device_groups"))
+    return [{k: v for k, v in dict(r).items() if k != "total"} for r in rows], total
+
+
+async def get_group(conn: asyncpg.Connection, group_id: str, limit: int = 500, offset: int = 0) -> dict[str, Any]:
+    row = await conn.fetchrow(SELECT_GROUP, group_id)
+    if row is None:
+        raise NotFound(f"group {group_id!r} not found")
+    members = await conn.fetch(LIST_MEMBERS, group_id, limit, offset)
+    return {**dict(row), "members": [dict(m) for m in members]}
+
+
+async def delete_group(conn: asyncpg.Connection, group_id: str) -> None:
+    if await conn.fetchval(DELETE_GROUP, group_id) is None:
+        raise NotFound(f"group {group_id!r} not found")
+
+
+async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[str]) -> dict[str, Any]:
+    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+        raise NotFound(f"group {group_id!r} not found")
+    row = await conn.fetchrow(ADD_MEMBERS, group_id, device_ids)
+    assert row is not None
+    unknown = list(row["unknown"])
+    if unknown:
+        raise BadRequest(f"unknown device ids: {', '.join(unknown[:20])}", unknown_device_ids=unknown)
+    return {"group_id": group_id, "added": int(row["added"])}
+
+
+async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str) -> None:
+    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+        raise NotFound(f"group {group_id!r} not found")
+    if await conn.fetchval(REMOVE_MEMBER, group_id, device_id) is None:
+        raise NotFound(f"device {device_id!r} is not a member of group {group_id!r}")

@@ -1,0 +1,148 @@
+"""HTTP plumbing shared by both APIs: JSON responses, error bodies, body-size limit, health/readiness."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import ping
+from shared.errors import DomainError
+
+log = logging.getLogger("iotcloud.http")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON rendered by orjson (datetimes as ISO 8601, UUIDs as strings)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
+
+
+def error_response(status: int, code: str, detail: Any, **extra: Any) -> FastJSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return FastJSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def _clean_errors(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        item = {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
+        out.append(item)
+    return out
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> FastJSONResponse:
+        return error_response(exc.status_code, exc.code, exc.message, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> FastJSONResponse:
+        errors = _clean_errors(exc.errors())
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+        return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+        code = _CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, exc.detail)
+
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def _db_down(_: Request, exc: Exception) -> FastJSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(503, "unavailable", "database unavailable, retry later")
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _data(_: Request, exc: asyncpg.DataError) -> FastJSONResponse:
+        return error_response(400, "bad_request", "invalid value")
+
+    @app.exception_handler(asyncpg.CheckViolationError)
+    async def _check(_: Request, exc: asyncpg.CheckViolationError) -> FastJSONResponse:
+        return error_response(400, "bad_request", f"value rejected by constraint {exc.constraint_name}")
+
+
+class BodyLimitMiddleware:
+    """Answers 413 to a request body larger than `max_bytes`, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes or declared < 0:
+                    await self._reject(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        resp = error_response(413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+        await resp(scope, receive, send)
+
+
+class _TooLarge(StarletteHTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, "request body too large")
+
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+def add_health_routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["health"], responses={503: {"description": "database unreachable"}})
+    async def ready(request: Request) -> FastJSONResponse:
+        pool = getattr(request.app.state, "pool", None)
+        if pool is not None and await ping(pool):
+            return FastJSONResponse({"status": "ready", "database": "ok"})
+        return FastJSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

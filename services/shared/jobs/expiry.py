@@ -1,0 +1,77 @@
+"""Job expiry: QUEUED executions of running jobs past expires_at become TIMED_OUT, in bounded batches;
+jobs whose executions are then all terminal become COMPLETED. Runs tenant by tenant under RLS."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from shared.db import tenant_tx, tx
+from shared.jobs import queries as q
+from shared.jobs.service import move_counts, complete_if_done
+
+log = logging.getLogger("iotcloud.jobs.expiry")
+
+TIMEOUT_DETAILS = {"reason": "job_expired"}
+RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+@dataclass
+class ExpiryResult:
+    timed_out: int = 0
+    completed: int = 0
+    jobs: int = 0
+    batches: int = 0
+    tenants: list[str] = field(default_factory=list)
+
+
+async def _expire_job(pool: asyncpg.Pool, tenant_id: str, job_id: str, now: datetime, batch: int) -> tuple[int, int]:
+    timed_out = batches = 0
+    last = ""
+    while True:
+        for attempt in range(5):
+            try:
+                async with tenant_tx(pool, tenant_id) as conn:
+                    row = await conn.fetchrow(q.TIME_OUT_BATCH, job_id, last, batch, now, TIMEOUT_DETAILS)
+                    assert row is not None
+                    shards, counts = list(row["shards"]), list(row["counts"])
+                    await move_counts(conn, job_id, "QUEUED", "TIMED_OUT", shards, counts)
+                break
+            except RETRYABLE:
+                if attempt == 4:
+                    raise
+                log.info("expiry batch of %s/%s retried after a lock conflict", tenant_id, job_id)
+        timed_out += sum(counts)
+        batches += 1
+        if row["scanned"] < batch or row["last_device_id"] is None:
+            return timed_out, batches
+        last = row["last_device_id"]
+
+
+async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime, *, batch_size: int = 20_000, max_jobs: int = 1000) -> ExpiryResult:
+    """One pass of expiry over all tenants. Safe to run concurrently: every move is guarded by status,
+    so work done by another worker is not done again (callers still hold a lease to avoid waste)."""
+    result = ExpiryResult()
+    async with tx(pool) as conn:
+        tenants = [r["t"] for r in await conn.fetch(q.TENANTS_WITH_EXPIRED_JOBS, now)]
+    result.tenants = tenants
+    for tenant_id in tenants:
+        async with tenant_tx(pool, tenant_id) as conn:
+            job_ids = [r["job_id"] for r in await conn.fetch(q.EXPIRED_JOBS, now, max_jobs)]
+        for job_id in job_ids:
+            n, batches = await _expire_job(pool, tenant_id, job_id, now, batch_size)
+            result.timed_out += n
+            result.batches += batches
+            result.jobs += 1
+            async with tenant_tx(pool, tenant_id) as conn:
+                if await complete_if_done(conn, job_id, now):
+                    result.completed += 1
+    if result.timed_out or result.completed:
+        log.info(
+            "jobs expiry: %d executions timed out, %d jobs completed (%d tenants, %d batches)",
+            result.timed_out, result.completed, len(tenants), result.batches,
+        )
+    return result

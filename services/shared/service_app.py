@@ -1,0 +1,57 @@
+"""Common construction of the two FastAPI apps: pool lifecycle, JSON errors, body limit, health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+
+from shared.config import Settings
+from shared.db import create_pool
+from shared.http import BodyLimitMiddleware, FastJSONResponse, add_health_routes, install_error_handlers
+
+log = logging.getLogger("iotcloud")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_now(request: Request) -> datetime:
+    """The request's "now", from the app's clock (tests replace app.state.clock)."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+def build_app(*, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The pool starts empty so the service comes up even while PostgreSQL is still starting;
+        # /ready says whether the database answers.
+        app.state.pool = await create_pool(dsn, min_size=0, max_size=settings.pool_max)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+        **kw,
+    )
+    app.state.settings = settings
+    app.state.clock = utcnow
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
+    install_error_handlers(app)
+    add_health_routes(app)
+    return app

@@ -1,0 +1,77 @@
+"""Tenants and their operators. Created by the CLI over the owner connection."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from shared.auth import ROLES, Principal, hash_password, verify_password
+from shared.errors import BadRequest, Conflict, Unauthorized
+
+INSERT_TENANT = """
+INSERT INTO tenants (tenant_id, name) VALUES ($1, $2)
+ON CONFLICT (tenant_id) DO UPDATE SET name = tenants.name
+RETURNING tenant_id, name, created_at
+"""
+
+INSERT_USER = """
+INSERT INTO users (tenant_id, email, password_hash, role) VALUES ($1, $2, $3, $4)
+RETURNING user_id::text, tenant_id, email, role
+"""
+
+UPDATE_USER_PASSWORD = """
+UPDATE users SET password_hash = $3, role = $4 WHERE tenant_id = $1 AND lower(email) = lower($2)
+RETURNING user_id::text, tenant_id, email, role
+"""
+
+LOGIN_LOOKUP = "SELECT tenant_id, user_id::text, email, password_hash, role FROM iot_login_lookup($1)"
+
+USER_BY_EMAIL = "SELECT tenant_id, user_id::text, email, role FROM users WHERE lower(email) = lower($1)"
+
+USER_ROLE = "SELECT role FROM users WHERE tenant_id = $1 AND user_id = $2::uuid"
+
+
+async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> dict[str, Any]:
+    row = await conn.fetchrow(INSERT_TENANT, tenant_id, name)
+    assert row is not None
+    return dict(row)
+
+
+async def upsert_user(
+    conn: asyncpg.Connection, tenant_id: str, email: str, password: str, role: str
+) -> dict[str, Any]:
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}")
+    pw_hash = await asyncio.to_thread(hash_password, password)
+    existing = await conn.fetchrow(USER_BY_EMAIL, email)
+    if existing is not None:
+        if existing["tenant_id"] != tenant_id:
+            raise Conflict(f"{email} already belongs to another tenant")
+        row = await conn.fetchrow(UPDATE_USER_PASSWORD, tenant_id, email, pw_hash, role)
+    else:
+        row = await conn.fetchrow(INSERT_USER, tenant_id, email, pw_hash, role)
+    assert row is not None
+    return dict(row)
+
+
+async def principal_for_email(conn: asyncpg.Connection, email: str) -> Principal | None:
+    row = await conn.fetchrow(USER_BY_EMAIL, email)
+    if row is None:
+        return None
+    return Principal(tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"], role=row["role"])
+
+
+async def authenticate(conn: asyncpg.Connection, email: str, password: str) -> Principal:
+    row = await conn.fetchrow(LOGIN_LOOKUP, email)
+    ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None, password)
+    if row is None or not ok:
+        raise Unauthorized("incorrect e-mail or password")
+    return Principal(tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"], role=row["role"])
+
+
+async def current_role(conn: asyncpg.Connection, principal: Principal) -> str | None:
+    """The user's role now (None when the user was deleted); run inside the tenant's transaction."""
+    role: str | None = await conn.fetchval(USER_ROLE, principal.tenant_id, principal.user_id)
+    return role

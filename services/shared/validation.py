@@ -1,0 +1,50 @@
+"""Reusable Pydantic field types with the limits the APIs promise."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from pydantic import AfterValidator, Field, StringConstraints
+
+from shared.twin import json_depth
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_DEPTH = 16
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _json_within(limit: int) -> AfterValidator:
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        if json_depth(value, MAX_DEPTH) > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            size = len(orjson.dumps(value))
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise ValueError("not representable as JSON") from exc
+        if size > limit:
+            raise ValueError(f"larger than {limit} bytes as JSON ({size})")
+        if b"\\u0000" in orjson.dumps(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def json_object(limit: int) -> Any:
+    return Annotated[dict[str, Any], _json_within(limit)]
+
+
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+JobId = Annotated[str, StringConstraints(pattern=JOB_ID_PATTERN)]
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
+DocumentType = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Limit = Annotated[int, Field(ge=1, le=500)]
+Offset = Annotated[int, Field(ge=0, le=10_000_000)]

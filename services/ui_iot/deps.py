@@ -1,0 +1,60 @@
+"""Operator API dependencies: the bearer token, and the one place a request's tenant transaction opens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from shared.auth import Principal, decode_token
+from shared.db import tenant_tx
+from shared.errors import Forbidden, Unauthorized
+from shared.tenants import current_role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+async def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    if not token:
+        raise Unauthorized("missing bearer token")
+    return decode_token(token, request.app.state.secret)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+
+
+@asynccontextmanager
+async def _open(pool: asyncpg.Pool, principal: Principal, write: bool) -> AsyncIterator[asyncpg.Connection]:
+    async with tenant_tx(pool, principal.tenant_id) as conn:
+        role = await current_role(conn, principal)
+        if role is None:
+            raise Unauthorized("user no longer exists")
+        if write and role not in ("admin", "operator"):
+            raise Forbidden(f"role {role!r} may not change anything")
+        yield conn
+
+
+async def tenant_reader(pool: PoolDep, principal: CurrentPrincipal) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction scoped to the caller's tenant (RLS), for reads."""
+    async with _open(pool, principal, write=False) as conn:
+        yield conn
+
+
+async def tenant_writer(pool: PoolDep, principal: CurrentPrincipal) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction scoped to the caller's tenant, for callers allowed to write (not viewers)."""
+    async with _open(pool, principal, write=True) as conn:
+        yield conn
+
+
+ReadDB = Annotated[asyncpg.Connection, Depends(tenant_reader)]
+WriteDB = Annotated[asyncpg.Connection, Depends(tenant_writer)]

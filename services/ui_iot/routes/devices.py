@@ -1,0 +1,130 @@
+"""Devices and their twins, for operators."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from shared import devices, twin
+from shared.validation import Identifier, Limit, Name, Offset, json_object
+from ui_iot.deps import ReadDB, WriteDB
+
+router = APIRouter(prefix="/customer/devices", tags=["devices"])
+
+ONLINE_WINDOW = timedelta(minutes=5)
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device_id: Identifier | None = None
+    name: Name = ""
+    attributes: json_object(16 * 1024) = {}  # type: ignore[valid-type]
+
+
+class DevicePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    attributes: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    name: str
+    attributes: dict[str, Any]
+    status: Literal["ACTIVE", "REVOKED"]
+    online: bool
+    last_seen_at: datetime | None
+    desired_version: int
+    reported_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeviceWithToken(DeviceOut):
+    provision_token: str
+
+
+class DeviceList(BaseModel):
+    devices: list[DeviceOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenOut(BaseModel):
+    device_id: str
+    provision_token: str
+
+
+class TwinOut(BaseModel):
+    device_id: str
+    desired: dict[str, Any]
+    reported: dict[str, Any]
+    desired_version: int
+    reported_version: int
+    delta: dict[str, Any]
+    updated_at: datetime
+
+
+class TwinPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    desired: json_object(32 * 1024)  # type: ignore[valid-type]
+    expected_version: int | None = None
+
+
+def device_view(row: dict[str, Any]) -> dict[str, Any]:
+    seen = row.get("last_seen_at")
+    online = row["status"] == "ACTIVE" and seen is not None and datetime.now(UTC) - seen < ONLINE_WINDOW
+    return {**row, "online": online}
+
+
+@router.post("", status_code=201, response_model=DeviceWithToken)
+async def create_device(body: DeviceCreate, db: WriteDB) -> dict[str, Any]:
+    row, token = await devices.create_device(db, body.device_id, body.name, body.attributes)
+    return {**device_view(row), "provision_token": token}
+
+
+@router.get("", response_model=DeviceList)
+async def list_devices(
+    db: ReadDB,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    status: Literal["ACTIVE", "REVOKED"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    rows, total = await devices.list_devices(db, q, status, limit, offset)
+    return {"devices": [device_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{device_id}", response_model=DeviceOut)
+async def get_device(device_id: str, db: ReadDB) -> dict[str, Any]:
+    return device_view(await devices.get_device(db, device_id))
+
+
+@router.patch("/{device_id}", response_model=DeviceOut)
+async def patch_device(device_id: str, body: DevicePatch, db: WriteDB) -> dict[str, Any]:
+    return device_view(await devices.patch_device(db, device_id, body.name, body.attributes))
+
+
+@router.post("/{device_id}/revoke", response_model=DeviceOut)
+async def revoke_device(device_id: str, db: WriteDB) -> dict[str, Any]:
+    return device_view(await devices.revoke_device(db, device_id))
+
+
+@router.post("/{device_id}/rotate-token", response_model=TokenOut)
+async def rotate_token(device_id: str, db: WriteDB) -> dict[str, Any]:
+    row, token = await devices.rotate_token(db, device_id)
+    return {"device_id": row["device_id"], "provision_token": token}
+
+
+@router.get("/{device_id}/twin", response_model=TwinOut)
+async def get_twin(device_id: str, db: ReadDB) -> dict[str, Any]:
+    return await twin.get_twin(db, device_id)
+
+
+@router.patch("/{device_id}/twin", response_model=TwinOut)
+async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB) -> dict[str, Any]:
+    return await twin.patch_desired(db, device_id, body.desired, body.expected_version)

@@ -1,0 +1,94 @@
+"""Device groups, for operators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import groups
+from shared.validation import Identifier, Limit, Name, Offset, Text
+from ui_iot.deps import ReadDB, WriteDB
+
+router = APIRouter(prefix="/customer/groups", tags=["groups"])
+
+
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    group_id: Identifier | None = None
+    name: Annotated[Name, Field(min_length=1)]
+    description: Text = ""
+
+
+class GroupOut(BaseModel):
+    group_id: str
+    name: str
+    description: str
+    member_count: int
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    device_id: str
+    name: str
+    status: str
+    last_seen_at: datetime | None
+    added_at: datetime
+
+
+class GroupDetail(GroupOut):
+    members: list[MemberOut]
+
+
+class GroupList(BaseModel):
+    groups: list[GroupOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MembersAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device_ids: Annotated[list[Identifier], Field(min_length=1, max_length=10_000)]
+
+
+class MembersAdded(BaseModel):
+    group_id: str
+    added: int
+
+
+@router.post("", status_code=201, response_model=GroupOut)
+async def create_group(body: GroupCreate, db: WriteDB) -> dict[str, Any]:
+    return await groups.create_group(db, body.group_id, body.name, body.description)
+
+
+@router.get("", response_model=GroupList)
+async def list_groups(
+    db: ReadDB, q: Annotated[str | None, Query(max_length=100)] = None, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, Any]:
+    rows, total = await groups.list_groups(db, q, limit, offset)
+    return {"groups": rows, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{group_id}", response_model=GroupDetail)
+async def get_group(group_id: str, db: ReadDB, limit: Limit = 500, offset: Offset = 0) -> dict[str, Any]:
+    return await groups.get_group(db, group_id, limit, offset)
+
+
+@router.delete("/{group_id}", status_code=204)
+async def delete_group(group_id: str, db: WriteDB) -> Response:
+    await groups.delete_group(db, group_id)
+    return Response(status_code=204)
+
+
+@router.post("/{group_id}/members", response_model=MembersAdded)
+async def add_members(group_id: str, body: MembersAdd, db: WriteDB) -> dict[str, Any]:
+    return await groups.add_members(db, group_id, body.device_ids)
+
+
+@router.delete("/{group_id}/members/{device_id}", status_code=204)
+async def remove_member(group_id: str, device_id: str, db: WriteDB) -> Response:
+    await groups.remove_member(db, group_id, device_id)
+    return Response(status_code=204)

@@ -1,0 +1,210 @@
+"""Fleet jobs, for operators: create (snapshot fan-out), list, inspect, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import Principal
+from shared.jobs import service
+from shared.jobs.states import ExecutionStatus, JobStatus
+from shared.service_app import Now
+from shared.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
+from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
+
+router = APIRouter(prefix="/customer", tags=["jobs"])
+
+JobStatusName = Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
+ExecutionStatusName = Literal["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"]
+assert set(JobStatusName.__args__) == {s.value for s in JobStatus}  # type: ignore[attr-defined]
+assert set(ExecutionStatusName.__args__) == {s.value for s in ExecutionStatus}  # type: ignore[attr-defined]
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    job_id: JobId | None = None
+    document_type: DocumentType
+    document_params: json_object(32 * 1024) = {}  # type: ignore[valid-type]
+    target_device_id: Identifier | None = None
+    target_group_id: Identifier | None = None
+    target_all: bool = False
+    expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
+
+
+class JobCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text | None = None
+
+
+class Counts(BaseModel):
+    queued: int
+    in_progress: int
+    succeeded: int
+    failed: int
+    timed_out: int
+    rejected: int
+
+
+class Target(BaseModel):
+    type: Literal["device", "group", "all"]
+    id: str | None
+
+
+class JobOut(BaseModel):
+    job_id: str
+    document_type: str
+    document_params: dict[str, Any]
+    target_device_id: str | None
+    target_group_id: str | None
+    target_all: bool
+    target: Target
+    status: JobStatusName
+    execution_count: int
+    counts: Counts
+    progress: float
+    expires_at: datetime | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    canceled_at: datetime | None
+    cancel_reason: str | None
+
+
+class ExecutionOut(BaseModel):
+    device_id: str
+    status: ExecutionStatusName
+    status_details: dict[str, Any] | None
+    execution_number: int
+    queued_at: datetime
+    started_at: datetime | None
+    last_updated_at: datetime
+
+
+class JobDetail(JobOut):
+    executions: list[ExecutionOut]
+    executions_truncated: bool
+    executions_limit: int
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ExecutionPage(BaseModel):
+    job_id: str
+    executions: list[ExecutionOut]
+    total: int
+    limit: int
+    offset: int
+    next_after: str | None
+
+
+class EventOut(BaseModel):
+    event_id: int
+    from_status: ExecutionStatusName
+    to_status: ExecutionStatusName
+    actor: Literal["device", "operator", "worker"]
+    execution_number: int
+    status_details: dict[str, Any] | None
+    at: datetime
+
+
+class EventList(BaseModel):
+    job_id: str
+    device_id: str
+    events: list[EventOut]
+
+
+class DeviceExecutionOut(ExecutionOut):
+    job_id: str
+    document_type: str
+    job_status: JobStatusName
+
+
+class DeviceExecutionPage(BaseModel):
+    device_id: str
+    executions: list[DeviceExecutionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CancelOut(BaseModel):
+    job_id: str
+    status: Literal["CANCELED"]
+    rejected_executions: int
+
+
+def _creator(principal: Principal) -> str:
+    return principal.email or principal.user_id
+
+
+@router.post("/jobs", status_code=201, response_model=JobOut)
+async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
+    return await service.create_job(
+        db,
+        job_id=body.job_id,
+        document_type=body.document_type,
+        document_params=body.document_params,
+        target_device_id=body.target_device_id,
+        target_group_id=body.target_group_id,
+        target_all=body.target_all,
+        expires_in_hours=body.expires_in_hours,
+        created_by=_creator(principal),
+        now=now,
+    )
+
+
+@router.get("/jobs", response_model=JobList)
+async def list_jobs(
+    db: ReadDB,
+    status: JobStatusName | None = None,
+    document_type: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    jobs, total = await service.list_jobs(db, status, document_type, limit, offset)
+    return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail)
+async def get_job(job_id: str, db: ReadDB) -> dict[str, Any]:
+    return await service.get_job_with_executions(db, job_id)
+
+
+@router.get("/jobs/{job_id}/executions", response_model=ExecutionPage)
+async def list_executions(
+    job_id: str,
+    db: ReadDB,
+    status: ExecutionStatusName | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    after: Annotated[str | None, Query(max_length=128, description="keyset: device_id to start after")] = None,
+) -> dict[str, Any]:
+    return await service.list_executions(db, job_id, status, limit, offset, after)
+
+
+@router.get("/jobs/{job_id}/executions/{device_id}/events", response_model=EventList)
+async def execution_events(job_id: str, device_id: str, db: ReadDB) -> dict[str, Any]:
+    return await service.execution_events(db, job_id, device_id)
+
+
+@router.delete("/jobs/{job_id}", response_model=CancelOut)
+async def cancel_job(
+    job_id: str, db: WriteDB, now: Now, body: Annotated[JobCancel | None, Body()] = None
+) -> dict[str, Any]:
+    return await service.cancel_job(db, job_id, body.reason if body else None, now)
+
+
+@router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage)
+async def device_jobs(
+    device_id: str, db: ReadDB, status: ExecutionStatusName | None = None, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, Any]:
+    return await service.device_executions(db, device_id, status, limit, offset)
