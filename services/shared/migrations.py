@@ -51,18 +51,23 @@ def drop_database(admin_url: str, dbname: str) -> None:
 
 def pending(owner_url: str) -> list[str]:
     backend = get_backend(with_parts(owner_url, scheme="postgresql+psycopg"))
-    migrations = read_migrations(str(MIGRATIONS_DIR))
-    return [m.id for m in backend.to_apply(migrations)]
+    try:
+        return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
+    finally:
+        backend.connection.close()
 
 
 def migrate(owner_url: str) -> list[str]:
     """Apply every migration not yet recorded; returns the ids applied (empty the second time)."""
     backend = get_backend(with_parts(owner_url, scheme="postgresql+psycopg"))
     migrations = read_migrations(str(MIGRATIONS_DIR))
-    with backend.lock():
-        todo = backend.to_apply(migrations)
-        ids = [m.id for m in todo]
-        if ids:
-            log.info("applying migrations to %s: %s", database_of(owner_url), ", ".join(ids))
-            backend.apply_migrations(todo)
+    try:
+        with backend.lock():
+            todo = backend.to_apply(migrations)
+            ids = [m.id for m in todo]
+            if ids:
+                log.info("applying migrations to %s: %s", database_of(owner_url), ", ".join(ids))
+                backend.apply_migrations(todo)
+    finally:
+        backend.connection.close()
     return ids
