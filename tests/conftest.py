@@ -120,7 +120,9 @@ class Tenant:
         ids = []
         async with self.api() as api:
             for i in range(n):
-                r = await api.post("/customer/devices", json={"device_id": f"{prefix}-{i:05d}", "name": f"{prefix} {i}"})
+                r = await api.post(
+                    "/customer/devices", json={"device_id": f"{prefix}-{i:05d}", "name": f"{prefix} {i}"}
+                )
                 assert r.status_code == 201, r.text
                 body = r.json()
                 self.tokens[body["device_id"]] = body["provision_token"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
 import asyncpg
 from fastapi import Depends, Header, Request
@@ -48,7 +48,7 @@ async def device_tx(
         if row is None or row["status"] != "ACTIVE":
             limiter.fail(key)
             raise Unauthorized("unknown or revoked provision token")
-        yield Device(tenant_id=row["tenant_id"], device_id=row["device_id"], conn=conn)
+        yield Device(row["tenant_id"], row["device_id"], cast(asyncpg.Connection, conn))
 
 
 CurrentDevice = Annotated[Device, Depends(device_tx)]

@@ -45,7 +45,8 @@ def _settings() -> Settings:
 @app.callback()
 def main_options(
     home: Annotated[
-        Path | None, typer.Option("--home", envvar="IOTCLOUD_HOME", help="data and secrets (default ./.iotcloud)")
+        Path | None,
+        typer.Option("--home", envvar="IOTCLOUD_HOME", help="data and secrets (default ./.iotcloud)"),
     ] = None,
 ) -> None:
     if home is not None:
@@ -62,7 +63,9 @@ def _open(migrate_now: bool = True) -> Database:
 
 @app.command()
 def up(
-    ui_port: Annotated[int | None, typer.Option("--ui-port", help="operator API and console port (8000)")] = None,
+    ui_port: Annotated[
+        int | None, typer.Option("--ui-port", help="operator API and console port (8000)")
+    ] = None,
     device_port: Annotated[int | None, typer.Option("--device-port", help="device API port (8080)")] = None,
     jobs_tick_seconds: Annotated[float | None, typer.Option(help="job expiry tick interval (60)")] = None,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo tenant first")] = False,
@@ -92,8 +95,7 @@ def up(
             dev = f"http://localhost:{settings.device_port}"
             lines = [
                 "",
-                "[bold green]iotcloud is up[/bold green]"
-                + (" (embedded PostgreSQL)" if db.embedded else ""),
+                "[bold green]iotcloud is up[/bold green]" + (" (embedded PostgreSQL)" if db.embedded else ""),
                 f"  web console     {ui}/",
                 f"  operator API    {ui}/docs",
                 f"  device API      {dev}/docs",
@@ -106,7 +108,7 @@ def up(
             lines += [
                 "next steps (another terminal, after `source .venv/bin/activate`):",
                 "  export TOKEN=$(iotcloud token --email admin@demo.local)",
-                f"  curl -s {ui}/customer/devices -H \"Authorization: Bearer $TOKEN\"",
+                f'  curl -s {ui}/customer/devices -H "Authorization: Bearer $TOKEN"',
                 "  iotcloud simulate --tenant demo --devices 20",
                 "Ctrl-C stops everything.",
                 "",
@@ -136,7 +138,11 @@ def serve(
     try:
         code = asyncio.run(
             run_services(
-                settings, db.app_url, ui=service == "ui", device=service == "device", worker=service == "worker"
+                settings,
+                db.app_url,
+                ui=service == "ui",
+                device=service == "device",
+                worker=service == "worker",
             )
         )
     finally:
@@ -231,7 +237,9 @@ def create_user_cmd(
 @app.command()
 def token(
     email: Annotated[str, typer.Option(help="the operator's e-mail")],
-    ttl_minutes: Annotated[int | None, typer.Option(help="lifetime (default IOTCLOUD_TOKEN_TTL_MINUTES)")] = None,
+    ttl_minutes: Annotated[
+        int | None, typer.Option(help="lifetime (default IOTCLOUD_TOKEN_TTL_MINUTES)")
+    ] = None,
 ) -> None:
     """Print a bearer token for an operator: export TOKEN=$(iotcloud token --email admin@demo.local)."""
     _setup_logging("WARNING")

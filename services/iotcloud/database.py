@@ -68,7 +68,7 @@ def start_embedded(home: Path) -> tuple[Any, str, str]:
     pgdata = (home / "pgdata").resolve()
     if pgdata.exists():
         _prune_dead_handles(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     return server, server.get_uri(), str(server.bin_path / "psql")
 
 

@@ -44,7 +44,10 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
                 if row is None:
                     kind = "sensor" if i % 2 else "gateway"
                     _, token = await create_device(
-                        conn, device_id, f"Demo {kind} {i:02d}", {"model": kind, "site": "lab" if i <= 8 else "field"}
+                        conn,
+                        device_id,
+                        f"Demo {kind} {i:02d}",
+                        {"model": kind, "site": "lab" if i <= 8 else "field"},
                     )
                     known[device_id] = token
                 elif device_id not in known:
@@ -61,5 +64,10 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
     tmp.write_text(json.dumps(known, indent=2))
     tmp.chmod(0o600)
     tmp.replace(tokens_file)
-    return {"tenant_id": DEMO_TENANT, "email": DEMO_EMAIL, "password": DEMO_PASSWORD, "tokens": known,
-            "tokens_file": str(tokens_file)}
+    return {
+        "tenant_id": DEMO_TENANT,
+        "email": DEMO_EMAIL,
+        "password": DEMO_PASSWORD,
+        "tokens": known,
+        "tokens_file": str(tokens_file),
+    }

@@ -40,8 +40,15 @@ def _server(app: object, host: str, port: int) -> _Server:
     return _Server(config)
 
 
-async def run_services(settings: Settings, app_url: str, *, ui: bool = True, device: bool = True, worker: bool = True,
-                       on_ready: object = None) -> int:
+async def run_services(
+    settings: Settings,
+    app_url: str,
+    *,
+    ui: bool = True,
+    device: bool = True,
+    worker: bool = True,
+    on_ready: object = None,
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -51,7 +58,9 @@ async def run_services(settings: Settings, app_url: str, *, ui: bool = True, dev
     if ui:
         servers.append(_server(create_ui_app(settings, app_url), settings.ui_host, settings.ui_port))
     if device:
-        servers.append(_server(create_device_app(settings, app_url), settings.device_host, settings.device_port))
+        servers.append(
+            _server(create_device_app(settings, app_url), settings.device_host, settings.device_port)
+        )
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     if worker:
         tasks.append(asyncio.create_task(serve_worker(settings, app_url, stop)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import orjson
@@ -48,14 +48,14 @@ async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg
     """A transaction in which RLS shows only `tenant_id`'s rows (set_config(..., is_local => true))."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(SET_TENANT, tenant_id)
-        yield conn
+        yield cast(asyncpg.Connection, conn)
 
 
 @asynccontextmanager
 async def tx(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A transaction with no tenant: RLS shows nothing; only SECURITY DEFINER functions see across."""
     async with pool.acquire() as conn, conn.transaction():
-        yield conn
+        yield cast(asyncpg.Connection, conn)
 
 
 async def ping(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:

@@ -73,7 +73,9 @@ async def create_device(
 ) -> tuple[dict[str, Any], str]:
     """Registers a device. Returns its row and its provision token (shown this once only)."""
     token = new_provision_token()
-    row = await conn.fetchrow(INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token))
+    row = await conn.fetchrow(
+        INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token)
+    )
     if row is None:
         raise Conflict(f"device {device_id!r} already exists")
     return dict(row), token

@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 
-def with_parts(url: str, *, user: str | None = None, database: str | None = None, scheme: str | None = None) -> str:
+def with_parts(
+    url: str, *, user: str | None = None, database: str | None = None, scheme: str | None = None
+) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc
     userinfo, _, hostport = netloc.rpartition("@")

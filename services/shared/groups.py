@@ -81,7 +81,6 @@ async def list_groups(
     conn: asyncpg.Connection, q: str | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
 
-
     rows = await conn.fetch(LIST_GROUPS, escape_like(q) if q else None, limit, offset)
     total = int(rows[0]["total"]) if rows else 0
     if not rows and offset:
@@ -89,7 +88,9 @@ async def list_groups(
     return [{k: v for k, v in dict(r).items() if k != "total"} for r in rows], total
 
 
-async def get_group(conn: asyncpg.Connection, group_id: str, limit: int = 500, offset: int = 0) -> dict[str, Any]:
+async def get_group(
+    conn: asyncpg.Connection, group_id: str, limit: int = 500, offset: int = 0
+) -> dict[str, Any]:
     row = await conn.fetchrow(SELECT_GROUP, group_id)
     if row is None:
         raise NotFound(f"group {group_id!r} not found")

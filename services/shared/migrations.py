@@ -32,14 +32,18 @@ def ensure_database(admin_url: str, dbname: str, template: str | None = None) ->
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
             return False
-        stmt = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(OWNER_ROLE))
+        stmt = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)
+        )
         if template:
             stmt = sql.SQL("{} TEMPLATE {}").format(stmt, sql.Identifier(template))
         conn.execute(stmt)
     with psycopg.connect(with_parts(admin_url, database=dbname), autocommit=True) as conn:
         conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname)))
         conn.execute(
-            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(APP_ROLE))
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(dbname), sql.Identifier(APP_ROLE)
+            )
         )
     return True
 

@@ -30,7 +30,9 @@ def get_now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(get_now)]
 
 
-def build_app(*, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any) -> FastAPI:
+def build_app(
+    *, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The pool starts empty so the service comes up even while PostgreSQL is still starting;

@@ -21,7 +21,7 @@ INSERT INTO users (tenant_id, email, password_hash, role) VALUES ($1, $2, $3, $4
 RETURNING user_id::text, tenant_id, email, role
 """
 
-UPDATE_USER_PASSWORD = """
+UPDATE_USER_LOGIN = """
 UPDATE users SET password_hash = $3, role = $4 WHERE tenant_id = $1 AND lower(email) = lower($2)
 RETURNING user_id::text, tenant_id, email, role
 """
@@ -49,7 +49,7 @@ async def upsert_user(
     if existing is not None:
         if existing["tenant_id"] != tenant_id:
             raise Conflict(f"{email} already belongs to another tenant")
-        row = await conn.fetchrow(UPDATE_USER_PASSWORD, tenant_id, email, pw_hash, role)
+        row = await conn.fetchrow(UPDATE_USER_LOGIN, tenant_id, email, pw_hash, role)
     else:
         row = await conn.fetchrow(INSERT_USER, tenant_id, email, pw_hash, role)
     assert row is not None

@@ -96,15 +96,15 @@ def twin_view(row: Any) -> JSONDict:
 
 async def get_twin(conn: Any, device_id: str) -> JSONDict:
 
-
     row = await conn.fetchrow(SELECT_TWIN, device_id)
     if row is None:
         raise NotFound(f"device {device_id!r} not found")
     return twin_view(row)
 
 
-async def _patch(conn: Any, device_id: str, column: str, stmt: str, patch: JSONDict, expected: int | None) -> JSONDict:
-
+async def _patch(
+    conn: Any, device_id: str, column: str, stmt: str, patch: JSONDict, expected: int | None
+) -> JSONDict:
 
     async with conn.transaction():
         row = await conn.fetchrow(LOCK_TWIN, device_id)
@@ -124,5 +124,7 @@ async def patch_desired(conn: Any, device_id: str, patch: JSONDict, expected_ver
     return await _patch(conn, device_id, "desired_state", SET_DESIRED, patch, expected_version)
 
 
-async def patch_reported(conn: Any, device_id: str, patch: JSONDict, expected_version: int | None) -> JSONDict:
+async def patch_reported(
+    conn: Any, device_id: str, patch: JSONDict, expected_version: int | None
+) -> JSONDict:
     return await _patch(conn, device_id, "reported_state", SET_REPORTED, patch, expected_version)

@@ -30,7 +30,9 @@ class LiveServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = _Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on")
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on"
+            )
         )
         self._task: asyncio.Task[None] | None = None
 

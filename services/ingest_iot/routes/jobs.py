@@ -81,7 +81,9 @@ async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
     response_model=ExecutionState,
     responses={409: {"description": "illegal or stale update; the body carries the current state"}},
 )
-async def update_execution(job_id: str, body: ExecutionUpdate, device: CurrentDevice, now: Now) -> dict[str, Any]:
+async def update_execution(
+    job_id: str, body: ExecutionUpdate, device: CurrentDevice, now: Now
+) -> dict[str, Any]:
     return await service.device_update(
         device.conn,
         job_id,

@@ -11,7 +11,7 @@ import asyncpg
 
 from shared.db import tenant_tx, tx
 from shared.jobs import queries as q
-from shared.jobs.service import move_counts, complete_if_done
+from shared.jobs.service import complete_if_done, move_counts
 
 log = logging.getLogger("iotcloud.jobs.expiry")
 
@@ -28,7 +28,9 @@ class ExpiryResult:
     tenants: list[str] = field(default_factory=list)
 
 
-async def _expire_job(pool: asyncpg.Pool, tenant_id: str, job_id: str, now: datetime, batch: int) -> tuple[int, int]:
+async def _expire_job(
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, now: datetime, batch: int
+) -> tuple[int, int]:
     timed_out = batches = 0
     last = ""
     while True:
@@ -44,6 +46,7 @@ async def _expire_job(pool: asyncpg.Pool, tenant_id: str, job_id: str, now: date
                 if attempt == 4:
                     raise
                 log.info("expiry batch of %s/%s retried after a lock conflict", tenant_id, job_id)
+        assert row is not None
         timed_out += sum(counts)
         batches += 1
         if row["scanned"] < batch or row["last_device_id"] is None:
@@ -51,7 +54,9 @@ async def _expire_job(pool: asyncpg.Pool, tenant_id: str, job_id: str, now: date
         last = row["last_device_id"]
 
 
-async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime, *, batch_size: int = 20_000, max_jobs: int = 1000) -> ExpiryResult:
+async def run_jobs_expiry_tick(
+    pool: asyncpg.Pool, now: datetime, *, batch_size: int = 20_000, max_jobs: int = 1000
+) -> ExpiryResult:
     """One pass of expiry over all tenants. Safe to run concurrently: every move is guarded by status,
     so work done by another worker is not done again (callers still hold a lease to avoid waste)."""
     result = ExpiryResult()
@@ -72,6 +77,9 @@ async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime, *, batch_size:
     if result.timed_out or result.completed:
         log.info(
             "jobs expiry: %d executions timed out, %d jobs completed (%d tenants, %d batches)",
-            result.timed_out, result.completed, len(tenants), result.batches,
+            result.timed_out,
+            result.completed,
+            len(tenants),
+            result.batches,
         )
     return result

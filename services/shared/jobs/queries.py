@@ -202,7 +202,9 @@ RETURNING j.job_id
 JOB_STATUS = "SELECT status FROM jobs WHERE job_id = $1"
 
 # Counter rows are locked in shard order so that bulk moves never deadlock each other.
-LOCK_COUNTERS = "SELECT shard FROM job_counters WHERE job_id = $1 AND shard = ANY($2::smallint[]) ORDER BY shard FOR UPDATE"
+LOCK_COUNTERS = """
+SELECT shard FROM job_counters WHERE job_id = $1 AND shard = ANY($2::smallint[]) ORDER BY shard FOR UPDATE
+"""
 
 MOVE_COUNTS = f"""
 UPDATE job_counters c

@@ -83,7 +83,11 @@ async def create_job(
         tag = await conn.execute(q.FAN_OUT_ALL, job_id, now)
     count = int(tag.rsplit(" ", 1)[-1])
     if count == 0:
-        what = f"group {target_group_id!r} has no active members" if target_group_id else "the fleet has no active devices"
+        what = (
+            f"group {target_group_id!r} has no active members"
+            if target_group_id
+            else "the fleet has no active devices"
+        )
         raise BadRequest(f"{what}: a job needs at least one device")
     await conn.execute(q.INIT_COUNTERS, job_id, count)
     await conn.execute(q.SET_EXECUTION_COUNT, job_id, count)
@@ -135,7 +139,9 @@ async def list_executions(
     }
 
 
-async def execution_events(conn: asyncpg.Connection, job_id: str, device_id: str, limit: int = 1000) -> dict[str, Any]:
+async def execution_events(
+    conn: asyncpg.Connection, job_id: str, device_id: str, limit: int = 1000
+) -> dict[str, Any]:
     if await conn.fetchval(q.EXECUTION_EXISTS, job_id, device_id) is None:
         raise NotFound(f"no execution of job {job_id!r} for device {device_id!r}")
     rows = await conn.fetch(q.EXECUTION_EVENTS, job_id, device_id, limit)
@@ -168,7 +174,9 @@ async def complete_if_done(conn: asyncpg.Connection, job_id: str, now: datetime)
     return await conn.fetchval(q.COMPLETE_IF_DONE, job_id, now) is not None
 
 
-async def cancel_job(conn: asyncpg.Connection, job_id: str, reason: str | None, now: datetime) -> dict[str, Any]:
+async def cancel_job(
+    conn: asyncpg.Connection, job_id: str, reason: str | None, now: datetime
+) -> dict[str, Any]:
     """QUEUED executions become REJECTED (reason in status_details); IN_PROGRESS ones may still finish."""
     status = await conn.fetchval(q.JOB_STATUS, job_id)
     if status is None:
@@ -183,7 +191,9 @@ async def cancel_job(conn: asyncpg.Connection, job_id: str, reason: str | None, 
     done = await conn.fetchrow(q.CANCEL_JOB, job_id, now, reason)
     if done is None:
         current = await conn.fetchval(q.JOB_STATUS, job_id)
-        raise Conflict(f"job {job_id!r} is {current}; only an IN_PROGRESS job can be canceled", status=current)
+        raise Conflict(
+            f"job {job_id!r} is {current}; only an IN_PROGRESS job can be canceled", status=current
+        )
     return {"job_id": job_id, "status": JobStatus.CANCELED.value, "rejected_executions": rejected}
 
 
@@ -196,7 +206,9 @@ def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, An
     return data
 
 
-async def pending_for_device(conn: asyncpg.Connection, device_id: str, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+async def pending_for_device(
+    conn: asyncpg.Connection, device_id: str, now: datetime, limit: int = 100
+) -> list[dict[str, Any]]:
     rows = await conn.fetch(q.PENDING, device_id, now, limit)
     return [_device_execution_view(r) for r in rows]
 

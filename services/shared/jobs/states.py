@@ -31,7 +31,12 @@ class Actor(StrEnum):
 
 
 Q, IP = ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS
-S, F, T, R = ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.REJECTED
+S, F, T, R = (
+    ExecutionStatus.SUCCEEDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.TIMED_OUT,
+    ExecutionStatus.REJECTED,
+)
 
 TERMINAL: frozenset[ExecutionStatus] = frozenset({S, F, T, R})
 ACTIVE: frozenset[ExecutionStatus] = frozenset({Q, IP})

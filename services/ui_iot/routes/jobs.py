@@ -186,7 +186,9 @@ async def list_executions(
     status: ExecutionStatusName | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-    after: Annotated[str | None, Query(max_length=128, description="keyset: device_id to start after")] = None,
+    after: Annotated[
+        str | None, Query(max_length=128, description="keyset: device_id to start after")
+    ] = None,
 ) -> dict[str, Any]:
     return await service.list_executions(db, job_id, status, limit, offset, after)
 
@@ -205,6 +207,10 @@ async def cancel_job(
 
 @router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage)
 async def device_jobs(
-    device_id: str, db: ReadDB, status: ExecutionStatusName | None = None, limit: Limit = 50, offset: Offset = 0
+    device_id: str,
+    db: ReadDB,
+    status: ExecutionStatusName | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     return await service.device_executions(db, device_id, status, limit, offset)
