@@ -18,7 +18,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         dsn=dsn,
         max_body=64 * 1024,
     )
-    app.state.auth_limiter = FailureLimiter()
+    app.state.auth_limiter = FailureLimiter(max_failures=settings.device_auth_failures_per_minute)
     app.include_router(shadow.router)
     app.include_router(jobs.router)
     return app

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
+    # failed device authentications per client address and minute before 429
+    device_auth_failures_per_minute: int = 30
     static_dir: Path | None = None
 
     def signing_secret(self) -> str:
