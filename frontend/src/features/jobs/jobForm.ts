@@ -1,0 +1,100 @@
+// The Create Job form: its state, and the checks the operator API would make, done before sending.
+
+import type { JobCreate } from "../../services/api/jobs";
+
+export type TargetType = "device" | "group" | "all";
+
+export interface JobFormState {
+  jobId: string;
+  documentType: string;
+  params: string; // JSON object text; empty means {}
+  targetType: TargetType;
+  deviceId: string;
+  groupId: string;
+  expiresInHours: string; // empty means no expiry
+}
+
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_EXPIRY_HOURS = 24 * 366;
+export const MAX_PARAMS_BYTES = 32 * 1024;
+
+export function emptyJobForm(target?: { type: TargetType; id?: string }): JobFormState {
+  return {
+    jobId: "",
+    documentType: "",
+    params: "{}",
+    targetType: target?.type ?? "device",
+    deviceId: target?.type === "device" ? (target.id ?? "") : "",
+    groupId: target?.type === "group" ? (target.id ?? "") : "",
+    expiresInHours: "",
+  };
+}
+
+export type JobFormErrors = Partial<Record<"jobId" | "documentType" | "params" | "target" | "expiresInHours", string>>;
+
+export type JobFormResult = { ok: true; body: JobCreate } | { ok: false; errors: JobFormErrors };
+
+function parseParams(text: string): { value?: Record<string, unknown>; error?: string } {
+  if (!text.trim()) return { value: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { error: `not valid JSON: ${(err as Error).message}` };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { error: "must be a JSON object, like {\"delay_s\": 5}" };
+  }
+  const size = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (size > MAX_PARAMS_BYTES) return { error: `larger than ${MAX_PARAMS_BYTES} bytes as JSON (${size})` };
+  return { value: value as Record<string, unknown> };
+}
+
+/** Validates the form and builds the request body with exactly one target. */
+export function buildJobRequest(form: JobFormState): JobFormResult {
+  const errors: JobFormErrors = {};
+  const body: Partial<JobCreate> = {};
+
+  const jobId = form.jobId.trim();
+  if (jobId) {
+    if (JOB_ID_PATTERN.test(jobId)) body.job_id = jobId;
+    else errors.jobId = "letters, digits, '_' or '-', at most 64";
+  }
+
+  const documentType = form.documentType.trim();
+  if (!documentType) errors.documentType = "required, e.g. reboot";
+  else if (documentType.length > 100) errors.documentType = "at most 100 characters";
+  else body.document_type = documentType;
+
+  const params = parseParams(form.params);
+  if (params.error) errors.params = params.error;
+  else body.document_params = params.value;
+
+  if (form.targetType === "device") {
+    const id = form.deviceId.trim();
+    if (!id) errors.target = "choose a device";
+    else if (!ID_PATTERN.test(id)) errors.target = "not a valid device id";
+    else body.target_device_id = id;
+  } else if (form.targetType === "group") {
+    const id = form.groupId.trim();
+    if (!id) errors.target = "choose a group";
+    else if (!ID_PATTERN.test(id)) errors.target = "not a valid group id";
+    else body.target_group_id = id;
+  } else {
+    body.target_all = true;
+  }
+
+  const hours = form.expiresInHours.trim();
+  if (hours) {
+    const n = Number(hours);
+    if (!Number.isFinite(n) || n <= 0 || n > MAX_EXPIRY_HOURS) {
+      errors.expiresInHours = `a number of hours above 0, at most ${MAX_EXPIRY_HOURS}`;
+    } else {
+      body.expires_in_hours = n;
+    }
+  }
+
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return { ok: true, body: body as JobCreate };
+}
