@@ -33,9 +33,11 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
 
 
-def error_response(status: int, code: str, detail: Any, **extra: Any) -> FastJSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return FastJSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+def error_response(http_status: int, code: str, detail: Any, /, **extra: Any) -> FastJSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if http_status == 401 else None
+    return FastJSONResponse(
+        {"error": code, "detail": detail, **extra}, status_code=http_status, headers=headers
+    )
 
 
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
@@ -88,7 +90,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(asyncpg.DataError)
     async def _data(_: Request, exc: asyncpg.DataError) -> FastJSONResponse:
-        return error_response(400, "bad_request", "invalid value")
+        return error_response(
+            400, "bad_request", "invalid value (malformed text, e.g. a NUL byte, or out of range)"
+        )
 
     @app.exception_handler(asyncpg.CheckViolationError)
     async def _check(_: Request, exc: asyncpg.CheckViolationError) -> FastJSONResponse:

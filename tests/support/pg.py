@@ -20,6 +20,8 @@ from shared.migrations import drop_database, ensure_database, migrate
 
 @dataclass(frozen=True)
 class TestDB:
+    __test__ = False  # not a test class
+
     name: str
     admin_url: str
     owner_url: str
