@@ -286,6 +286,11 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
             print(f"  {device_id}  {tok}")
 
 
+from iotcloud.simulate_cli import simulate  # noqa: E402 - registered after the core commands
+
+app.command()(simulate)
+
+
 def main() -> None:
     try:
         app()
