@@ -132,7 +132,8 @@ async def test_runtime_role_owns_nothing_and_cannot_bypass_rls(session_db: TestD
         assert await conn.fetchval("SELECT current_user") == APP_ROLE
         assert role is not None and not role["rolsuper"] and not role["rolbypassrls"]
         owned = await conn.fetchval(
-            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+            "SELECT count(*) FROM pg_class"
+            " WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
         )
         assert owned == 0
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
