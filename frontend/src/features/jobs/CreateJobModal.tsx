@@ -158,6 +158,7 @@ export function CreateJobModal({ initialTarget, onClose, onCreated, submit = cre
               ) : (
                 <select
                   name="target_group_id"
+                  aria-label="Group"
                   value={form.groupId}
                   aria-invalid={!!errors.target}
                   onChange={(e) => set("groupId", e.target.value)}
