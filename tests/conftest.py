@@ -59,7 +59,11 @@ def fresh_db(pg_admin: str, template_db: str) -> Iterator[TestDB]:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home: Path = tmp_path_factory.mktemp("home")
     return Settings(
-        home=home, secret=TEST_SECRET, pool_max=30, last_seen_interval_seconds=60, device_auth_failures_per_minute=100_000
+        home=home,
+        secret=TEST_SECRET,
+        pool_max=30,
+        last_seen_interval_seconds=60,
+        device_auth_failures_per_minute=100_000,
     )
 
 
