@@ -30,8 +30,7 @@ frontend: $(FRONT_STAMP) ## build the web console (frontend/dist)
 	npm run build --prefix frontend
 
 run: install frontend ## start the whole system on embedded PostgreSQL with a demo tenant
-	$(BIN)/iotcloud demo --quiet
-	$(BIN)/iotcloud up
+	$(BIN)/iotcloud up --demo
 
 lint: install ## ruff
 	$(BIN)/ruff check services tests bench
