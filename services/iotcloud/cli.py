@@ -35,6 +35,7 @@ def _setup_logging(level: str = "INFO") -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 
 def _settings() -> Settings:
@@ -113,7 +114,7 @@ def up(
                 "Ctrl-C stops everything.",
                 "",
             ]
-            console.print("\n".join(lines), highlight=False)
+            console.print("\n".join(lines), highlight=False, soft_wrap=True)
 
         code = asyncio.run(run_services(settings, db.app_url, on_ready=announce))
     finally:
