@@ -181,7 +181,7 @@ export function JobDetailPage() {
                 <td>{formatTime(x.queued_at)}</td>
                 <td>{formatTime(x.started_at)}</td>
                 <td>{formatTime(x.last_updated_at)}</td>
-                <td>{x.status_details ? <code>{JSON.stringify(x.status_details)}</code> : "—"}</td>
+                <td className="wrap">{x.status_details ? <code>{JSON.stringify(x.status_details)}</code> : "—"}</td>
                 <td>
                   <button type="button" className="link" onClick={() => setHistory(history === x.device_id ? null : x.device_id)}>
                     {history === x.device_id ? "Hide history" : "History"}
