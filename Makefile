@@ -4,6 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PY_DIRS := $(wildcard services tests bench)
 FRONT_STAMP := frontend/node_modules/.installed
 
 .DEFAULT_GOAL := help
@@ -33,8 +34,8 @@ run: install frontend ## start the whole system on embedded PostgreSQL with a de
 	$(BIN)/iotcloud up --demo
 
 lint: install ## ruff
-	$(BIN)/ruff check services tests bench
-	$(BIN)/ruff format --check services tests bench
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy
