@@ -12,7 +12,13 @@ from fastapi import Depends, FastAPI, Request
 
 from shared.config import Settings
 from shared.db import create_pool
-from shared.http import BodyLimitMiddleware, FastJSONResponse, add_health_routes, install_error_handlers
+from shared.http import (
+    BodyLimitMiddleware,
+    FastJSONResponse,
+    add_health_routes,
+    document_validation_errors,
+    install_error_handlers,
+)
 
 log = logging.getLogger("iotcloud")
 
@@ -55,5 +61,6 @@ def build_app(
     app.state.clock = utcnow
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
     install_error_handlers(app)
+    document_validation_errors(app)
     add_health_routes(app)
     return app
