@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import h11
 import httpx
 import orjson
 
+from iotcloud.simulate_http import HttpClient, make_client
 from iotcloud.simulate_stats import SimStats
 
 OUTCOMES = ("SUCCEEDED", "FAILED", "REJECTED")
@@ -98,11 +100,8 @@ class Fleet:
         self.stop_event = asyncio.Event()
         self.rng = random.Random(config.seed)
         self._gate = asyncio.Semaphore(config.connections)
-        limits = httpx.Limits(
-            max_connections=config.connections, max_keepalive_connections=config.connections
-        )
-        self.client = httpx.AsyncClient(
-            base_url=config.device_url, limits=limits, timeout=config.timeout, transport=transport
+        self.client: HttpClient = make_client(
+            config.device_url, config.connections, config.timeout, transport
         )
 
     def stop(self) -> None:
@@ -111,25 +110,25 @@ class Fleet:
     async def _call(
         self, kind: str, method: str, path: str, token: str, body: dict[str, Any] | None = None
     ) -> tuple[int | None, Any]:
-        headers = {"X-Provision-Token": token}
+        headers = [("X-Provision-Token", token)]
         content = None
         if body is not None:
             content = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
+            headers.append(("Content-Type", "application/json"))
         async with self._gate:
             t0 = time.perf_counter()
             try:
-                resp = await self.client.request(method, path, headers=headers, content=content)
-            except httpx.HTTPError as exc:
+                status, raw = await self.client.request(method, path, headers, content)
+            except (OSError, TimeoutError, h11.ProtocolError, httpx.HTTPError) as exc:
                 self.stats.request(kind, time.perf_counter() - t0, None, type(exc).__name__)
                 return None, None
             elapsed = time.perf_counter() - t0
-        self.stats.request(kind, elapsed, resp.status_code)
+        self.stats.request(kind, elapsed, status)
         try:
-            data = orjson.loads(resp.content) if resp.content else None
+            data = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             data = None
-        return resp.status_code, data
+        return status, data
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleeps unless stopped first; True when the fleet is stopping."""

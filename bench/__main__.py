@@ -1,0 +1,85 @@
+"""`python -m bench [--quick] [--only B1,B2,...]`: a fresh embedded PostgreSQL, the scenarios, one table,
+bench/results/latest.md and latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+
+from bench import report
+from bench.context import FULL, QUICK, Ctx
+from bench.data import seed_devices, seed_tenant
+from bench.env import Service, embedded_postgres
+from bench.load import ensure_wrk
+from bench.scenarios import expiry, fanout, poll, reads, transitions
+from bench.stats import Measure, Result
+from shared.db import connect
+
+ALL = ("B1", "B2", "B3", "B4", "B5")
+
+
+def _memory(name: str, mb: float) -> Result:
+    return Result(f"Memory: {name}", Measure("peak RSS", "MB", [mb]), None, None, "<= 150 MB", mb <= 150)
+
+
+async def main_async(quick: bool, only: set[str]) -> int:
+    t0 = time.monotonic()
+    sizes = QUICK if quick else FULL
+    wrk = ensure_wrk() if "B2" in only else None
+    results: list[Result] = []
+    with embedded_postgres() as db:
+        ctx = Ctx(db=db, sizes=sizes, quick=quick, wrk=wrk)
+        ctx.log(f"PostgreSQL {db.version} ready; load generator: {wrk or 'python (wrk unavailable)'}")
+        owner = await connect(db.owner_url)
+        try:
+            await seed_tenant(owner, "bench")
+            await seed_devices(owner, "bench", sizes.devices)
+            await owner.execute("VACUUM ANALYZE device_state")
+        finally:
+            await owner.close()
+        ctx.log(f"seeded {sizes.devices:,} devices")
+        with Service("ui", db.app_url) as ui:
+            if "B1" in only:
+                results += await fanout.run(ctx, ui)
+            if "B5" in only:
+                results += await reads.run(ctx, ui)
+            ui_rss = ui.peak_rss_mb()
+        if "B2" in only:
+            with Service("device", db.app_url) as device, Service("floor", db.owner_url) as floor_server:
+                results += await poll.run(ctx, device, floor_server)
+                results.append(_memory("device API during B2", device.peak_rss_mb()))
+        if "B3" in only:
+            with Service("device", db.app_url) as device:
+                results += await transitions.run(ctx, device)
+                results.append(_memory("device API during B3", device.peak_rss_mb()))
+        if "B4" in only:
+            with Service("device", db.app_url) as device:
+                results += await expiry.run(ctx, device)
+        if only & {"B1", "B5"}:
+            results.append(_memory("operator API during B1/B5", ui_rss))
+        meta = report.meta(
+            "quick" if quick else "full", db.version, db.settings, wrk, sizes.reps, time.monotonic() - t0
+        )
+    report.print_table(results, meta)
+    md, js = report.write(results, meta)
+    print(f"written: {md} and {js}")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under 2 minutes")
+    parser.add_argument("--only", default=",".join(ALL), help="comma-separated scenarios, e.g. B2,B3")
+    args = parser.parse_args()
+    only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
+    if not only <= set(ALL):
+        parser.error(f"unknown scenarios: {sorted(only - set(ALL))}")
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(asyncio.run(main_async(args.quick, only)))
+
+
+if __name__ == "__main__":
+    main()
