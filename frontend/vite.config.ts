@@ -8,11 +8,12 @@ const api = process.env.IOTCLOUD_API ?? "http://127.0.0.1:8000";
 export default defineConfig({
   plugins: [react()],
   server: { proxy: { "/customer": api, "/auth": api } },
-  build: { outDir: "dist", assetsDir: "assets", sourcemap: false },
+  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, chunkSizeWarningLimit: 1024 },
   test: {
     environment: "jsdom",
     globals: true,
     setupFiles: ["src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    testTimeout: 20_000,
   },
 });

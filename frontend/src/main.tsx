@@ -1,8 +1,10 @@
+import "@mantine/core/styles.css";
+import "@mantine/notifications/styles.css";
+
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
 import { App } from "./app/App";
-import "./styles.css";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

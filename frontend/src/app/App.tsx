@@ -1,5 +1,10 @@
+import { MantineProvider } from "@mantine/core";
+import { Notifications } from "@mantine/notifications";
+import { QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 
+import { Empty } from "../features/common/QueryState";
 import { LoginPage } from "../features/auth/LoginPage";
 import { DeviceDetailPage } from "../features/devices/DeviceDetailPage";
 import { DevicesPage } from "../features/devices/DevicesPage";
@@ -7,8 +12,11 @@ import { GroupDetailPage } from "../features/groups/GroupDetailPage";
 import { GroupsPage } from "../features/groups/GroupsPage";
 import { JobDetailPage } from "../features/jobs/JobDetailPage";
 import { JobsPage } from "../features/jobs/JobsPage";
+import { onSessionChange } from "../services/api/session";
 import { Layout } from "./Layout";
+import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
+import { theme } from "./theme";
 
 export function AppRoutes() {
   return (
@@ -22,18 +30,32 @@ export function AppRoutes() {
         <Route path="/groups/:groupId" element={<GroupDetailPage />} />
         <Route path="/jobs" element={<JobsPage />} />
         <Route path="/jobs/:jobId" element={<JobDetailPage />} />
-        <Route path="*" element={<p>Page not found.</p>} />
+        <Route path="*" element={<Empty>Page not found.</Empty>} />
       </Route>
     </Routes>
   );
 }
 
+/** A signed-out operator's cached data never shows to the next one. */
+function ClearCacheOnSignOut() {
+  const queryClient = useQueryClient();
+  useEffect(() => onSessionChange((s) => (s ? undefined : queryClient.clear())), [queryClient]);
+  return null;
+}
+
 export function App() {
+  const [queryClient] = useState(makeQueryClient);
   return (
-    <SessionProvider>
-      <BrowserRouter>
-        <AppRoutes />
-      </BrowserRouter>
-    </SessionProvider>
+    <MantineProvider theme={theme}>
+      <Notifications position="top-right" />
+      <QueryClientProvider client={queryClient}>
+        <ClearCacheOnSignOut />
+        <SessionProvider>
+          <BrowserRouter>
+            <AppRoutes />
+          </BrowserRouter>
+        </SessionProvider>
+      </QueryClientProvider>
+    </MantineProvider>
   );
 }

@@ -1,34 +1,55 @@
+import { AppShell, Badge, Button, Group, NavLink as MantineNavLink, Text, Title } from "@mantine/core";
 import { NavLink, Navigate, Outlet, useLocation } from "react-router-dom";
 
-import { saveSession } from "../services/api/session";
+import { saveSession, sessionExpired } from "../services/api/session";
 import { useSession } from "./SessionContext";
+
+const NAV = [
+  { to: "/jobs", label: "Jobs" },
+  { to: "/devices", label: "Devices" },
+  { to: "/groups", label: "Groups" },
+];
 
 export function Layout() {
   const session = useSession();
   const location = useLocation();
   if (!session) {
-    const next = location.pathname + location.search;
-    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}${sessionExpired() ? "&expired=1" : ""}`} replace />;
   }
   return (
-    <div className="shell">
-      <header className="topbar">
-        <strong className="brand">iotcloud</strong>
-        <nav aria-label="main">
-          <NavLink to="/devices">Devices</NavLink>
-          <NavLink to="/groups">Groups</NavLink>
-          <NavLink to="/jobs">Jobs</NavLink>
-        </nav>
-        <span className="who">
-          {session.email} · {session.role} · tenant {session.tenantId}
-        </span>
-        <button type="button" onClick={() => saveSession(null)}>
-          Sign out
-        </button>
-      </header>
-      <main>
+    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: "xs" }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Title order={4}>iotcloud</Title>
+          <Group gap="sm">
+            <Text size="sm" data-testid="who">
+              {session.email}
+            </Text>
+            <Badge variant="light">{session.role}</Badge>
+            <Text size="xs" c="dimmed">
+              tenant {session.tenantId}
+            </Text>
+            <Button size="xs" variant="default" onClick={() => saveSession(null)}>
+              Log out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="main">
+        {NAV.map((item) => (
+          <MantineNavLink
+            key={item.to}
+            component={NavLink}
+            to={item.to}
+            label={item.label}
+            active={location.pathname.startsWith(item.to)}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
         <Outlet />
-      </main>
-    </div>
+      </AppShell.Main>
+    </AppShell>
   );
 }

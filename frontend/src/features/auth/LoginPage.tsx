@@ -1,8 +1,9 @@
+import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Navigate, useSearchParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { ErrorBanner } from "../../components/ui";
 import { login } from "../../services/api/auth";
 import { saveSession } from "../../services/api/session";
 
@@ -16,51 +17,58 @@ export function LoginPage() {
   const [params] = useSearchParams();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [missing, setMissing] = useState(false);
+  const mutation = useMutation({ mutationFn: () => login(email.trim(), password), onSuccess: saveSession });
 
   if (session) return <Navigate to={safeNext(params.get("next"))} replace />;
 
-  async function onSubmit(e: FormEvent) {
+  function onSubmit(e: FormEvent) {
     e.preventDefault();
-    if (!email.trim() || !password) {
-      setError("enter your e-mail and password");
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      saveSession(await login(email.trim(), password));
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    setMissing(!email.trim() || !password);
+    if (email.trim() && password) mutation.mutate();
   }
+  const expired = params.get("expired") === "1";
 
   return (
-    <main className="login">
-      <form onSubmit={onSubmit} className="form card" aria-label="sign in">
-        <h1>iotcloud console</h1>
-        <label>
-          E-mail
-          <input name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <ErrorBanner error={error} />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
-        </button>
-      </form>
-    </main>
+    <Center mih="100vh" bg="gray.0">
+      <Paper withBorder shadow="sm" p="xl" w={380}>
+        <form onSubmit={onSubmit} aria-label="sign in" noValidate>
+          <Stack>
+            <div>
+              <Title order={2}>iotcloud console</Title>
+              <Text c="dimmed" size="sm">
+                Sign in with your tenant user
+              </Text>
+            </div>
+            {expired && !mutation.error && (
+              <Alert color="yellow" role="status">
+                Your session ended; sign in again.
+              </Alert>
+            )}
+            <TextInput
+              label="E-mail"
+              type="email"
+              autoComplete="username"
+              value={email}
+              onChange={(e) => setEmail(e.currentTarget.value)}
+            />
+            <PasswordInput
+              label="Password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.currentTarget.value)}
+            />
+            {(mutation.error || missing) && (
+              <Alert color="red" role="alert">
+                {missing ? "enter your e-mail and password" : mutation.error?.message}
+              </Alert>
+            )}
+            <Button type="submit" loading={mutation.isPending}>
+              Sign in
+            </Button>
+          </Stack>
+        </form>
+      </Paper>
+    </Center>
   );
 }

@@ -1,219 +1,186 @@
 // Create Job: a document (type + JSON params) sent to one device, a group, or the whole fleet.
 
+import {
+  Alert,
+  Autocomplete,
+  Button,
+  Group,
+  JsonInput,
+  Modal,
+  SegmentedControl,
+  Stack,
+  Text,
+  TextInput,
+} from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { ErrorBanner, Modal } from "../../components/ui";
-import { useResource } from "../../components/useResource";
-import { listDevices } from "../../services/api/devices";
-import { listGroups } from "../../services/api/groups";
-import { createJob, type Job, type JobCreate } from "../../services/api/jobs";
-import { buildJobRequest, emptyJobForm, type JobFormErrors, type JobFormState, type TargetType } from "./jobForm";
+import { createJob, type Job } from "../../services/api/jobs";
+import {
+  DOCUMENT_PRESETS,
+  buildJobRequest,
+  emptyJobForm,
+  parseParams,
+  type JobFormErrors,
+  type JobFormState,
+  type TargetType,
+} from "./jobForm";
+import { DevicePicker, GroupPicker } from "./TargetPickers";
+import { useJobReach, type Reach } from "./useJobReach";
 
 export interface CreateJobModalProps {
+  opened: boolean;
   initialTarget?: { type: TargetType; id?: string };
   onClose: () => void;
   onCreated: (job: Job) => void;
-  submit?: (body: JobCreate) => Promise<Job>;
 }
 
-const PRESETS: Record<string, string> = {
-  reboot: '{"delay_s": 5}',
-  update_config: '{"log_level": "debug"}',
-  firmware_update: '{"version": "1.2.3", "url": "https://example.com/fw.bin"}',
-};
+export function CreateJobModal({ opened, onClose, ...rest }: CreateJobModalProps) {
+  return (
+    <Modal opened={opened} onClose={onClose} title="Create job" size="lg" centered>
+      {opened && <CreateJobForm onClose={onClose} {...rest} />}
+    </Modal>
+  );
+}
 
-export function CreateJobModal({ initialTarget, onClose, onCreated, submit = createJob }: CreateJobModalProps) {
+function ReachLine({ reach, targetType }: { reach: Reach; targetType: TargetType }) {
+  let text: string;
+  if (reach.error) text = `Cannot tell how many devices it will reach: ${reach.error}`;
+  else if (reach.loading) text = "Counting the devices it will reach…";
+  else if (reach.count === null) text = `Choose a ${targetType === "group" ? "group" : "device"} to see the job's reach.`;
+  else text = `This job will reach ${reach.count} device${reach.count === 1 ? "" : "s"}.`;
+  const empty = reach.count === 0;
+  return (
+    <Alert color={reach.error || empty ? "orange" : "blue"} variant="light" data-testid="job-reach" p="xs">
+      <Text size="sm">
+        {text}
+        {empty ? " A job with no executions completes at once." : ""}
+      </Text>
+    </Alert>
+  );
+}
+
+function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModalProps, "opened">) {
+  const queryClient = useQueryClient();
   const [form, setForm] = useState<JobFormState>(() => emptyJobForm(initialTarget));
-  const [errors, setErrors] = useState<JobFormErrors>({});
-  const [serverError, setServerError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const lockedTarget = initialTarget?.id !== undefined;
+  const [submitted, setSubmitted] = useState(false);
+  const mutation = useMutation({
+    mutationFn: createJob,
+    onSuccess: (job) => {
+      void queryClient.invalidateQueries({ queryKey: ["jobs"] });
+      void queryClient.invalidateQueries({ queryKey: ["device-jobs"] });
+      notifications.show({ color: "teal", title: "Job created", message: `${job.job_id}: ${job.execution_count} executions queued` });
+      onCreated(job);
+    },
+  });
+  const reach = useJobReach(form.targetType, form.deviceId, form.groupId);
 
-  const devices = useResource(
-    (signal) =>
-      form.targetType === "device" && !lockedTarget
-        ? listDevices({ q: form.deviceId || undefined, status: "ACTIVE", limit: 20 }, signal)
-        : Promise.resolve(null),
-    [form.targetType, form.deviceId, lockedTarget],
-  );
-  const groups = useResource(
-    (signal) => (form.targetType === "group" && !lockedTarget ? listGroups({ limit: 500 }, signal) : Promise.resolve(null)),
-    [form.targetType, lockedTarget],
-  );
-
+  const checked = buildJobRequest(form);
+  const errors: JobFormErrors = submitted && !checked.ok ? checked.errors : {};
+  const paramsError = parseParams(form.params).error; // shown as you type
   const set = <K extends keyof JobFormState>(key: K, value: JobFormState[K]) =>
     setForm((f) => ({ ...f, [key]: value }));
 
-  async function onSubmit(e: FormEvent) {
+  function onSubmit(e: FormEvent) {
     e.preventDefault();
-    setServerError(null);
-    const result = buildJobRequest(form);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    try {
-      onCreated(await submit(result.body));
-    } catch (err) {
-      setServerError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    setSubmitted(true);
+    if (checked.ok) mutation.mutate(checked.body);
   }
 
-  const fieldError = (key: keyof JobFormErrors) =>
-    errors[key] ? (
-      <span className="field-error" id={`err-${key}`}>
-        {errors[key]}
-      </span>
-    ) : null;
-
   return (
-    <Modal title="Create job" onClose={onClose}>
-      <form onSubmit={onSubmit} noValidate className="form">
-        <label>
-          Document type
-          <input
-            name="document_type"
-            list="document-types"
-            value={form.documentType}
-            aria-invalid={!!errors.documentType}
-            aria-describedby={errors.documentType ? "err-documentType" : undefined}
-            onChange={(e) => {
-              const value = e.target.value;
-              setForm((f) => ({
-                ...f,
-                documentType: value,
-                params: f.params.trim() === "{}" && PRESETS[value] ? PRESETS[value] : f.params,
-              }));
-            }}
-            placeholder="reboot"
+    <form onSubmit={onSubmit} noValidate aria-label="create job">
+      <Stack gap="sm">
+        <div>
+          <Text size="sm" fw={500} mb={4} id="target-type-label">
+            Target
+          </Text>
+          <SegmentedControl
+            fullWidth
+            aria-labelledby="target-type-label"
+            value={form.targetType}
+            onChange={(v) => set("targetType", v as TargetType)}
+            data={[
+              { value: "device", label: "One device" },
+              { value: "group", label: "A group" },
+              { value: "all", label: "Whole fleet" },
+            ]}
           />
-          <datalist id="document-types">
-            {Object.keys(PRESETS).map((t) => (
-              <option key={t} value={t} />
-            ))}
-          </datalist>
-          {fieldError("documentType")}
-        </label>
-
-        <label>
-          Parameters (JSON object)
-          <textarea
-            name="document_params"
-            rows={4}
-            spellCheck={false}
-            value={form.params}
-            aria-invalid={!!errors.params}
-            aria-describedby={errors.params ? "err-params" : undefined}
-            onChange={(e) => set("params", e.target.value)}
-          />
-          {fieldError("params")}
-        </label>
-
-        <fieldset disabled={lockedTarget}>
-          <legend>Target</legend>
-          <div className="radios">
-            {(["device", "group", "all"] as const).map((t) => (
-              <label key={t} className="inline">
-                <input
-                  type="radio"
-                  name="target_type"
-                  value={t}
-                  checked={form.targetType === t}
-                  onChange={() => set("targetType", t)}
-                />
-                {t === "device" ? "One device" : t === "group" ? "A group" : "All devices"}
-              </label>
-            ))}
-          </div>
-          {form.targetType === "device" && (
-            <label>
-              Device ID
-              <input
-                name="target_device_id"
-                list="device-options"
-                value={form.deviceId}
-                aria-invalid={!!errors.target}
-                onChange={(e) => set("deviceId", e.target.value)}
-                placeholder="device id"
-                autoComplete="off"
-              />
-              <datalist id="device-options">
-                {devices.data?.devices.map((d) => (
-                  <option key={d.device_id} value={d.device_id}>
-                    {d.name}
-                  </option>
-                ))}
-              </datalist>
-            </label>
-          )}
-          {form.targetType === "group" && (
-            <label>
-              Group
-              {lockedTarget ? (
-                <input name="target_group_id" value={form.groupId} readOnly />
-              ) : (
-                <select
-                  name="target_group_id"
-                  aria-label="Group"
-                  value={form.groupId}
-                  aria-invalid={!!errors.target}
-                  onChange={(e) => set("groupId", e.target.value)}
-                >
-                  <option value="">— choose a group —</option>
-                  {groups.data?.groups.map((g) => (
-                    <option key={g.group_id} value={g.group_id}>
-                      {g.name} ({g.member_count} devices)
-                    </option>
-                  ))}
-                </select>
-              )}
-            </label>
-          )}
-          {form.targetType === "all" && <p className="muted">Every active device of the tenant, as of now.</p>}
-          {fieldError("target")}
-          <ErrorBanner error={devices.error ?? groups.error} />
-        </fieldset>
-
-        <div className="row">
-          <label>
-            Expires in (hours)
-            <input
-              name="expires_in_hours"
-              inputMode="decimal"
-              value={form.expiresInHours}
-              aria-invalid={!!errors.expiresInHours}
-              onChange={(e) => set("expiresInHours", e.target.value)}
-              placeholder="never"
-            />
-            {fieldError("expiresInHours")}
-          </label>
-          <label>
-            Job ID (optional)
-            <input
-              name="job_id"
-              value={form.jobId}
-              aria-invalid={!!errors.jobId}
-              onChange={(e) => set("jobId", e.target.value)}
-              placeholder="generated"
-            />
-            {fieldError("jobId")}
-          </label>
         </div>
+        {form.targetType === "device" && (
+          <DevicePicker value={form.deviceId} onChange={(v) => set("deviceId", v)} error={errors.target} />
+        )}
+        {form.targetType === "group" && (
+          <GroupPicker value={form.groupId} onChange={(v) => set("groupId", v)} error={errors.target} />
+        )}
+        {form.targetType === "all" && (
+          <Text size="sm" c="dimmed">
+            Every ACTIVE device of the tenant as of now (devices added later are not included).
+          </Text>
+        )}
+        <ReachLine reach={reach} targetType={form.targetType} />
 
-        <ErrorBanner error={serverError} />
-        <footer className="actions">
-          <button type="button" onClick={onClose}>
+        <Autocomplete
+          label="Document type"
+          description="What the device should do; pick a suggestion or type your own"
+          placeholder="reboot"
+          data={Object.keys(DOCUMENT_PRESETS)}
+          value={form.documentType}
+          error={errors.documentType}
+          onChange={(value) =>
+            setForm((f) => ({
+              ...f,
+              documentType: value,
+              params: ["", "{}"].includes(f.params.trim()) && DOCUMENT_PRESETS[value] ? DOCUMENT_PRESETS[value] : f.params,
+            }))
+          }
+        />
+        <JsonInput
+          label="Parameters (JSON)"
+          description="A JSON object handed to the device with the document"
+          autosize
+          minRows={3}
+          maxRows={12}
+          spellCheck={false}
+          value={form.params}
+          onChange={(v) => set("params", v)}
+          error={paramsError}
+          styles={{ input: { fontFamily: "monospace" } }}
+        />
+        <Group grow align="flex-start">
+          <TextInput
+            label="Expires in (hours)"
+            description="Executions still QUEUED then time out"
+            inputMode="decimal"
+            placeholder="never"
+            value={form.expiresInHours}
+            onChange={(e) => set("expiresInHours", e.currentTarget.value)}
+            error={errors.expiresInHours}
+          />
+          <TextInput
+            label="Job ID (optional)"
+            description="Generated when empty"
+            placeholder="generated"
+            value={form.jobId}
+            onChange={(e) => set("jobId", e.currentTarget.value)}
+            error={errors.jobId}
+          />
+        </Group>
+
+        {mutation.error && (
+          <Alert color="red" role="alert" title="The API refused the job" data-testid="create-job-error">
+            {mutation.error.message}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
             Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Creating…" : "Create job"}
-          </button>
-        </footer>
-      </form>
-    </Modal>
+          </Button>
+          <Button type="submit" loading={mutation.isPending} disabled={!!paramsError}>
+            Create job
+          </Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }

@@ -1,124 +1,146 @@
-// The fleet jobs list: status/type filters, progress, and the Create Job modal.
+// The fleet jobs list: status / type filters, stacked progress, paging, live refresh, Create Job.
 
-import { useState } from "react";
+import { Anchor, Button, Group, Select, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { ErrorBanner, Loading, Pager, formatTime } from "../../components/ui";
-import { useInterval, useResource } from "../../components/useResource";
-import { JOB_STATUSES, listJobs, type Job, type JobStatus } from "../../services/api/jobs";
+import { Empty, QueryState } from "../common/QueryState";
+import { Pager } from "../common/Pager";
+import { formatTime } from "../common/format";
+import { JOB_STATUSES, listJobs, type Job, type JobList, type JobStatus } from "../../services/api/jobs";
 import { canWrite } from "../../services/api/session";
 import { CreateJobModal } from "./CreateJobModal";
-import { ProgressBar, StatusBadge } from "./StatusBadge";
+import { JobProgressBar } from "./JobProgressBar";
+import { StatusBadge } from "./StatusBadge";
 
 const PAGE = 25;
+export const LIVE_REFRESH_MS = 2000;
 
 export function targetLabel(job: Pick<Job, "target">) {
-  return job.target.type === "all" ? "all devices" : `${job.target.type} ${job.target.id}`;
+  return job.target.type === "all" ? "whole fleet" : `${job.target.type} ${job.target.id}`;
 }
+
+/** Poll while something on screen can still change. */
+export const whileInProgress = (data: JobList | undefined) =>
+  data?.jobs.some((j) => j.status === "IN_PROGRESS") ? LIVE_REFRESH_MS : false;
 
 export function JobsPage() {
   const session = useSession();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const status = (params.get("status") as JobStatus | null) || undefined;
-  const documentType = params.get("type") ?? "";
   const offset = Number(params.get("offset") ?? 0) || 0;
+  const [typeText, setTypeText] = useState(params.get("type") ?? "");
+  const [documentType] = useDebouncedValue(typeText.trim(), 300);
   const [creating, setCreating] = useState(false);
 
-  const jobs = useResource(
-    (signal) => listJobs({ status, document_type: documentType || undefined, limit: PAGE, offset }, signal),
-    [status, documentType, offset],
-  );
-  useInterval(jobs.reload, 5000, !!jobs.data?.jobs.some((j) => j.status === "IN_PROGRESS"));
+  const update = (key: string, value: string | null) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set(key, value);
+        else next.delete(key);
+        if (key !== "offset") next.delete("offset");
+        return next;
+      },
+      { replace: key === "type" },
+    );
+  useEffect(() => {
+    if ((params.get("type") ?? "") !== documentType) update("type", documentType);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [documentType]);
 
-  const update = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    if (key !== "offset") next.delete("offset");
-    setParams(next);
-  };
+  const jobs = useQuery({
+    queryKey: ["jobs", { status, documentType, offset }],
+    queryFn: ({ signal }) =>
+      listJobs({ status, document_type: documentType || undefined, limit: PAGE, offset }, signal),
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => whileInProgress(q.state.data),
+  });
 
   return (
-    <section>
-      <header className="page-header">
-        <h1>Jobs</h1>
-        {canWrite(session) && (
-          <button type="button" className="primary" onClick={() => setCreating(true)}>
-            Create job
-          </button>
-        )}
-      </header>
-      <div className="filters">
-        <label>
-          Status
-          <select name="status" value={status ?? ""} onChange={(e) => update("status", e.target.value)}>
-            <option value="">any</option>
-            {JOB_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Document type
-          <input
-            name="type"
-            defaultValue={documentType}
-            onKeyDown={(e) => e.key === "Enter" && update("type", e.currentTarget.value.trim())}
-            onBlur={(e) => e.currentTarget.value.trim() !== documentType && update("type", e.currentTarget.value.trim())}
-            placeholder="any"
-          />
-        </label>
-      </div>
-      <ErrorBanner error={jobs.error} />
-      {jobs.loading && !jobs.data && <Loading what="jobs" />}
-      {jobs.data && jobs.data.jobs.length === 0 && <p className="muted">No jobs yet.</p>}
-      {jobs.data && jobs.data.jobs.length > 0 && (
-        <table className="table" aria-label="jobs">
-          <thead>
-            <tr>
-              <th>Job</th>
-              <th>Type</th>
-              <th>Target</th>
-              <th>Status</th>
-              <th>Executions</th>
-              <th>Progress</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {jobs.data.jobs.map((job) => (
-              <tr key={job.job_id} data-job-id={job.job_id}>
-                <td>
-                  <Link to={`/jobs/${encodeURIComponent(job.job_id)}`}>{job.job_id}</Link>
-                </td>
-                <td>{job.document_type}</td>
-                <td>{targetLabel(job)}</td>
-                <td>
-                  <StatusBadge status={job.status} />
-                </td>
-                <td>{job.execution_count}</td>
-                <td>
-                  <ProgressBar value={job.progress} label={`progress of ${job.job_id}`} />
-                </td>
-                <td>{formatTime(job.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {jobs.data && (
-        <Pager total={jobs.data.total} limit={PAGE} offset={offset} onChange={(o) => update("offset", String(o))} />
-      )}
-      {creating && (
-        <CreateJobModal
-          onClose={() => setCreating(false)}
-          onCreated={(job) => navigate(`/jobs/${encodeURIComponent(job.job_id)}`)}
+    <>
+      <Group justify="space-between" mb="md">
+        <Title order={2}>Jobs</Title>
+        {canWrite(session) && <Button onClick={() => setCreating(true)}>Create job</Button>}
+      </Group>
+      <Group mb="sm" align="flex-end">
+        <Select
+          label="Status"
+          placeholder="any"
+          clearable
+          data={[...JOB_STATUSES]}
+          value={status ?? null}
+          onChange={(v) => update("status", v)}
+          w={180}
         />
-      )}
-    </section>
+        <TextInput
+          label="Document type"
+          placeholder="any"
+          value={typeText}
+          onChange={(e) => setTypeText(e.currentTarget.value)}
+          w={220}
+        />
+        {jobs.isFetching && (
+          <Text size="xs" c="dimmed">
+            refreshing…
+          </Text>
+        )}
+      </Group>
+      <QueryState what="jobs" data={jobs.data} error={jobs.error} onRetry={() => void jobs.refetch()}>
+        {(data) =>
+          data.jobs.length === 0 ? (
+            <Empty>{status || documentType ? "No job matches these filters." : "No jobs yet."}</Empty>
+          ) : (
+            <>
+              <Table striped highlightOnHover aria-label="jobs" verticalSpacing="xs">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Job</Table.Th>
+                    <Table.Th>Type</Table.Th>
+                    <Table.Th>Target</Table.Th>
+                    <Table.Th>Status</Table.Th>
+                    <Table.Th>Progress</Table.Th>
+                    <Table.Th>Created</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {data.jobs.map((j) => (
+                    <Table.Tr key={j.job_id} data-job-id={j.job_id}>
+                      <Table.Td>
+                        <Anchor component={Link} to={`/jobs/${encodeURIComponent(j.job_id)}`} ff="monospace" size="sm">
+                          {j.job_id}
+                        </Anchor>
+                      </Table.Td>
+                      <Table.Td>{j.document_type}</Table.Td>
+                      <Table.Td>{targetLabel(j)}</Table.Td>
+                      <Table.Td>
+                        <StatusBadge status={j.status} />
+                      </Table.Td>
+                      <Table.Td>
+                        <JobProgressBar counts={j.counts} label={`progress of ${j.job_id}`} size="md" />
+                      </Table.Td>
+                      <Table.Td style={{ whiteSpace: "nowrap" }}>{formatTime(j.created_at)}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+              <Pager total={data.total} limit={PAGE} offset={offset} onChange={(o) => update("offset", String(o))} label="jobs" />
+            </>
+          )
+        }
+      </QueryState>
+      <CreateJobModal
+        opened={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(job) => {
+          setCreating(false);
+          navigate(`/jobs/${encodeURIComponent(job.job_id)}`);
+        }}
+      />
+    </>
   );
 }

@@ -14,13 +14,13 @@ describe("buildJobRequest", () => {
     const r = buildJobRequest(base({ expiresInHours: "1" }));
     expect(r).toEqual({
       ok: true,
-      body: { document_type: "reboot", document_params: { delay_s: 5 }, target_device_id: "dev-1", expires_in_hours: 1 },
+      body: { document_type: "reboot", document_params: { delay_s: 5 }, target_all: false, target_device_id: "dev-1", expires_in_hours: 1 },
     });
   });
 
   it("builds group and fleet-wide jobs", () => {
     const g = buildJobRequest(base({ targetType: "group", groupId: "lab" }));
-    expect(g.ok && g.body).toEqual({ document_type: "reboot", document_params: { delay_s: 5 }, target_group_id: "lab" });
+    expect(g.ok && g.body).toEqual({ document_type: "reboot", document_params: { delay_s: 5 }, target_all: false, target_group_id: "lab" });
     const all = buildJobRequest(base({ targetType: "all" }));
     expect(all.ok && all.body).toEqual({ document_type: "reboot", document_params: { delay_s: 5 }, target_all: true });
   });
@@ -31,6 +31,7 @@ describe("buildJobRequest", () => {
       job_id: "job_1",
       document_type: "update_config",
       document_params: {},
+      target_all: false,
       target_device_id: "dev-1",
     });
   });

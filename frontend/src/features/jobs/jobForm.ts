@@ -19,6 +19,14 @@ export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_EXPIRY_HOURS = 24 * 366;
 export const MAX_PARAMS_BYTES = 32 * 1024;
 
+/** Suggested document types; any other text is allowed too. Picking one fills in example params. */
+export const DOCUMENT_PRESETS: Record<string, string> = {
+  reboot: '{\n  "delay_s": 5\n}',
+  update_config: '{\n  "log_level": "debug"\n}',
+  firmware_update: '{\n  "version": "1.2.3",\n  "url": "https://example.com/fw.bin"\n}',
+  factory_reset: "{}",
+};
+
 export function emptyJobForm(target?: { type: TargetType; id?: string }): JobFormState {
   return {
     jobId: "",
@@ -35,7 +43,8 @@ export type JobFormErrors = Partial<Record<"jobId" | "documentType" | "params" |
 
 export type JobFormResult = { ok: true; body: JobCreate } | { ok: false; errors: JobFormErrors };
 
-function parseParams(text: string): { value?: Record<string, unknown>; error?: string } {
+/** The params text checked as the operator types: `{}` when empty, else a JSON object of bounded size. */
+export function parseParams(text: string): { value?: Record<string, unknown>; error?: string } {
   if (!text.trim()) return { value: {} };
   let value: unknown;
   try {
@@ -54,7 +63,7 @@ function parseParams(text: string): { value?: Record<string, unknown>; error?: s
 /** Validates the form and builds the request body with exactly one target. */
 export function buildJobRequest(form: JobFormState): JobFormResult {
   const errors: JobFormErrors = {};
-  const body: Partial<JobCreate> = {};
+  const body: Partial<JobCreate> = { target_all: false };
 
   const jobId = form.jobId.trim();
   if (jobId) {

@@ -1,14 +1,8 @@
 import { request } from "./client";
 import type { Role, Session } from "./session";
+import type { Schemas } from "./types";
 
-interface TokenOut {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  tenant_id: string;
-  email: string;
-  role: Role;
-}
+type TokenOut = Schemas["ui_iot__routes__auth__TokenOut"];
 
 export async function login(email: string, password: string, now: number = Date.now()): Promise<Session> {
   const form = new URLSearchParams({ username: email, password });
@@ -16,7 +10,7 @@ export async function login(email: string, password: string, now: number = Date.
   return {
     token: out.access_token,
     email: out.email,
-    role: out.role,
+    role: out.role as Role,
     tenantId: out.tenant_id,
     expiresAt: now + out.expires_in * 1000,
   };

@@ -78,7 +78,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     }
   }
   if (!response.ok) {
-    if (response.status === 401 && session) saveSession(null); // expired or revoked: back to login
+    if (response.status === 401 && session) saveSession(null, { expired: true }); // expired or revoked: back to login
     const { code, message } = errorMessage(response.status, parsed);
     throw new ApiError(response.status, code, message);
   }

@@ -1,34 +1,16 @@
+// Devices and their twins on the operator API.
+
 import { request } from "./client";
+import type { Schemas } from "./types";
 
-export interface Device {
-  device_id: string;
-  name: string;
-  attributes: Record<string, unknown>;
-  status: "ACTIVE" | "REVOKED";
-  online: boolean;
-  last_seen_at: string | null;
-  desired_version: number;
-  reported_version: number;
-  created_at: string;
-  updated_at: string;
-}
+export type Device = Schemas["DeviceOut"];
+export type DeviceList = Schemas["DeviceList"];
+export type DeviceCreate = Schemas["DeviceCreate"];
+export type DeviceWithToken = Schemas["DeviceWithToken"];
+export type Twin = Schemas["TwinOut"];
+export type ProvisionToken = Schemas["ui_iot__routes__devices__TokenOut"];
 
-export interface DeviceList {
-  devices: Device[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface Twin {
-  device_id: string;
-  desired: Record<string, unknown>;
-  reported: Record<string, unknown>;
-  desired_version: number;
-  reported_version: number;
-  delta: Record<string, unknown>;
-  updated_at: string;
-}
+const devicePath = (deviceId: string) => `/customer/devices/${encodeURIComponent(deviceId)}`;
 
 export function listDevices(
   params: { q?: string; status?: Device["status"]; limit?: number; offset?: number } = {},
@@ -38,9 +20,34 @@ export function listDevices(
 }
 
 export function getDevice(deviceId: string, signal?: AbortSignal): Promise<Device> {
-  return request<Device>(`/customer/devices/${encodeURIComponent(deviceId)}`, { signal });
+  return request<Device>(devicePath(deviceId), { signal });
+}
+
+export function createDevice(body: DeviceCreate): Promise<DeviceWithToken> {
+  return request<DeviceWithToken>("/customer/devices", { method: "POST", json: body });
+}
+
+export function revokeDevice(deviceId: string): Promise<Device> {
+  return request<Device>(`${devicePath(deviceId)}/revoke`, { method: "POST" });
+}
+
+export function rotateToken(deviceId: string): Promise<ProvisionToken> {
+  return request<ProvisionToken>(`${devicePath(deviceId)}/rotate-token`, { method: "POST" });
 }
 
 export function getTwin(deviceId: string, signal?: AbortSignal): Promise<Twin> {
-  return request<Twin>(`/customer/devices/${encodeURIComponent(deviceId)}/twin`, { signal });
+  return request<Twin>(`${devicePath(deviceId)}/twin`, { signal });
+}
+
+export function patchTwin(deviceId: string, body: Schemas["TwinPatch"]): Promise<Twin> {
+  return request<Twin>(`${devicePath(deviceId)}/twin`, { method: "PATCH", json: body });
+}
+
+/** Online means seen within the last five minutes (the operator API's own window) and not revoked. */
+export const ONLINE_WINDOW_MS = 5 * 60 * 1000;
+
+export function isOnline(device: Pick<Device, "status" | "last_seen_at">, now: number = Date.now()): boolean {
+  if (device.status !== "ACTIVE" || !device.last_seen_at) return false;
+  const seen = Date.parse(device.last_seen_at);
+  return Number.isFinite(seen) && now - seen < ONLINE_WINDOW_MS;
 }

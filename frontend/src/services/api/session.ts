@@ -30,7 +30,15 @@ export function loadSession(now: number = Date.now()): Session | null {
   }
 }
 
-export function saveSession(session: Session | null): void {
+let endedByServer = false;
+
+/** True when the last sign-out came from the API refusing the token (expired or revoked). */
+export function sessionExpired(): boolean {
+  return endedByServer;
+}
+
+export function saveSession(session: Session | null, opts: { expired?: boolean } = {}): void {
+  endedByServer = session === null && !!opts.expired;
   if (session) localStorage.setItem(KEY, JSON.stringify(session));
   else localStorage.removeItem(KEY);
   listeners.forEach((fn) => fn(session));

@@ -1,0 +1,97 @@
+// Revoke a device, or rotate its provision token (the new token is shown once).
+
+import { Alert, Button, Group, Modal, Stack, Text } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+
+import { revokeDevice, rotateToken, type Device, type ProvisionToken } from "../../services/api/devices";
+import { TokenReveal } from "../common/TokenReveal";
+
+type Dialog = "revoke" | "rotate" | null;
+
+export function DeviceActions({ device }: { device: Device }) {
+  const queryClient = useQueryClient();
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [token, setToken] = useState<ProvisionToken | null>(null);
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["device", device.device_id] });
+    void queryClient.invalidateQueries({ queryKey: ["devices"] });
+  };
+  const revoke = useMutation({
+    mutationFn: () => revokeDevice(device.device_id),
+    onSuccess: () => {
+      setDialog(null);
+      notifications.show({ color: "red", title: "Device revoked", message: `${device.device_id} can no longer authenticate` });
+    },
+    onSettled: refresh,
+  });
+  const rotate = useMutation({ mutationFn: () => rotateToken(device.device_id), onSuccess: setToken, onSettled: refresh });
+  const close = () => {
+    setDialog(null);
+    setToken(null);
+    revoke.reset();
+    rotate.reset();
+  };
+  const revoked = device.status === "REVOKED";
+
+  return (
+    <>
+      <Button variant="default" disabled={revoked} onClick={() => setDialog("rotate")}>
+        Rotate token
+      </Button>
+      <Button color="red" variant="light" disabled={revoked} onClick={() => setDialog("revoke")}>
+        Revoke
+      </Button>
+      <Modal opened={dialog === "revoke"} onClose={close} title={`Revoke ${device.device_id}?`} centered>
+        <Stack>
+          <Text size="sm">
+            The device's token stops working at once and it gets no more jobs. It stays listed as REVOKED; this cannot
+            be undone.
+          </Text>
+          {revoke.error && <Alert color="red" role="alert">{revoke.error.message}</Alert>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Keep it
+            </Button>
+            <Button color="red" loading={revoke.isPending} onClick={() => revoke.mutate()}>
+              Revoke device
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+      <Modal
+        opened={dialog === "rotate"}
+        onClose={close}
+        title={`Rotate the token of ${device.device_id}`}
+        size="lg"
+        centered
+        closeOnClickOutside={!token}
+      >
+        {token ? (
+          <Stack>
+            <TokenReveal deviceId={token.device_id} token={token.provision_token} />
+            <Group justify="flex-end">
+              <Button onClick={close}>Done</Button>
+            </Group>
+          </Stack>
+        ) : (
+          <Stack>
+            <Text size="sm">
+              A new provision token replaces the current one, which stops working at once: the device needs the new one.
+            </Text>
+            {rotate.error && <Alert color="red" role="alert">{rotate.error.message}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={close}>
+                Cancel
+              </Button>
+              <Button loading={rotate.isPending} onClick={() => rotate.mutate()}>
+                Rotate token
+              </Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+    </>
+  );
+}

@@ -1,0 +1,111 @@
+// A device's twin: desired / reported / delta side by side, and an editor for desired.
+
+import { Alert, Button, Card, Group, JsonInput, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+
+import { getTwin, patchTwin, type Twin } from "../../services/api/devices";
+import { JsonBlock } from "../common/JsonBlock";
+import { QueryState } from "../common/QueryState";
+import { formatTime } from "../common/format";
+import { mergePatchFrom, parseDesired } from "./twinPatch";
+
+export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: boolean }) {
+  const twin = useQuery({ queryKey: ["twin", deviceId], queryFn: ({ signal }) => getTwin(deviceId, signal) });
+  const [editing, setEditing] = useState(false);
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="xs">
+        <Title order={4}>Twin</Title>
+        {editable && twin.data && !editing && (
+          <Button size="xs" variant="light" onClick={() => setEditing(true)}>
+            Edit desired
+          </Button>
+        )}
+      </Group>
+      <QueryState what="twin" data={twin.data} error={twin.error} onRetry={() => void twin.refetch()}>
+        {(t) => (
+          <Stack gap="sm">
+            <SimpleGrid cols={{ base: 1, md: 3 }}>
+              <div aria-label="desired state" role="group">
+                <Text size="sm" fw={600}>
+                  Desired <Text span c="dimmed" size="xs">v{t.desired_version}</Text>
+                </Text>
+                <JsonBlock value={t.desired} />
+              </div>
+              <div aria-label="reported state" role="group">
+                <Text size="sm" fw={600}>
+                  Reported <Text span c="dimmed" size="xs">v{t.reported_version}</Text>
+                </Text>
+                <JsonBlock value={t.reported} />
+              </div>
+              <div aria-label="delta" role="group">
+                <Text size="sm" fw={600}>
+                  Delta{" "}
+                  <Text span c="dimmed" size="xs">
+                    {Object.keys(t.delta).length ? "desired, not yet reported" : "in sync"}
+                  </Text>
+                </Text>
+                <JsonBlock value={t.delta} />
+              </div>
+            </SimpleGrid>
+            <Text size="xs" c="dimmed">
+              Updated {formatTime(t.updated_at)}
+            </Text>
+            {editing && <DesiredEditor deviceId={deviceId} twin={t} onDone={() => setEditing(false)} />}
+          </Stack>
+        )}
+      </QueryState>
+    </Card>
+  );
+}
+
+function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twin; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [text, setText] = useState(() => JSON.stringify(twin.desired, null, 2));
+  const parsed = parseDesired(text);
+  const mutation = useMutation({
+    mutationFn: (desired: Record<string, unknown>) =>
+      patchTwin(deviceId, { desired: mergePatchFrom(twin.desired, desired), expected_version: twin.desired_version }),
+    onSuccess: (next) => {
+      queryClient.setQueryData(["twin", deviceId], next);
+      void queryClient.invalidateQueries({ queryKey: ["device", deviceId] });
+      notifications.show({ color: "teal", title: "Desired state saved", message: `version ${next.desired_version}` });
+      onDone();
+    },
+  });
+  return (
+    <Stack gap="xs">
+      <JsonInput
+        label="Desired state (JSON)"
+        description="Saved as a merge patch against the version shown; removing a key deletes it"
+        autosize
+        minRows={4}
+        maxRows={16}
+        value={text}
+        onChange={setText}
+        error={parsed.error}
+        styles={{ input: { fontFamily: "monospace" } }}
+      />
+      {mutation.error && (
+        <Alert color="red" role="alert">
+          {mutation.error.message}
+          {"status" in mutation.error && mutation.error.status === 409 ? " — reload the twin and edit again." : ""}
+        </Alert>
+      )}
+      <Group justify="flex-end">
+        <Button variant="default" onClick={onDone}>
+          Discard
+        </Button>
+        <Button
+          loading={mutation.isPending}
+          disabled={!parsed.value}
+          onClick={() => parsed.value && mutation.mutate(parsed.value)}
+        >
+          Save desired
+        </Button>
+      </Group>
+    </Stack>
+  );
+}

@@ -1,0 +1,75 @@
+// Searchable pickers for a job's target: one active device, or a group (server-side search).
+
+import { Select } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+
+import { listDevices } from "../../services/api/devices";
+import { listGroups } from "../../services/api/groups";
+
+interface PickerProps {
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+}
+
+export function DevicePicker({ value, onChange, error }: PickerProps) {
+  const [search, setSearch] = useState(value);
+  const [q] = useDebouncedValue(search === value ? "" : search.trim(), 250);
+  const devices = useQuery({
+    queryKey: ["devices", { q, status: "ACTIVE", limit: 20 }],
+    queryFn: ({ signal }) => listDevices({ q: q || undefined, status: "ACTIVE", limit: 20 }, signal),
+    placeholderData: keepPreviousData,
+  });
+  const options = (devices.data?.devices ?? []).map((d) => ({
+    value: d.device_id,
+    label: d.name && d.name !== d.device_id ? `${d.device_id} · ${d.name}` : d.device_id,
+  }));
+  if (value && !options.some((o) => o.value === value)) options.unshift({ value, label: value });
+  return (
+    <Select
+      label="Device"
+      placeholder="Search active devices"
+      searchable
+      data={options}
+      value={value || null}
+      onChange={(v) => onChange(v ?? "")}
+      searchValue={search}
+      onSearchChange={setSearch}
+      nothingFoundMessage={devices.isFetching ? "Searching…" : "No active device matches"}
+      error={error ?? (devices.error ? `cannot list devices: ${devices.error.message}` : undefined)}
+      data-testid="device-picker"
+      comboboxProps={{ withinPortal: true }}
+    />
+  );
+}
+
+export function GroupPicker({ value, onChange, error }: PickerProps) {
+  const [search, setSearch] = useState("");
+  const [q] = useDebouncedValue(search.trim(), 250);
+  const groups = useQuery({
+    queryKey: ["groups", { q, limit: 50 }],
+    queryFn: ({ signal }) => listGroups({ q: q || undefined, limit: 50 }, signal),
+    placeholderData: keepPreviousData,
+  });
+  const options = (groups.data?.groups ?? []).map((g) => ({
+    value: g.group_id,
+    label: `${g.name} (${g.member_count} devices)`,
+  }));
+  if (value && !options.some((o) => o.value === value)) options.unshift({ value, label: value });
+  return (
+    <Select
+      label="Group"
+      placeholder="Search groups"
+      searchable
+      data={options}
+      value={value || null}
+      onChange={(v) => onChange(v ?? "")}
+      onSearchChange={setSearch}
+      nothingFoundMessage={groups.isFetching ? "Searching…" : "No group matches"}
+      error={error ?? (groups.error ? `cannot list groups: ${groups.error.message}` : undefined)}
+      data-testid="group-picker"
+    />
+  );
+}

@@ -1,0 +1,5 @@
+// Shapes of the operator API, generated from its OpenAPI spec (npm run gen:api → schema.d.ts).
+
+import type { components } from "./schema";
+
+export type Schemas = components["schemas"];

@@ -1,0 +1,43 @@
+// Renders a component inside the console's providers (Mantine in test mode, a fresh query cache, a router).
+
+import { MantineProvider } from "@mantine/core";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { MemoryRouter } from "react-router-dom";
+import { vi } from "vitest";
+
+export function renderWithProviders(ui: ReactElement) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  return render(
+    <MantineProvider env="test">
+      <QueryClientProvider client={client}>
+        <MemoryRouter>{ui}</MemoryRouter>
+      </QueryClientProvider>
+    </MantineProvider>,
+  );
+}
+
+export interface Call {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+/** Replaces fetch with a table of canned operator-API answers, recording every call. */
+export function fakeApi(routes: Record<string, (call: Call) => [number, unknown]>): Call[] {
+  const calls: Call[] = [];
+  vi.stubGlobal("fetch", async (input: string, init: RequestInit = {}) => {
+    const url = new URL(input, "http://console.test");
+    const call = {
+      method: init.method ?? "GET",
+      path: url.pathname + url.search,
+      body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+    };
+    calls.push(call);
+    const route = routes[`${call.method} ${url.pathname}`];
+    const [status, body] = route ? route(call) : [404, { error: "not_found", detail: `no fake for ${call.path}` }];
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+  });
+  return calls;
+}
