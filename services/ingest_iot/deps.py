@@ -51,4 +51,6 @@ async def device_tx(
         yield Device(row["tenant_id"], row["device_id"], cast(asyncpg.Connection, conn))
 
 
-CurrentDevice = Annotated[Device, Depends(device_tx)]
+# scope="function": the transaction commits before the response is sent, so a 200 means "stored"
+# (FastAPI's default runs a yield dependency's exit after the response has gone out).
+CurrentDevice = Annotated[Device, Depends(device_tx, scope="function")]

@@ -56,5 +56,7 @@ async def tenant_writer(pool: PoolDep, principal: CurrentPrincipal) -> AsyncIter
         yield conn
 
 
-ReadDB = Annotated[asyncpg.Connection, Depends(tenant_reader)]
-WriteDB = Annotated[asyncpg.Connection, Depends(tenant_writer)]
+# scope="function": the transaction commits before the response is sent, so a 2xx means "stored"
+# (FastAPI's default runs a yield dependency's exit after the response has gone out).
+ReadDB = Annotated[asyncpg.Connection, Depends(tenant_reader, scope="function")]
+WriteDB = Annotated[asyncpg.Connection, Depends(tenant_writer, scope="function")]
