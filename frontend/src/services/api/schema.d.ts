@@ -671,8 +671,14 @@ export interface components {
         };
         /** HTTPValidationError */
         HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            detail: string;
+            /** @constant */
+            error: "validation_error";
+            errors: {
+                loc?: (string | number)[];
+                msg?: string;
+                type?: string | null;
+            }[];
         };
         /** JobCancel */
         JobCancel: {
@@ -900,19 +906,6 @@ export interface components {
             };
             /** Expected Version */
             expected_version?: number | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
         };
         /** TokenOut */
         ui_iot__routes__auth__TokenOut: {
