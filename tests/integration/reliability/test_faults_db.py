@@ -47,9 +47,9 @@ class OwnPostgres:
         self.server.ensure_postgres_running()
 
 
-@pytest.fixture
-def own_pg(tmp_path: Path) -> Iterator[OwnPostgres]:
-    pg = OwnPostgres(tmp_path)
+@pytest.fixture(scope="module")
+def own_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnPostgres]:
+    pg = OwnPostgres(tmp_path_factory.mktemp("own-pg"))
     try:
         yield pg
     finally:
@@ -138,3 +138,51 @@ async def _outage(db: TestDB, pg: OwnPostgres, cluster: Cluster) -> None:
     print(
         f"\noutage: {fleet.unavailable} device requests got 503 and were retried; {len(fleet.acks)} acks kept"
     )
+
+
+async def test_no_acknowledgement_before_commit(own_pg: OwnPostgres, tmp_path: Path) -> None:
+    """A 200 must mean "stored". Commits are made to wait (synchronous replication to a standby that never
+    comes): the API must not answer before its commit is done, and answers once the commit completes."""
+    db: TestDB = clone(own_pg.admin_url, make_template(own_pg.admin_url))
+    cluster = Cluster(db.owner_url, TEST_SECRET, tmp_path / "cluster", devices=1, workers=0)
+    await cluster.start()
+    admin = await connect(own_pg.admin_url)
+    try:
+        acct = await new_tenant(db, TEST_SECRET)
+        [dev] = await create_devices(acct, cluster.ui.url, 1, prefix="c")
+        async with client(cluster.ui.url, headers=acct.auth) as api:
+            r = await api.post(
+                "/customer/jobs", json={"job_id": "c-1", "document_type": "ota", "target_all": True}
+            )
+            assert r.status_code == 201
+        await admin.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        await admin.execute("SELECT pg_reload_conf()")
+        TALLY.faults.append("commits held back")
+        dev_api = client(cluster.devices[0].url, headers={"X-Provision-Token": acct.tokens[dev]})
+        ui_api = client(cluster.ui.url, headers=acct.auth)
+        async with dev_api, ui_api:
+            held = [
+                asyncio.create_task(
+                    dev_api.put("/device/v1/jobs/c-1/execution", json={"status": "IN_PROGRESS"})
+                ),
+                asyncio.create_task(ui_api.patch(f"/customer/devices/{dev}", json={"name": "renamed"})),
+            ]
+            done, _ = await asyncio.wait(held, timeout=3)
+            early = [t.result().status_code for t in done]
+            await admin.execute("ALTER SYSTEM RESET synchronous_standby_names")
+            await admin.execute("SELECT pg_reload_conf()")
+            answers = await asyncio.wait_for(asyncio.gather(*held), 30)
+        assert not early, f"answered {early} before the commit was done"
+        assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+        owner = await connect(db.owner_url)
+        try:
+            stored = await owner.fetchval("SELECT status FROM job_executions WHERE job_id = 'c-1'")
+            name = await owner.fetchval("SELECT name FROM device_state WHERE device_id = $1", dev)
+        finally:
+            await owner.close()
+        assert (stored, name) == ("IN_PROGRESS", "renamed")
+    finally:
+        await admin.execute("ALTER SYSTEM RESET synchronous_standby_names")
+        await admin.execute("SELECT pg_reload_conf()")
+        await admin.close()
+        cluster.stop()
