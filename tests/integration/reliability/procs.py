@@ -20,8 +20,11 @@ IOTCLOUD = str(Path(sys.executable).parent / "iotcloud")
 
 
 class ServiceProc:
-    def __init__(self, kind: str, name: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, kind: str, name: str, env: dict[str, str], log_dir: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.kind = kind
+        self.args = args
         self.name = name
         self.port = free_port() if kind != "worker" else 0
         self.url = f"http://127.0.0.1:{self.port}"
@@ -42,7 +45,7 @@ class ServiceProc:
             log.write(f"--- start #{self.starts}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [IOTCLOUD, "serve", self.kind],
+                [IOTCLOUD, "serve", self.kind, *self.args],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
