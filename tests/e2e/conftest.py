@@ -1,97 +1,137 @@
-"""Browser fixtures for the web console: Debian's Chromium driven by Playwright against the live
-operator API (which serves the built console from frontend/dist)."""
+"""Browser fixtures for the web console: the real `iotcloud up --demo` on a temp home (embedded
+PostgreSQL, built console served by the operator API) and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright, expect
 
-from shared.db import SET_TENANT, connect
-from shared.tenants import upsert_user
-from tests.conftest import Services, Tenant
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
-ARTIFACTS = ROOT / "test-artifacts"
-PASSWORD = "password-123"  # what tests/conftest.py's make_tenant gives its users
+SHOTS = ROOT / "test-artifacts" / "e2e"
+BIN = Path(sys.executable).parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=15_000)
+
+
+@dataclass
+class Stack:
+    home: Path
+    ui: str
+    device: str
+    proc: subprocess.Popen[bytes]
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "iotcloud up exited early"
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} not ready")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if not DIST_INDEX.exists():
+        pytest.fail("web console not built: run `make frontend` (make e2e does)")
+    # Not under pytest's 0700 tmp root: as root, the embedded PostgreSQL runs as another user.
+    home = Path(tempfile.mkdtemp(prefix="iotcloud-e2e-"))
+    home.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
+    ui_port, dev_port = free_port(), free_port()
+    log = (home / "up.log").open("wb")
+    cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
+    cmd += ["--device-port", str(dev_port), "--jobs-tick-seconds", "1", "--demo"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    s = Stack(home, f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{dev_port}", proc)
+    try:
+        _wait_ready(s.ui, proc)
+        _wait_ready(s.device, proc)
+        yield s
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                assert proc.wait(60) == 0, "iotcloud up did not exit cleanly on SIGINT"
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def chromium_path() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"):
         if candidate and (found := shutil.which(candidate)):
             return found
     pytest.fail("no Chromium found: install Debian's `chromium` (.ci/run does) or set CHROMIUM=/path")
 
 
 @pytest.fixture(scope="session")
-def console_built() -> None:
-    if not DIST_INDEX.exists():
-        pytest.fail("web console not built: run `make frontend` (make e2e does)")
-
-
-@pytest.fixture(scope="session")
-async def browser(console_built: None) -> AsyncIterator[Browser]:
+async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
+        browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    if report.when == "call":
-        item.stash[FAILED] = report.failed
-    return report
+@dataclass
+class Console:
+    """Everything the page reported as an error: console.error calls and uncaught exceptions."""
 
+    errors: list[str] = field(default_factory=list)
 
-FAILED = pytest.StashKey[bool]()
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console.error: {msg.text} ({msg.location.get('url', '')})")
+
+    def on_page_error(self, err: Error) -> None:
+        self.errors.append(f"pageerror: {err}")
 
 
 @pytest.fixture
-async def page(browser: Browser, services: Services, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=services.ui.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+async def console_page(browser: Browser, stack: Stack) -> AsyncIterator[tuple[Page, Console]]:
+    context = await browser.new_context(base_url=stack.ui, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
     page = await context.new_page()
-    yield page
-    if request.node.stash.get(FAILED, False):
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-        await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    console = Console()
+    page.on("console", console.on_console)
+    page.on("pageerror", console.on_page_error)
+    yield page, console
     await context.close()
 
 
-async def add_user(services: Services, tenant_id: str, role: str) -> str:
-    """Adds a user with `role` to an existing tenant; returns the e-mail (password PASSWORD)."""
-    email = f"{role}@{tenant_id}.test"
-    conn = await connect(services.db.app_url)
-    try:
-        async with conn.transaction():
-            await conn.execute(SET_TENANT, tenant_id)
-            await upsert_user(conn, tenant_id, email, PASSWORD, role)
-    finally:
-        await conn.close()
-    return email
-
-
-async def sign_in(page: Page, email: str, path: str = "/jobs") -> None:
-    await page.goto(path)
-    await expect(page).to_have_url(re.compile(r"/login\?next="))
-    await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("navigation", name="main")).to_be_visible()
-
-
-def admin_email(tenant: Tenant) -> str:
-    return f"admin@{tenant.tenant_id}.test"
+async def shot(page: Page, name: str) -> None:
+    """Saves a full-page screenshot of the current screen under test-artifacts/e2e/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_timeout(250)  # let Mantine's transitions settle
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
