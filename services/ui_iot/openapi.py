@@ -19,7 +19,7 @@ from ui_iot.app import create_app
 def operator_spec() -> dict[str, Any]:
     """The spec as FastAPI builds it; the pool is only opened at startup, so no database is needed."""
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(secret="openapi", home=Path(home), static_dir=Path(home) / "no-console")
+        settings = Settings(secret="openapi", home=Path(home), static_dir=Path(home) / "none")  # noqa: S106
         return create_app(settings, "postgresql://unused/openapi").openapi()
 
 
