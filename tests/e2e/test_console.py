@@ -22,7 +22,9 @@ def job_id_from(page: Page) -> str:
 
 def device_client(stack: Stack, device_id: str) -> httpx.AsyncClient:
     tokens = json.loads((stack.home / "demo-tokens.json").read_text())
-    return httpx.AsyncClient(base_url=stack.device, headers={"X-Provision-Token": tokens[device_id]}, timeout=10)
+    return httpx.AsyncClient(
+        base_url=stack.device, headers={"X-Provision-Token": tokens[device_id]}, timeout=10
+    )
 
 
 async def log_in(page: Page) -> None:
@@ -194,7 +196,9 @@ async def test_devices_groups_twin_and_logout(console_page: tuple[Page, Console]
 
     # Groups: create one, add the new device, remove it again.
     await nav(page, "Groups")
-    await expect(page.get_by_role("table", name="groups").locator('tr[data-group-id="lab"]')).to_contain_text("8")
+    await expect(page.get_by_role("table", name="groups").locator('tr[data-group-id="lab"]')).to_contain_text(
+        "8"
+    )
     await shot(page, "14-groups")
     await page.get_by_role("button", name="Create group").click()
     dialog = page.get_by_role("dialog", name="Create group")
