@@ -83,10 +83,15 @@ async def test_tick_times_out_queued_and_completes(
         ).status_code == 200
 
     before = await run_jobs_expiry_tick(app_pool, T0 + timedelta(minutes=59))
-    assert before.timed_out == 0 and (await _job(tenant, "exp-job"))["counts"]["queued"] == 2
+    # the tick runs over every tenant of the shared test database: look at this tenant's share only
+    assert tenant.tenant_id not in before.timed_out_by_tenant
+    assert (await _job(tenant, "exp-job"))["counts"]["queued"] == 2
 
     result = await run_jobs_expiry_tick(app_pool, T0 + timedelta(hours=1))
-    assert result.timed_out == 2 and result.completed == 0  # one execution is still IN_PROGRESS
+    assert result.timed_out_by_tenant[tenant.tenant_id] == 2
+    assert not [
+        j for j in result.completed_jobs if j[0] == tenant.tenant_id
+    ]  # one execution is still IN_PROGRESS
     job = await _job(tenant, "exp-job")
     assert job["status"] == "IN_PROGRESS"
     assert job["counts"] == {
@@ -104,7 +109,7 @@ async def test_tick_times_out_queued_and_completes(
     assert (await _job(tenant, "later-job"))["counts"]["queued"] == 1  # not yet expired
 
     again = await run_jobs_expiry_tick(app_pool, T0 + timedelta(hours=1))
-    assert again.timed_out == 0  # nothing is done twice
+    assert tenant.tenant_id not in again.timed_out_by_tenant  # nothing is done twice
 
     clock.set_clock(T0 + timedelta(hours=1, minutes=1))
     async with tenant.device_api(devs[0]) as d:
@@ -164,7 +169,8 @@ async def test_batched_expiry_of_a_large_job_keeps_counters_exact(
         assert r.status_code == 201 and r.json()["execution_count"] == 2500
     created = datetime.fromisoformat(r.json()["created_at"])
     result = await run_jobs_expiry_tick(app_pool, created + timedelta(hours=2), batch_size=300)
-    assert result.timed_out == 2500 and result.completed == 1 and result.batches == 9
+    assert result.timed_out_by_tenant[tenant.tenant_id] == 2500
+    assert (tenant.tenant_id, "big-job") in result.completed_jobs
     job = await _job(tenant, "big-job")
     assert (
         job["status"] == "COMPLETED" and job["counts"]["timed_out"] == 2500 and job["counts"]["queued"] == 0
@@ -207,8 +213,8 @@ async def test_concurrent_ticks_do_the_work_once(
     later = created + timedelta(hours=2)
     # without the lease (guards alone) and with it: either way every execution times out exactly once
     results = await asyncio.gather(*(run_jobs_expiry_tick(app_pool, later, batch_size=7) for _ in range(4)))
-    assert sum(r.timed_out for r in results) == 40
-    assert sum(r.completed for r in results) == 1
+    assert sum(r.timed_out_by_tenant.get(tenant.tenant_id, 0) for r in results) == 40
+    assert sum(r.completed_jobs.count((tenant.tenant_id, "race-job")) for r in results) == 1
     [tick] = default_ticks(60)
     ran = await asyncio.gather(*(run_tick_locked(app_pool, tick, later) for _ in range(3)))
     assert any(ran)

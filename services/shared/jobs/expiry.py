@@ -26,6 +26,8 @@ class ExpiryResult:
     jobs: int = 0
     batches: int = 0
     tenants: list[str] = field(default_factory=list)
+    timed_out_by_tenant: dict[str, int] = field(default_factory=dict)
+    completed_jobs: list[tuple[str, str]] = field(default_factory=list)  # (tenant_id, job_id)
 
 
 async def _expire_job(
@@ -69,11 +71,13 @@ async def run_jobs_expiry_tick(
         for job_id in job_ids:
             n, batches = await _expire_job(pool, tenant_id, job_id, now, batch_size)
             result.timed_out += n
+            result.timed_out_by_tenant[tenant_id] = result.timed_out_by_tenant.get(tenant_id, 0) + n
             result.batches += batches
             result.jobs += 1
             async with tenant_tx(pool, tenant_id) as conn:
                 if await complete_if_done(conn, job_id, now):
                     result.completed += 1
+                    result.completed_jobs.append((tenant_id, job_id))
     if result.timed_out or result.completed:
         log.info(
             "jobs expiry: %d executions timed out, %d jobs completed (%d tenants, %d batches)",
