@@ -248,27 +248,32 @@ SELECT job_id FROM jobs
 TENANTS_WITH_EXPIRED_JOBS = "SELECT t FROM iot_tenants_with_expired_jobs($1) AS t"
 
 # One bounded batch of expiry: a window of the job's executions in key order (keyset), of which the
-# QUEUED ones become TIMED_OUT.
+# QUEUED ones become TIMED_OUT. The UPDATE addresses the window as a primary-key range (last, hi], so each
+# batch reads only its own rows (a join against the window made the planner scan the whole job per batch).
+# Executions are only ever created with their job, so the range holds exactly the window's rows.
 TIME_OUT_BATCH = f"""
 WITH win AS (
     SELECT e.device_id FROM job_executions e
      WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id > $2
      ORDER BY e.device_id
      LIMIT $3
+), bounds AS (
+    SELECT max(device_id) AS hi, count(*)::int AS scanned FROM win
 ), upd AS (
     UPDATE job_executions e
        SET status = 'TIMED_OUT', status_details = $5, execution_number = e.execution_number + 1,
            last_updated_at = $4
-      FROM win
-     WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = win.device_id AND e.status = 'QUEUED'
+      FROM bounds b
+     WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id > $2 AND e.device_id <= b.hi
+       AND e.status = 'QUEUED'
     RETURNING e.device_id, e.shard, e.execution_number
 ), ev AS (
     INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
                                       execution_number, status_details, at)
     SELECT {TENANT}, $1, u.device_id, 'QUEUED', 'TIMED_OUT', 'worker', u.execution_number, $5, $4 FROM upd u
 ), agg AS (SELECT shard, count(*)::int AS n FROM upd GROUP BY shard)
-SELECT (SELECT max(device_id) FROM win) AS last_device_id,
-       (SELECT count(*) FROM win)::int AS scanned,
+SELECT (SELECT hi FROM bounds) AS last_device_id,
+       (SELECT scanned FROM bounds) AS scanned,
        coalesce((SELECT array_agg(shard ORDER BY shard) FROM agg), '{{}}') AS shards,
        coalesce((SELECT array_agg(n ORDER BY shard) FROM agg), '{{}}') AS counts
 """
