@@ -6,19 +6,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
+from typing import Any
 
 from bench import report
 from bench.context import FULL, QUICK, Ctx
 from bench.data import seed_devices, seed_tenant
-from bench.env import Service, embedded_postgres
+from bench.env import BenchDB, Service, embedded_postgres
 from bench.load import ensure_wrk
 from bench.scenarios import expiry, fanout, poll, reads, transitions
 from bench.stats import Measure, Result
 from shared.db import connect
 
 ALL = ("B1", "B2", "B3", "B4", "B5")
+
+
+def _meta(quick: bool, db: BenchDB, wrk: str | None, t0: float) -> dict[str, Any]:
+    sizes = QUICK if quick else FULL
+    mode = "quick" if quick else "full"
+    return report.meta(mode, db.version, db.settings, wrk, sizes.reps, time.monotonic() - t0)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM: unwind, so servers and the embedded PostgreSQL are cleaned up
 
 
 def _memory(name: str, mb: float) -> Result:
@@ -41,28 +53,37 @@ async def main_async(quick: bool, only: set[str]) -> int:
         finally:
             await owner.close()
         ctx.log(f"seeded {sizes.devices:,} devices")
-        with Service("ui", db.app_url) as ui:
-            if "B1" in only:
-                results += await fanout.run(ctx, ui)
-            if "B5" in only:
-                results += await reads.run(ctx, ui)
-            ui_rss = ui.peak_rss_mb()
+        meta = _meta(quick, db, wrk, t0)
+
+        def save() -> None:  # after each scenario, so a long run that is stopped still leaves its figures
+            meta["seconds"] = time.monotonic() - t0
+            report.write(results, meta)
+
         if "B2" in only:
             with Service("device", db.app_url) as device, Service("floor", db.owner_url) as floor_server:
                 results += await poll.run(ctx, device, floor_server)
                 results.append(_memory("device API during B2", device.peak_rss_mb()))
+            save()
         if "B3" in only:
             with Service("device", db.app_url) as device:
                 results += await transitions.run(ctx, device)
                 results.append(_memory("device API during B3", device.peak_rss_mb()))
+            save()
         if "B4" in only:
             with Service("device", db.app_url) as device:
                 results += await expiry.run(ctx, device)
+            save()
         if only & {"B1", "B5"}:
-            results.append(_memory("operator API during B1/B5", ui_rss))
-        meta = report.meta(
-            "quick" if quick else "full", db.version, db.settings, wrk, sizes.reps, time.monotonic() - t0
-        )
+            with Service("ui", db.app_url) as ui:
+                if "B5" in only:
+                    results += await reads.run(ctx, ui)
+                    save()
+                if "B1" in only:
+                    results += await fanout.run(ctx, ui)
+                results.append(_memory("operator API during B1/B5", ui.peak_rss_mb()))
+            save()
+        meta["seconds"] = time.monotonic() - t0
+        meta["complete"] = True
     report.print_table(results, meta)
     md, js = report.write(results, meta)
     print(f"written: {md} and {js}")
@@ -78,6 +99,7 @@ def main() -> None:
     if not only <= set(ALL):
         parser.error(f"unknown scenarios: {sorted(only - set(ALL))}")
     logging.basicConfig(level=logging.WARNING)
+    signal.signal(signal.SIGTERM, _stop)
     sys.exit(asyncio.run(main_async(args.quick, only)))
 
 

@@ -24,8 +24,8 @@ class Sizes:
 
 
 QUICK = Sizes(
-    devices=10_000, fanout_group=10_000, fanout_fleet=None, poll_tokens=10_000, poll_seconds=5,
-    transitions=2_000, expiry=100_000, reads_big=200_000, reads_small=10_000,
+    devices=10_000, fanout_group=10_000, fanout_fleet=None, poll_tokens=10_000, poll_seconds=4,
+    transitions=1_000, expiry=100_000, reads_big=200_000, reads_small=10_000,
 )  # fmt: skip
 FULL = Sizes(
     devices=100_000, fanout_group=100_000, fanout_fleet=1_000_000, poll_tokens=10_000, poll_seconds=15,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def embedded_postgres() -> Iterator[BenchDB]:
         yield BenchDB(admin, owner, with_parts(owner, user=APP_ROLE), version, conf)
     finally:
         server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -57,7 +57,8 @@ def markdown(results: list[Result], meta: dict[str, Any]) -> str:
         "",
         f"PostgreSQL {meta['postgres']} (embedded, default config: {meta['pg_settings']}), "
         f"{meta['cpus']} CPUs, load generator: {meta['load_generator']}, {meta['reps']} repetitions "
-        f"(median, ±spread = (max - min) / median), {meta['seconds']:.0f} s in all.",
+        f"(median, ±spread = (max - min) / median), {meta['seconds']:.0f} s in all"
+        + ("." if meta.get("complete") else " (INCOMPLETE: the run was stopped or is still going)."),
         "",
         "| " + " | ".join(HEAD) + " |",
         "|" + "---|" * len(HEAD),
@@ -86,4 +87,5 @@ def meta(
         "load_generator": "wrk (Lua, rotating tokens)" if wrk else "python-httpx fallback (wrk unavailable)",
         "reps": reps,
         "seconds": seconds,
+        "complete": False,  # set when every scenario asked for has run
     }
