@@ -103,7 +103,7 @@ def service_env(owner_url: str, secret: str, home: Path, tick_seconds: float = 0
         IOTCLOUD_SECRET=secret,
         IOTCLOUD_HOME=str(home),
         IOTCLOUD_JOBS_TICK_SECONDS=str(tick_seconds),
-        IOTCLOUD_POOL_MAX="20",
+        IOTCLOUD_POOL_MAX="8",  # 5 processes share the server's connection slots with the rest of the suite
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -133,6 +133,21 @@ async def _outage(db: TestDB, pg: OwnPostgres, cluster: Cluster) -> None:
     finally:
         await owner.close()
     assert left == 0
+    # the worker came through the outage too: it still expires jobs
+    owner = await connect(db.owner_url)
+    try:
+        async with client(cluster.ui.url, headers=acct.auth) as api:
+            body = {"job_id": "o-late", "document_type": "ota", "target_all": True, "expires_in_hours": 1}
+            assert (await api.post("/customer/jobs", json=body)).status_code == 201
+        await owner.execute(
+            "UPDATE jobs SET expires_at = now() - interval '1 second' WHERE job_id = 'o-late'"
+        )
+        deadline = time.monotonic() + 30
+        while await owner.fetchval("SELECT status FROM jobs WHERE job_id = 'o-late'") != "COMPLETED":
+            assert time.monotonic() < deadline, "the worker did not recover from the outage"
+            await asyncio.sleep(0.2)
+    finally:
+        await owner.close()
     TALLY.transitions += totals["events"]
     TALLY.acked_checked += len(fleet.acks)
     print(

@@ -4,6 +4,7 @@ duplicate and stale updates) while operators create, cancel and expire jobs and 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 
@@ -16,7 +17,8 @@ from tests.integration.reliability.procs import Cluster
 from tests.integration.reliability.tally import TALLY, client
 from tests.support.pg import TestDB
 
-DEVICES = 500
+# IOTCLOUD_SOAK_DEVICES=5000 (for example) turns this into a longer soak run; `make test` uses 500.
+DEVICES = int(os.environ.get("IOTCLOUD_SOAK_DEVICES", "500"))
 TIMED_OUT_LOG = re.compile(r"jobs expiry: (\d+) executions timed out")
 
 
