@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest_iot.deps import CurrentDevice
+from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.jobs import service
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.service_app import Now
@@ -18,7 +19,6 @@ router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
 
 DeviceTarget = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED"]
 assert set(DeviceTarget.__args__) == {s.value for s in DEVICE_TARGETS}  # type: ignore[attr-defined]
-ExecutionStatusName = Literal["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"]
 
 
 class Document(BaseModel):
@@ -49,21 +49,14 @@ class ExecutionUpdate(BaseModel):
     expected_execution_number: int | None = Field(default=None, ge=1)
 
 
-class ExecutionState(BaseModel):
+class ExecutionState(ExecutionOut):
     job_id: str
-    device_id: str
-    status: ExecutionStatusName
-    status_details: dict[str, Any] | None
-    execution_number: int
-    queued_at: datetime
-    started_at: datetime | None
-    last_updated_at: datetime
 
 
 class DeviceExecution(ExecutionState):
     document: Document
     expires_at: datetime | None
-    job_status: Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
+    job_status: JobStatusName
 
 
 @router.get("/pending", response_model=PendingOut)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,19 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ingest_iot.deps import CurrentDevice
 from shared import twin
+from shared.api_models import TwinOut
 from shared.validation import json_object
 
 router = APIRouter(prefix="/device/v1", tags=["shadow"])
-
-
-class ShadowOut(BaseModel):
-    device_id: str
-    desired: dict[str, Any]
-    reported: dict[str, Any]
-    desired_version: int
-    reported_version: int
-    delta: dict[str, Any]
-    updated_at: datetime
 
 
 class ReportIn(BaseModel):
@@ -32,11 +22,11 @@ class ReportIn(BaseModel):
     version: int | None = None
 
 
-@router.get("/shadow", response_model=ShadowOut)
+@router.get("/shadow", response_model=TwinOut)
 async def get_shadow(device: CurrentDevice) -> dict[str, Any]:
     return await twin.get_twin(device.conn, device.device_id)
 
 
-@router.post("/shadow/reported", response_model=ShadowOut)
+@router.post("/shadow/reported", response_model=TwinOut)
 async def report(body: ReportIn, device: CurrentDevice) -> dict[str, Any]:
     return await twin.patch_reported(device.conn, device.device_id, body.reported, body.version)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from shared import devices, twin
+from shared.api_models import TwinOut
 from shared.validation import Identifier, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
@@ -57,16 +58,6 @@ class DeviceList(BaseModel):
 class TokenOut(BaseModel):
     device_id: str
     provision_token: str
-
-
-class TwinOut(BaseModel):
-    device_id: str
-    desired: dict[str, Any]
-    reported: dict[str, Any]
-    desired_version: int
-    reported_version: int
-    delta: dict[str, Any]
-    updated_at: datetime
 
 
 class TwinPatch(BaseModel):

@@ -8,19 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.auth import Principal
 from shared.jobs import service
-from shared.jobs.states import ExecutionStatus, JobStatus
 from shared.service_app import Now
 from shared.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer", tags=["jobs"])
-
-JobStatusName = Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
-ExecutionStatusName = Literal["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"]
-assert set(JobStatusName.__args__) == {s.value for s in JobStatus}  # type: ignore[attr-defined]
-assert set(ExecutionStatusName.__args__) == {s.value for s in ExecutionStatus}  # type: ignore[attr-defined]
 
 
 class JobCreate(BaseModel):
@@ -72,16 +67,6 @@ class JobOut(BaseModel):
     completed_at: datetime | None
     canceled_at: datetime | None
     cancel_reason: str | None
-
-
-class ExecutionOut(BaseModel):
-    device_id: str
-    status: ExecutionStatusName
-    status_details: dict[str, Any] | None
-    execution_number: int
-    queued_at: datetime
-    started_at: datetime | None
-    last_updated_at: datetime
 
 
 class JobDetail(JobOut):
