@@ -61,6 +61,7 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
     pool = await create_pool(ctx.db.app_url, min_size=2, max_size=4)
     ours, floor = Measure("expiry tick", "s"), Measure("one UPDATE", "s")
     p99s = Measure("poll p99 during tick", "ms")
+    p99_floor = Measure("poll p99 during the raw UPDATE", "ms")
     try:
         for rep in range(ctx.sizes.reps):
             await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
@@ -76,21 +77,25 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
             t0 = time.perf_counter()
             result = await run_jobs_expiry_tick(pool, datetime.now(UTC))
             t = time.perf_counter() - t0
-            during = sorted(poller.latencies[before:])
-            poller.stop.set()
-            poller.join(30)
+            middle = len(poller.latencies)
+            during = sorted(poller.latencies[before:middle])
             assert result.timed_out == n and result.completed == 1, result
             ours.values.append(t)
             p99s.values.append(percentile(during, 99) * 1000)
 
+            # the floor runs under the same polling load
             tf0 = time.perf_counter()
             tag = await owner.execute(FLOOR, "bench", f"b4-floor-{rep}", datetime.now(UTC))
             floor.values.append(time.perf_counter() - tf0)
+            poller.stop.set()
+            poller.join(30)
+            p99_floor.values.append(percentile(sorted(poller.latencies[middle:]), 99) * 1000)
             assert tag == f"UPDATE {n}", tag
             ctx.log(
                 f"B4 {n:,} rep {rep + 1}: tick {t:.2f}s ({result.batches} batches) "
                 f"floor {floor.values[-1]:.2f}s; "
-                f"{len(during)} polls during the tick, p99 {p99s.values[-1]:.1f} ms, errors {poller.errors}"
+                f"{len(during)} polls during the tick, p99 {p99s.values[-1]:.1f} ms "
+                f"(during the floor {p99_floor.values[-1]:.1f} ms), errors {poller.errors}"
             )
         await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
     finally:
@@ -100,7 +105,21 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
     p99_ok = p99s.median < 100
     return [
         Result(
-            f"B4 expiry {n:,}", ours, floor, r, "<= 1.5x floor", r <= 1.5, f"events written: {n:,} per tick"
+            f"B4 expiry {n:,}",
+            ours,
+            floor,
+            r,
+            "<= 1.5x floor",
+            r <= 1.5,
+            f"both under {POLLERS} polling devices; the tick also writes {n:,} history events",
         ),
-        Result("B4 poll p99 during tick", p99s, None, None, "< 100 ms", p99_ok, f"{POLLERS} pollers"),
+        Result(
+            "B4 poll p99 during tick",
+            p99s,
+            p99_floor,
+            ratio(p99s, p99_floor),
+            "< 100 ms",
+            p99_ok,
+            f"{POLLERS} pollers; floor column: p99 of the same polls during the raw UPDATE",
+        ),
     ]
