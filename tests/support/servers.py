@@ -31,7 +31,15 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = _Server(
             uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on"
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                # client and server share one event loop here: under a burst, a request can be written
+                # seconds after its connection opened, past uvicorn's default 5 s keep-alive timeout
+                timeout_keep_alive=120,
             )
         )
         self._task: asyncio.Task[None] | None = None
