@@ -11,7 +11,7 @@ FRONT_STAMP := frontend/node_modules/.installed
 .PHONY: help install frontend run demo test lint typecheck unit integration e2e test-frontend bench bench-quick clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "iotcloud needs Python 3.11+"'
