@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright, expect
 
-from tests.support.servers import free_port
+from tests.support.stack import Stack, iotcloud_up
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
 SHOTS = ROOT / "test-artifacts" / "e2e"
-BIN = Path(sys.executable).parent
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,27 +32,6 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=15_000)
 
 
-@dataclass
-class Stack:
-    home: Path
-    ui: str
-    device: str
-    proc: subprocess.Popen[bytes]
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "iotcloud up exited early"
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready")
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     if not DIST_INDEX.exists():
@@ -66,26 +39,10 @@ def stack() -> Iterator[Stack]:
     # Not under pytest's 0700 tmp root: as root, the embedded PostgreSQL runs as another user.
     home = Path(tempfile.mkdtemp(prefix="iotcloud-e2e-"))
     home.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
-    ui_port, dev_port = free_port(), free_port()
-    log = (home / "up.log").open("wb")
-    cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
-    cmd += ["--device-port", str(dev_port), "--jobs-tick-seconds", "1", "--demo"]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    s = Stack(home, f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{dev_port}", proc)
     try:
-        _wait_ready(s.ui, proc)
-        _wait_ready(s.device, proc)
-        yield s
+        with iotcloud_up(home) as s:
+            yield s
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                assert proc.wait(60) == 0, "iotcloud up did not exit cleanly on SIGINT"
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                raise
-        log.close()
         shutil.rmtree(home, ignore_errors=True)
 
 

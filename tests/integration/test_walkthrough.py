@@ -2,97 +2,22 @@
 driven as a user would: the CLI in a second process, curl-like HTTP calls."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.support.servers import free_port
-
-BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Stack:
-    home: Path
-    ui: str
-    device: str
-    proc: subprocess.Popen[bytes]
-    env: dict[str, str]
-
-    def cli(self, *args: str) -> str:
-        out = subprocess.run(
-            [str(BIN / "iotcloud"), "--home", str(self.home), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert out.returncode == 0, (args, out.stdout, out.stderr)
-        return out.stdout
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "iotcloud up exited early"
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready")
+from tests.support.stack import Stack, iotcloud_up
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    home = tmp_path_factory.mktemp("uphome")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
-    ui_port, dev_port = free_port(), free_port()
-    log = (home / "up.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "iotcloud"),
-            "--home",
-            str(home),
-            "up",
-            "--ui-port",
-            str(ui_port),
-            "--device-port",
-            str(dev_port),
-            "--jobs-tick-seconds",
-            "1",
-            "--demo",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    s = Stack(home, f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{dev_port}", proc, env)
-    try:
-        _wait_ready(s.ui, proc)
-        _wait_ready(s.device, proc)
+    with iotcloud_up(tmp_path_factory.mktemp("uphome")) as s:
         yield s
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                raise
-        log.close()
 
 
 def _postgres_of(home: Path) -> list[psutil.Process]:
