@@ -29,6 +29,11 @@ SELECT {GROUP_COLUMNS},
  LIMIT $2 OFFSET $3
 """
 
+COUNT_GROUPS = """
+SELECT count(*) FROM device_groups g
+ WHERE ($1::text IS NULL OR g.name ILIKE '%' || $1 || '%' OR g.group_id ILIKE '%' || $1 || '%')
+"""
+
 SELECT_GROUP = f"""
 SELECT {GROUP_COLUMNS},
        (SELECT count(*) FROM device_group_members m WHERE m.group_id = g.group_id) AS member_count
@@ -80,11 +85,9 @@ async def create_group(
 async def list_groups(
     conn: asyncpg.Connection, q: str | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-
-    rows = await conn.fetch(LIST_GROUPS, escape_like(q) if q else None, limit, offset)
-    total = int(rows[0]["total"]) if rows else 0
-    if not rows and offset:
-        total = int(await conn.fetchval("SELECT count(*) FROM device_groups"))
+    pattern = escape_like(q) if q else None
+    rows = await conn.fetch(LIST_GROUPS, pattern, limit, offset)
+    total = int(rows[0]["total"]) if rows else int(await conn.fetchval(COUNT_GROUPS, pattern))
     return [{k: v for k, v in dict(r).items() if k != "total"} for r in rows], total
 
 

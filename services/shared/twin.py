@@ -105,18 +105,16 @@ async def get_twin(conn: Any, device_id: str) -> JSONDict:
 async def _patch(
     conn: Any, device_id: str, column: str, stmt: str, patch: JSONDict, expected: int | None
 ) -> JSONDict:
-
-    async with conn.transaction():
-        row = await conn.fetchrow(LOCK_TWIN, device_id)
-        if row is None:
-            raise NotFound(f"device {device_id!r} not found")
-        version_col = "desired_version" if column == "desired_state" else "reported_version"
-        if expected is not None and expected != row[version_col]:
-            raise Conflict(
-                f"version mismatch: expected {expected}, current {row[version_col]}", current=twin_view(row)
-            )
-        merged = merge_patch(row[column], patch)
-        updated = await conn.fetchrow(stmt, device_id, merged)
+    """Runs inside the caller's tenant transaction: the row lock taken here holds until it commits."""
+    row = await conn.fetchrow(LOCK_TWIN, device_id)
+    if row is None:
+        raise NotFound(f"device {device_id!r} not found")
+    version_col = "desired_version" if column == "desired_state" else "reported_version"
+    if expected is not None and expected != row[version_col]:
+        raise Conflict(
+            f"version mismatch: expected {expected}, current {row[version_col]}", current=twin_view(row)
+        )
+    updated = await conn.fetchrow(stmt, device_id, merge_patch(row[column], patch))
     return twin_view(updated)
 
 

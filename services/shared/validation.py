@@ -25,12 +25,12 @@ def _json_within(limit: int) -> AfterValidator:
         if json_depth(value, MAX_DEPTH) > MAX_DEPTH:
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
         try:
-            size = len(orjson.dumps(value))
+            encoded = orjson.dumps(value)
         except (TypeError, orjson.JSONEncodeError) as exc:
             raise ValueError("not representable as JSON") from exc
-        if size > limit:
-            raise ValueError(f"larger than {limit} bytes as JSON ({size})")
-        if b"\\u0000" in orjson.dumps(value):
+        if len(encoded) > limit:
+            raise ValueError(f"larger than {limit} bytes as JSON ({len(encoded)})")
+        if b"\\u0000" in encoded:
             raise ValueError("must not contain NUL characters")
         return value
 

@@ -60,6 +60,8 @@ async def test_groups(tenant: Tenant) -> None:
         assert (await api.delete(f"/customer/groups/lab/members/{devs[0]}")).status_code == 404
         listed = (await api.get("/customer/groups")).json()
         assert listed["total"] == 1 and listed["groups"][0]["member_count"] == 1
+        assert (await api.get("/customer/groups", params={"q": "lab", "offset": 5})).json()["total"] == 1
+        assert (await api.get("/customer/groups", params={"q": "nomatch", "offset": 5})).json()["total"] == 0
         assert (await api.delete("/customer/groups/lab")).status_code == 204
         assert (await api.get("/customer/groups/lab")).status_code == 404
 

@@ -242,7 +242,7 @@ async def device_update(
         moved.pop("shard")
         if is_terminal(target) and not is_terminal(from_status) and shard_active == 0:
             await complete_if_done(conn, job_id, now)
-        return {"job_id": job_id, **{k: v for k, v in moved.items() if k != "job_id"}}
+        return moved
 
     current = await get_device_execution(conn, job_id, device_id)  # 404 if there is none
     state = {k: v for k, v in current.items() if k != "document"}
