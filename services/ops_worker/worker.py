@@ -12,7 +12,7 @@ import asyncpg
 
 from ops_worker.ticks import Clock, Tick, default_ticks
 from shared.config import Settings
-from shared.db import create_pool
+from shared.db import DB_ERRORS, create_pool
 
 log = logging.getLogger("iotcloud.worker")
 
@@ -47,7 +47,7 @@ class Worker:
             try:
                 if await run_tick_locked(self.pool, tick, self.clock()):
                     self.runs[tick.name] += 1
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("tick %s failed: %s: %s (will retry)", tick.name, type(exc).__name__, exc)
             elapsed = time.monotonic() - started
             try:

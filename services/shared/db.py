@@ -14,6 +14,22 @@ Pool = asyncpg.Pool
 
 SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)"
 
+# What a request can meet while PostgreSQL is down, restarting or out of connections: the services turn
+# these into 503 "retry later" (nothing was stored). InternalClientError is what asyncpg raises when a
+# connection that the server has just shut down is reused before asyncpg has noticed that it is gone.
+DB_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08: connection lost or refused
+    asyncpg.OperatorInterventionError,  # class 57: admin/crash shutdown, cannot connect now, canceled
+    asyncpg.InsufficientResourcesError,  # class 53: too many connections, out of memory or disk
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+# ... and every error a background loop survives by retrying on its next turn.
+DB_ERRORS: tuple[type[Exception], ...] = (*DB_UNAVAILABLE, asyncpg.PostgresError)
+
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -63,5 +79,5 @@ async def ping(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
         async with pool.acquire(timeout=timeout) as conn:
             await conn.fetchval("SELECT 1", timeout=timeout)
         return True
-    except (OSError, asyncpg.PostgresError, TimeoutError, asyncpg.InterfaceError):
+    except DB_ERRORS:
         return False

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.db import ping
+from shared.db import DB_UNAVAILABLE, ping
 from shared.errors import DomainError
 
 log = logging.getLogger("iotcloud.http")
@@ -78,15 +78,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail)
 
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.InterfaceError)
-    @app.exception_handler(asyncpg.CannotConnectNowError)
-    @app.exception_handler(ConnectionError)
-    @app.exception_handler(OSError)
-    @app.exception_handler(TimeoutError)
     async def _db_down(_: Request, exc: Exception) -> FastJSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(503, "unavailable", "database unavailable, retry later")
+
+    for exc_class in DB_UNAVAILABLE:
+        app.add_exception_handler(exc_class, _db_down)
 
     @app.exception_handler(asyncpg.DataError)
     async def _data(_: Request, exc: asyncpg.DataError) -> FastJSONResponse:
