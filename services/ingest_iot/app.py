@@ -20,5 +20,6 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     )
     app.state.auth_limiter = FailureLimiter(max_failures=settings.device_auth_failures_per_minute)
     app.include_router(shadow.router)
+    app.include_router(jobs.hot)
     app.include_router(jobs.router)
     return app

@@ -1,56 +1,81 @@
-"""Device API dependencies: X-Provision-Token auth and the device's tenant transaction, in one round trip."""
+"""Device API dependencies: X-Provision-Token auth (with its failure limiter) and the device's tenant
+transaction. The hot calls (poll, execution update) pass the token hash to one SQL function that
+authenticates and does the work in a single round trip; the other routes use `CurrentDevice`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 
+from shared import db
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 
-# Authenticates by token hash (SECURITY DEFINER lookup) and sets the tenant for the transaction.
-AUTH_AND_SET_TENANT = """
-SELECT a.tenant_id, a.device_id, a.status, set_config('app.tenant_id', a.tenant_id, true)
-  FROM iot_device_auth($1, $2) a
-"""
+TOKEN_MAX_LENGTH = 512
 
 
 @dataclass(slots=True)
-class Device:
-    tenant_id: str
-    device_id: str
-    conn: asyncpg.Connection
+class DeviceCredentials:
+    pool: asyncpg.Pool
+    token_hash: str
+    seen_interval: int  # last_seen_at is written at most this often (seconds)
 
 
 def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def device_tx(
-    request: Request,
-    x_provision_token: Annotated[str | None, Header(max_length=512)] = None,
-) -> AsyncIterator[Device]:
+def read_credentials(request: Request, token: str | None) -> DeviceCredentials:
+    """The request's credentials, checked as far as they can be without the database."""
     limiter = request.app.state.auth_limiter
     key = client_key(request)
     if limiter.blocked(key):
         raise TooManyRequests("too many failed authentications, retry later")
-    if not x_provision_token:
+    if not token:
         limiter.fail(key)
         raise Unauthorized("missing X-Provision-Token header")
-    pool: asyncpg.Pool = request.app.state.pool
+    if len(token) > TOKEN_MAX_LENGTH:
+        msg = f"String should have at most {TOKEN_MAX_LENGTH} characters"
+        raise RequestValidationError(
+            [{"type": "string_too_long", "loc": ("header", "x-provision-token"), "msg": msg, "input": None}]
+        )
     interval = request.app.state.settings.last_seen_interval_seconds
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(AUTH_AND_SET_TENANT, token_hash(x_provision_token), interval)
-        if row is None or row["status"] != "ACTIVE":
-            limiter.fail(key)
-            raise Unauthorized("unknown or revoked provision token")
-        yield Device(row["tenant_id"], row["device_id"], cast(asyncpg.Connection, conn))
+    return DeviceCredentials(request.app.state.pool, token_hash(token), interval)
+
+
+@contextmanager
+def counting_auth_failures(request: Request) -> Iterator[None]:
+    """Turns the database's verdict on an unknown or revoked token into 401 and counts it for the limiter."""
+    try:
+        yield
+    except asyncpg.InvalidAuthorizationSpecificationError:
+        request.app.state.auth_limiter.fail(client_key(request))
+        raise Unauthorized("unknown or revoked provision token") from None
+
+
+async def device_credentials(
+    request: Request,
+    x_provision_token: Annotated[str | None, Header(max_length=TOKEN_MAX_LENGTH)] = None,
+) -> AsyncIterator[DeviceCredentials]:
+    creds = read_credentials(request, x_provision_token)
+    with counting_auth_failures(request):
+        yield creds
 
 
 # scope="function": the transaction commits before the response is sent, so a 200 means "stored"
 # (FastAPI's default runs a yield dependency's exit after the response has gone out).
-CurrentDevice = Annotated[Device, Depends(device_tx, scope="function")]
+DeviceAuth = Annotated[DeviceCredentials, Depends(device_credentials, scope="function")]
+
+
+async def device_tx(creds: DeviceAuth) -> AsyncIterator[db.DeviceSession]:
+    async with db.device_tx(creds.pool, creds.token_hash, creds.seen_interval) as session:
+        yield session
+
+
+CurrentDevice = Annotated[db.DeviceSession, Depends(device_tx, scope="function")]

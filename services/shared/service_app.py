@@ -27,10 +27,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def get_now(request: Request) -> datetime:
+def now_of(request: Request) -> datetime:
     """The request's "now", from the app's clock (tests replace app.state.clock)."""
     now: datetime = request.app.state.clock()
     return now
+
+
+async def get_now(request: Request) -> datetime:
+    # Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
+    return now_of(request)
 
 
 Now = Annotated[datetime, Depends(get_now)]
@@ -43,7 +48,7 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The pool starts empty so the service comes up even while PostgreSQL is still starting;
         # /ready says whether the database answers.
-        app.state.pool = await create_pool(dsn, min_size=0, max_size=settings.pool_max)
+        app.state.pool = await create_pool(dsn, min_size=0, max_size=settings.pool_max, session_state=False)
         try:
             yield
         finally:

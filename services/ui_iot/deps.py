@@ -18,7 +18,7 @@ from shared.tenants import current_role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:  # async: no thread-pool hop
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 

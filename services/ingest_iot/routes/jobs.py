@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest_iot.deps import CurrentDevice
+from ingest_iot.deps import CurrentDevice, counting_auth_failures, device_credentials, read_credentials
 from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
+from shared.http import FastJSONResponse
 from shared.jobs import service
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
-from shared.service_app import Now
+from shared.lean_route import LeanRoute
+from shared.service_app import now_of
 from shared.validation import json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
@@ -59,30 +61,43 @@ class DeviceExecution(ExecutionState):
     job_status: JobStatusName
 
 
-@router.get("/pending", response_model=PendingOut)
-async def pending(device: CurrentDevice, now: Now) -> dict[str, Any]:
-    return {"jobs": await service.pending_for_device(device.conn, device.device_id, now)}
+# The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
+# shared/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
+hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
+
+
+@hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
+async def pending(request: Request) -> Response:
+    device = read_credentials(request, request.headers.get("x-provision-token"))
+    with counting_auth_failures(request):
+        jobs = await service.pending_for_device(
+            device.pool, device.token_hash, device.seen_interval, now_of(request)
+        )
+    return FastJSONResponse({"jobs": jobs})
+
+
+@hot.put(
+    "/{job_id}/execution",
+    response_model=ExecutionState,
+    dependencies=[Depends(device_credentials)],
+    responses={409: {"description": "illegal or stale update; the body carries the current state"}},
+)
+async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
+    device = read_credentials(request, request.headers.get("x-provision-token"))
+    with counting_auth_failures(request):
+        state = await service.device_update(
+            device.pool,
+            device.token_hash,
+            device.seen_interval,
+            job_id,
+            ExecutionStatus(body.status),
+            body.status_details,
+            body.expected_execution_number,
+            now_of(request),
+        )
+    return FastJSONResponse(state)
 
 
 @router.get("/{job_id}/execution", response_model=DeviceExecution)
 async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
     return await service.get_device_execution(device.conn, job_id, device.device_id)
-
-
-@router.put(
-    "/{job_id}/execution",
-    response_model=ExecutionState,
-    responses={409: {"description": "illegal or stale update; the body carries the current state"}},
-)
-async def update_execution(
-    job_id: str, body: ExecutionUpdate, device: CurrentDevice, now: Now
-) -> dict[str, Any]:
-    return await service.device_update(
-        device.conn,
-        job_id,
-        device.device_id,
-        ExecutionStatus(body.status),
-        body.status_details,
-        body.expected_execution_number,
-        now,
-    )

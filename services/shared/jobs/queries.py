@@ -121,15 +121,12 @@ SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expi
  WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2
 """
 
-# IN_PROGRESS first, then oldest first; jobs past expires_at are left out.
-PENDING = f"""
-SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expires_at
-  FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
- WHERE e.tenant_id = {TENANT} AND e.device_id = $1 AND e.status IN ('QUEUED', 'IN_PROGRESS')
-   AND (j.expires_at IS NULL OR j.expires_at > $2)
- ORDER BY (e.status = 'IN_PROGRESS') DESC, e.queued_at, e.job_id
- LIMIT $3
-"""
+# A device's hot calls authenticate and work in one statement each (db/migrations/078_device_calls.sql):
+# the poll (IN_PROGRESS first, then oldest first; jobs past expires_at left out) and the guarded move of
+# its own execution, which also counts it, records the event and completes the job when it was the last.
+DEVICE_PENDING = "SELECT * FROM iot_device_pending($1, $2, $3, $4)"
+
+DEVICE_TRANSITION = "SELECT * FROM iot_device_transition($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 
 
 def _counter_moves(src: str, dst: str, n: str) -> str:
@@ -141,51 +138,11 @@ def _counter_moves(src: str, dst: str, n: str) -> str:
     )
 
 
-# One guarded statement: lock the execution, move it if its status is one of $5 (and, when given, its
-# execution_number is $7), count it, record the event. No row back means the move was not allowed.
-# A claim (QUEUED -> IN_PROGRESS) of a job past expires_at is not allowed either.
-DEVICE_TRANSITION = f"""
-WITH cur AS (
-    SELECT e.tenant_id, e.job_id, e.device_id, e.status AS from_status, e.execution_number AS from_number,
-           j.expires_at
-      FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
-     WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2
-       FOR UPDATE OF e
-), upd AS (
-    UPDATE job_executions e
-       SET status = $3,
-           status_details = COALESCE($4::jsonb, e.status_details),
-           execution_number = e.execution_number + 1,
-           started_at = CASE WHEN $3 = 'IN_PROGRESS' THEN COALESCE(e.started_at, $6) ELSE e.started_at END,
-           last_updated_at = $6
-      FROM cur
-     WHERE e.tenant_id = cur.tenant_id AND e.job_id = cur.job_id AND e.device_id = cur.device_id
-       AND cur.from_status = ANY($5::text[])
-       AND ($7::bigint IS NULL OR cur.from_number = $7)
-       AND NOT (cur.from_status = 'QUEUED' AND $3 = 'IN_PROGRESS'
-                AND cur.expires_at IS NOT NULL AND cur.expires_at <= $6)
-    RETURNING e.job_id, {EXECUTION_COLUMNS.replace("e.", "e.")}, e.shard, cur.from_status
-), cnt AS (
-    UPDATE job_counters c
-       SET {_counter_moves("u.from_status", "u.status", "1")}
-      FROM upd u
-     WHERE c.tenant_id = {TENANT} AND c.job_id = u.job_id AND c.shard = u.shard
-       AND u.from_status <> u.status
-    RETURNING c.queued + c.in_progress AS shard_active
-), ev AS (
-    INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
-                                      execution_number, status_details, at)
-    SELECT {TENANT}, u.job_id, u.device_id, u.from_status, u.status, 'device', u.execution_number,
-           $4::jsonb, $6
-      FROM upd u
-)
-SELECT u.*, (SELECT shard_active FROM cnt) AS shard_active FROM upd u
-"""
-
 # --- completion ----------------------------------------------------------------------------------------
 # Whoever brings a counter shard to zero active executions locks the job row and then, in a new
 # statement (fresh snapshot), completes the job if no shard has active executions left. The last such
 # transaction to take the lock sees every other one committed, so the job completes exactly once.
+# (The device's own move does the same inside iot_device_transition.)
 
 LOCK_JOB = "SELECT status FROM jobs WHERE job_id = $1 FOR UPDATE"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import device_tx
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.jobs import queries as q
 from shared.jobs.states import Actor, ExecutionStatus, JobStatus, allowed_from, is_terminal
@@ -207,9 +208,10 @@ def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, An
 
 
 async def pending_for_device(
-    conn: asyncpg.Connection, device_id: str, now: datetime, limit: int = 100
+    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime, limit: int = 100
 ) -> list[dict[str, Any]]:
-    rows = await conn.fetch(q.PENDING, device_id, now, limit)
+    """The pending executions of the device whose token hashes to `token_hash` (one round trip)."""
+    rows = await pool.fetch(q.DEVICE_PENDING, token_hash, seen_interval, now, limit)
     return [_device_execution_view(r) for r in rows]
 
 
@@ -221,37 +223,67 @@ async def get_device_execution(conn: asyncpg.Connection, job_id: str, device_id:
 
 
 async def device_update(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    token_hash: str,
+    seen_interval: int,
     job_id: str,
-    device_id: str,
     target: ExecutionStatus,
     status_details: dict[str, Any] | None,
     expected_number: int | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A device moves its own execution. Illegal or stale moves raise Conflict with the current state;
-    repeating the same terminal update returns the current state and changes nothing."""
+    """A device moves its own execution, in one round trip when the move is allowed. Illegal or stale
+    moves raise Conflict with the current state; repeating the same terminal update returns the current
+    state and changes nothing."""
     allowed = allowed_from(Actor.DEVICE, target)
-    row = await conn.fetchrow(
-        q.DEVICE_TRANSITION, job_id, device_id, target.value, status_details, allowed, now, expected_number
+    row = await pool.fetchrow(
+        q.DEVICE_TRANSITION,
+        token_hash,
+        seen_interval,
+        job_id,
+        target.value,
+        status_details,
+        allowed,
+        now,
+        expected_number,
+        is_terminal(target),
     )
     if row is not None:
-        moved = dict(row)
-        shard_active = moved.pop("shard_active")
-        from_status = moved.pop("from_status")
-        moved.pop("shard")
-        if is_terminal(target) and not is_terminal(from_status) and shard_active == 0:
-            await complete_if_done(conn, job_id, now)
-        return moved
+        return {k: row[k] for k in EXECUTION_STATE}
+    async with device_tx(pool, token_hash, seen_interval) as device:
+        current = await get_device_execution(device.conn, job_id, device.device_id)  # 404 if there is none
+    return _refused_update(current, target, status_details, expected_number, now)
 
-    current = await get_device_execution(conn, job_id, device_id)  # 404 if there is none
+
+# What a device is told about its execution after an update.
+EXECUTION_STATE = (
+    "job_id",
+    "device_id",
+    "status",
+    "status_details",
+    "execution_number",
+    "queued_at",
+    "started_at",
+    "last_updated_at",
+)
+
+
+def _refused_update(
+    current: dict[str, Any],
+    target: ExecutionStatus,
+    status_details: dict[str, Any] | None,
+    expected_number: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Why a device's move was not made: a repeat of the same terminal update (answered with the current
+    state), or a Conflict that says what is wrong and carries the current state."""
     state = {k: v for k, v in current.items() if k != "document"}
     if (
         current["status"] == target.value
         and is_terminal(target)
         and (status_details is None or status_details == current["status_details"])
     ):
-        return state
+        return {k: current[k] for k in EXECUTION_STATE}
     if expected_number is not None and expected_number != current["execution_number"]:
         raise Conflict(
             f"stale expected_execution_number {expected_number}; current is {current['execution_number']}",
