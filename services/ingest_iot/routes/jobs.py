@@ -95,7 +95,7 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
             body.expected_execution_number,
             now_of(request),
         )
-    return FastJSONResponse(state)
+    return FastJSONResponse({k: state[k] for k in ExecutionState.model_fields})
 
 
 @router.get("/{job_id}/execution", response_model=DeviceExecution)

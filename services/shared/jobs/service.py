@@ -249,23 +249,10 @@ async def device_update(
         is_terminal(target),
     )
     if row is not None:
-        return {k: row[k] for k in EXECUTION_STATE}
+        return dict(row)
     async with device_tx(pool, token_hash, seen_interval) as device:
         current = await get_device_execution(device.conn, job_id, device.device_id)  # 404 if there is none
     return _refused_update(current, target, status_details, expected_number, now)
-
-
-# What a device is told about its execution after an update.
-EXECUTION_STATE = (
-    "job_id",
-    "device_id",
-    "status",
-    "status_details",
-    "execution_number",
-    "queued_at",
-    "started_at",
-    "last_updated_at",
-)
 
 
 def _refused_update(
@@ -283,7 +270,7 @@ def _refused_update(
         and is_terminal(target)
         and (status_details is None or status_details == current["status_details"])
     ):
-        return {k: current[k] for k in EXECUTION_STATE}
+        return state
     if expected_number is not None and expected_number != current["execution_number"]:
         raise Conflict(
             f"stale expected_execution_number {expected_number}; current is {current['execution_number']}",
