@@ -63,9 +63,9 @@ def test_nothing_leaves_a_terminal_status() -> None:
             assert frm not in TERMINAL, (actor, frm)
 
 
-def test_worker_and_operator_only_touch_queued() -> None:
-    assert TRANSITIONS[Actor.WORKER] == {(E.QUEUED, E.TIMED_OUT)}
+def test_worker_only_times_out_and_operator_only_rejects_queued() -> None:
+    assert TRANSITIONS[Actor.WORKER] == {(E.QUEUED, E.TIMED_OUT), (E.IN_PROGRESS, E.TIMED_OUT)}
     assert TRANSITIONS[Actor.OPERATOR] == {(E.QUEUED, E.REJECTED)}
-    assert allowed_from(Actor.WORKER, E.TIMED_OUT) == ["QUEUED"]
+    assert allowed_from(Actor.WORKER, E.TIMED_OUT) == ["IN_PROGRESS", "QUEUED"]
     assert allowed_from(Actor.DEVICE, E.TIMED_OUT) == []  # a device cannot time itself out
     assert allowed_from(Actor.DEVICE, E.REJECTED) == ["IN_PROGRESS", "QUEUED"]

@@ -1,5 +1,8 @@
-"""Job expiry: QUEUED executions of running jobs past expires_at become TIMED_OUT, in bounded batches;
-jobs whose executions are then all terminal become COMPLETED. Runs tenant by tenant under RLS."""
+"""The jobs tick's timeouts, tenant by tenant under RLS, in bounded batches:
+- job expiry: QUEUED executions of running jobs past expires_at become TIMED_OUT;
+- in-progress timeout: IN_PROGRESS executions past their timeout_at (claim + the job's
+  in_progress_timeout_minutes) become TIMED_OUT.
+Jobs whose executions are then all terminal become COMPLETED."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from shared.jobs.service import complete_if_done, move_counts
 log = logging.getLogger("iotcloud.jobs.expiry")
 
 TIMEOUT_DETAILS = {"reason": "job_expired"}
+OVERDUE_DETAILS = {"reason": "in_progress_timeout"}
 RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
@@ -28,6 +32,7 @@ class ExpiryResult:
     tenants: list[str] = field(default_factory=list)
     timed_out_by_tenant: dict[str, int] = field(default_factory=dict)
     completed_jobs: list[tuple[str, str]] = field(default_factory=list)  # (tenant_id, job_id)
+    overdue_timed_out: int = 0  # IN_PROGRESS executions past their in-progress timeout
 
 
 async def _expire_job(
@@ -74,16 +79,68 @@ async def run_jobs_expiry_tick(
             result.timed_out_by_tenant[tenant_id] = result.timed_out_by_tenant.get(tenant_id, 0) + n
             result.batches += batches
             result.jobs += 1
-            async with tenant_tx(pool, tenant_id) as conn:
-                if await complete_if_done(conn, job_id, now):
-                    result.completed += 1
-                    result.completed_jobs.append((tenant_id, job_id))
-    if result.timed_out or result.completed:
+            await _complete(pool, tenant_id, job_id, now, result)
+    overdue = await run_in_progress_timeouts(pool, now, batch_size=batch_size)
+    result.overdue_timed_out = overdue.overdue_timed_out
+    result.batches += overdue.batches
+    result.completed += overdue.completed
+    result.completed_jobs += overdue.completed_jobs
+    for tenant_id, n in overdue.timed_out_by_tenant.items():
+        result.timed_out_by_tenant[tenant_id] = result.timed_out_by_tenant.get(tenant_id, 0) + n
+    if result.timed_out or result.completed or result.overdue_timed_out:
         log.info(
-            "jobs expiry: %d executions timed out, %d jobs completed (%d tenants, %d batches)",
+            "jobs expiry: %d executions timed out, %d past their in-progress timeout, %d jobs completed "
+            "(%d tenants, %d batches)",
             result.timed_out,
+            result.overdue_timed_out,
             result.completed,
             len(tenants),
             result.batches,
         )
+    return result
+
+
+async def _complete(
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, now: datetime, result: ExpiryResult
+) -> None:
+    async with tenant_tx(pool, tenant_id) as conn:
+        if await complete_if_done(conn, job_id, now):
+            result.completed += 1
+            result.completed_jobs.append((tenant_id, job_id))
+
+
+async def run_in_progress_timeouts(
+    pool: asyncpg.Pool, now: datetime, *, batch_size: int = 20_000
+) -> ExpiryResult:
+    """IN_PROGRESS executions past their timeout_at become TIMED_OUT, batch by batch, with their counts
+    moved per job (jobs in id order, shards in order) in the same transaction. Safe to run concurrently,
+    and against devices finishing the same executions: every move is guarded by status."""
+    result = ExpiryResult()
+    batch = batch_size
+    async with tx(pool) as conn:
+        tenants = [r["t"] for r in await conn.fetch(q.TENANTS_WITH_OVERDUE_EXECUTIONS, now)]
+    for tenant_id in tenants:
+        touched: set[str] = set()
+        while True:
+            for attempt in range(5):
+                try:
+                    async with tenant_tx(pool, tenant_id) as conn:
+                        rows = await conn.fetch(q.TIME_OUT_OVERDUE_BATCH, now, batch, OVERDUE_DETAILS)
+                        for row in rows:
+                            shards, counts = list(row["shards"]), list(row["counts"])
+                            await move_counts(conn, row["job_id"], "IN_PROGRESS", "TIMED_OUT", shards, counts)
+                    break
+                except RETRYABLE:
+                    if attempt == 4:
+                        raise
+                    log.info("in-progress timeout batch of %s retried after a lock conflict", tenant_id)
+            moved = sum(sum(r["counts"]) for r in rows)
+            result.overdue_timed_out += moved
+            result.timed_out_by_tenant[tenant_id] = result.timed_out_by_tenant.get(tenant_id, 0) + moved
+            result.batches += 1
+            touched.update(r["job_id"] for r in rows)
+            if moved < batch:
+                break
+        for job_id in sorted(touched):
+            await _complete(pool, tenant_id, job_id, now, result)
     return result

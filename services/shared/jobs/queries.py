@@ -13,8 +13,8 @@ TENANT = "current_setting('app.tenant_id')"
 
 INSERT_JOB = f"""
 INSERT INTO jobs (tenant_id, job_id, document_type, document_params, target_device_id, target_group_id,
-                  target_all, expires_at, created_by, created_at, updated_at)
-VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                  target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes)
+VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
 ON CONFLICT (tenant_id, job_id) DO NOTHING
 RETURNING job_id
 """
@@ -58,7 +58,8 @@ _SUMS = ", ".join(f"coalesce(sum(c.{col}), 0)::int AS {col}" for col in COUNTER_
 
 JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
-       j.status, j.execution_count, j.expires_at, j.created_by, j.created_at, j.updated_at,
+       j.status, j.execution_count, j.expires_at, j.in_progress_timeout_minutes, j.created_by, j.created_at,
+       j.updated_at,
        j.completed_at, j.canceled_at, j.cancel_reason, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c
@@ -233,4 +234,34 @@ SELECT (SELECT hi FROM bounds) AS last_device_id,
        (SELECT scanned FROM bounds) AS scanned,
        coalesce((SELECT array_agg(shard ORDER BY shard) FROM agg), '{{}}') AS shards,
        coalesce((SELECT array_agg(n ORDER BY shard) FROM agg), '{{}}') AS counts
+"""
+
+# In-progress timeout: one bounded batch of the tenant's IN_PROGRESS executions past their timeout_at
+# (stamped on claim, see 080_in_progress_timeout.sql) becomes TIMED_OUT. Rows a device is updating right now
+# are skipped (the device's move or the next tick decides them). Counts come back per job and shard.
+TENANTS_WITH_OVERDUE_EXECUTIONS = "SELECT t FROM iot_tenants_with_overdue_executions($1) AS t"
+
+TIME_OUT_OVERDUE_BATCH = f"""
+WITH win AS (
+    SELECT e.job_id, e.device_id FROM job_executions e
+     WHERE e.tenant_id = {TENANT} AND e.status = 'IN_PROGRESS' AND e.timeout_at <= $1
+     ORDER BY e.timeout_at
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+), upd AS (
+    UPDATE job_executions e
+       SET status = 'TIMED_OUT', status_details = $3, execution_number = e.execution_number + 1,
+           last_updated_at = $1
+      FROM win w
+     WHERE e.tenant_id = {TENANT} AND e.job_id = w.job_id AND e.device_id = w.device_id
+       AND e.status = 'IN_PROGRESS'
+    RETURNING e.job_id, e.device_id, e.shard, e.execution_number
+), ev AS (
+    INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
+                                      execution_number, status_details, at)
+    SELECT {TENANT}, u.job_id, u.device_id, 'IN_PROGRESS', 'TIMED_OUT', 'worker', u.execution_number, $3, $1
+      FROM upd u
+), agg AS (SELECT job_id, shard, count(*)::int AS n FROM upd GROUP BY job_id, shard)
+SELECT job_id, array_agg(shard ORDER BY shard) AS shards, array_agg(n ORDER BY shard) AS counts
+  FROM agg GROUP BY job_id ORDER BY job_id
 """

@@ -45,6 +45,7 @@ async def create_job(
     expires_in_hours: float | None,
     created_by: str | None,
     now: datetime,
+    in_progress_timeout_minutes: int | None = None,
 ) -> dict[str, Any]:
     """Creates the job and, in the same transaction, one QUEUED execution per targeted device."""
     targets = (target_device_id is not None) + (target_group_id is not None) + bool(target_all)
@@ -72,6 +73,7 @@ async def create_job(
         expires_at,
         created_by,
         now,
+        in_progress_timeout_minutes,
     )
     if inserted is None:
         raise Conflict(f"job {job_id!r} already exists")

@@ -45,7 +45,8 @@ ACTIVE: frozenset[ExecutionStatus] = frozenset({Q, IP})
 TRANSITIONS: dict[Actor, frozenset[tuple[ExecutionStatus, ExecutionStatus]]] = {
     Actor.DEVICE: frozenset({(Q, IP), (Q, R), (IP, IP), (IP, S), (IP, F), (IP, R)}),
     Actor.OPERATOR: frozenset({(Q, R)}),  # cancelling a job rejects what was never started
-    Actor.WORKER: frozenset({(Q, T)}),  # expiry times out what was never started
+    # expiry times out what was never started; the in-progress timeout what was started and not finished
+    Actor.WORKER: frozenset({(Q, T), (IP, T)}),
 }
 
 # Statuses a device may ask for in PUT /device/v1/jobs/{job_id}/execution.

@@ -27,6 +27,8 @@ class JobCreate(BaseModel):
     target_group_id: Identifier | None = None
     target_all: bool = False
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
+    # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
+    in_progress_timeout_minutes: Annotated[int | None, Field(ge=1, le=7 * 24 * 60)] = None
 
 
 class JobCancel(BaseModel):
@@ -61,6 +63,7 @@ class JobOut(BaseModel):
     counts: Counts
     progress: float
     expires_at: datetime | None
+    in_progress_timeout_minutes: int | None
     created_by: str | None
     created_at: datetime
     updated_at: datetime
@@ -142,6 +145,7 @@ async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, 
         target_group_id=body.target_group_id,
         target_all=body.target_all,
         expires_in_hours=body.expires_in_hours,
+        in_progress_timeout_minutes=body.in_progress_timeout_minutes,
         created_by=_creator(principal),
         now=now,
     )

@@ -65,6 +65,7 @@ describe("CreateJobModal", () => {
     await fill(user, docType(), "reboot");
     expect(paramsBox()).toHaveValue('{\n  "delay_s": 5\n}');
     await fill(user, screen.getByLabelText("Expires in (hours)"), "1.5");
+    await fill(user, screen.getByLabelText("In-progress timeout (minutes)"), "30");
     await user.click(submit());
     await waitFor(() => expect(onCreated).toHaveBeenCalledOnce());
     const post = calls.find((c) => c.method === "POST");
@@ -74,6 +75,7 @@ describe("CreateJobModal", () => {
       target_all: false,
       target_device_id: "dev-1",
       expires_in_hours: 1.5,
+      in_progress_timeout_minutes: 30,
     });
   });
 

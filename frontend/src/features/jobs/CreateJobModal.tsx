@@ -158,6 +158,17 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
             error={errors.expiresInHours}
           />
           <TextInput
+            label="In-progress timeout (minutes)"
+            description="A claimed execution not finished by then times out"
+            inputMode="numeric"
+            placeholder="none"
+            value={form.inProgressTimeoutMinutes}
+            onChange={(e) => set("inProgressTimeoutMinutes", e.currentTarget.value)}
+            error={errors.inProgressTimeoutMinutes}
+          />
+        </Group>
+        <Group grow align="flex-start">
+          <TextInput
             label="Job ID (optional)"
             description="Generated when empty"
             placeholder="generated"

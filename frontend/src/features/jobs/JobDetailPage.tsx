@@ -75,6 +75,9 @@ export function JobDetailPage() {
                   {j.created_by ? ` by ${j.created_by}` : ""}
                 </Fact>
                 <Fact label="Expires">{j.expires_at ? formatTime(j.expires_at) : "never"}</Fact>
+                <Fact label="In-progress timeout">
+                  {j.in_progress_timeout_minutes ? `${j.in_progress_timeout_minutes} min after a claim` : "none"}
+                </Fact>
                 {j.completed_at && <Fact label="Completed">{formatTime(j.completed_at)}</Fact>}
                 {j.canceled_at && (
                   <Fact label="Canceled">

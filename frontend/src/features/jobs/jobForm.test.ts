@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 
-import { MAX_EXPIRY_HOURS, buildJobRequest, emptyJobForm, type JobFormState } from "./jobForm";
+import {
+  MAX_EXPIRY_HOURS,
+  MAX_IN_PROGRESS_TIMEOUT_MINUTES,
+  buildJobRequest,
+  emptyJobForm,
+  type JobFormState,
+} from "./jobForm";
 
 const base = (over: Partial<JobFormState> = {}): JobFormState => ({
   ...emptyJobForm({ type: "device", id: "dev-1" }),
@@ -77,5 +83,17 @@ describe("buildJobRequest", () => {
     expect(half.ok && half.body.expires_in_hours).toBe(0.5);
     const max = buildJobRequest(base({ expiresInHours: String(MAX_EXPIRY_HOURS) }));
     expect(max.ok && max.body.expires_in_hours).toBe(MAX_EXPIRY_HOURS);
+  });
+
+  it.each(["0", "-5", "1.5", "x", String(MAX_IN_PROGRESS_TIMEOUT_MINUTES + 1)])("rejects in-progress timeout %s", (m) => {
+    const r = buildJobRequest(base({ inProgressTimeoutMinutes: m }));
+    expect(!r.ok && r.errors.inProgressTimeoutMinutes).toMatch(/whole minutes/);
+  });
+
+  it("sends the in-progress timeout only when given", () => {
+    const with30 = buildJobRequest(base({ inProgressTimeoutMinutes: " 30 " }));
+    expect(with30.ok && with30.body.in_progress_timeout_minutes).toBe(30);
+    const none = buildJobRequest(base());
+    expect(none.ok && "in_progress_timeout_minutes" in none.body).toBe(false);
   });
 });

@@ -12,11 +12,13 @@ export interface JobFormState {
   deviceId: string;
   groupId: string;
   expiresInHours: string; // empty means no expiry
+  inProgressTimeoutMinutes: string; // empty means no in-progress timeout
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_EXPIRY_HOURS = 24 * 366;
+export const MAX_IN_PROGRESS_TIMEOUT_MINUTES = 7 * 24 * 60;
 export const MAX_PARAMS_BYTES = 32 * 1024;
 
 /** Suggested document types; any other text is allowed too. Picking one fills in example params. */
@@ -36,10 +38,13 @@ export function emptyJobForm(target?: { type: TargetType; id?: string }): JobFor
     deviceId: target?.type === "device" ? (target.id ?? "") : "",
     groupId: target?.type === "group" ? (target.id ?? "") : "",
     expiresInHours: "",
+    inProgressTimeoutMinutes: "",
   };
 }
 
-export type JobFormErrors = Partial<Record<"jobId" | "documentType" | "params" | "target" | "expiresInHours", string>>;
+export type JobFormErrors = Partial<
+  Record<"jobId" | "documentType" | "params" | "target" | "expiresInHours" | "inProgressTimeoutMinutes", string>
+>;
 
 export type JobFormResult = { ok: true; body: JobCreate } | { ok: false; errors: JobFormErrors };
 
@@ -101,6 +106,16 @@ export function buildJobRequest(form: JobFormState): JobFormResult {
       errors.expiresInHours = `a number of hours above 0, at most ${MAX_EXPIRY_HOURS}`;
     } else {
       body.expires_in_hours = n;
+    }
+  }
+
+  const minutes = form.inProgressTimeoutMinutes.trim();
+  if (minutes) {
+    const n = Number(minutes);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_IN_PROGRESS_TIMEOUT_MINUTES) {
+      errors.inProgressTimeoutMinutes = `whole minutes, 1 to ${MAX_IN_PROGRESS_TIMEOUT_MINUTES}`;
+    } else {
+      body.in_progress_timeout_minutes = n;
     }
   }
 

@@ -698,6 +698,8 @@ export interface components {
             document_type: string;
             /** Expires In Hours */
             expires_in_hours?: number | null;
+            /** In Progress Timeout Minutes */
+            in_progress_timeout_minutes?: number | null;
             /** Job Id */
             job_id?: string | null;
             /**
@@ -742,6 +744,8 @@ export interface components {
             executions_truncated: boolean;
             /** Expires At */
             expires_at: string | null;
+            /** In Progress Timeout Minutes */
+            in_progress_timeout_minutes: number | null;
             /** Job Id */
             job_id: string;
             /** Progress */
@@ -801,6 +805,8 @@ export interface components {
             execution_count: number;
             /** Expires At */
             expires_at: string | null;
+            /** In Progress Timeout Minutes */
+            in_progress_timeout_minutes: number | null;
             /** Job Id */
             job_id: string;
             /** Progress */
