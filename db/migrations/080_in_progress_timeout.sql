@@ -2,7 +2,7 @@
 -- from claiming an execution (QUEUED -> IN_PROGRESS), to finish it. The claim stamps the execution's
 -- timeout_at; the worker's jobs tick times out IN_PROGRESS executions past it (IN_PROGRESS -> TIMED_OUT,
 -- {"reason": "in_progress_timeout"}), so a device that dies mid-job no longer keeps its job running forever.
--- Progress updates do not move the deadline.
+-- Progress updates do not move the deadline; past it, the device's updates are refused.
 
 ALTER TABLE jobs ADD COLUMN in_progress_timeout_minutes integer
     CONSTRAINT jobs_in_progress_timeout_check CHECK (in_progress_timeout_minutes BETWEEN 1 AND 10080);
@@ -11,7 +11,9 @@ ALTER TABLE job_executions ADD COLUMN timeout_at timestamptz;
 CREATE INDEX job_executions_timeout_idx ON job_executions (timeout_at)
     WHERE status = 'IN_PROGRESS' AND timeout_at IS NOT NULL;
 
--- The device's move, as in 078_device_calls.sql, now also stamping timeout_at on a claim.
+-- The device's move, as in 078_device_calls.sql, now also stamping timeout_at on a claim and refusing any
+-- move of an IN_PROGRESS execution past its deadline (the tick times it out; until then the device is
+-- told why with a 409), so the outcome does not depend on when the tick runs.
 CREATE OR REPLACE FUNCTION iot_device_transition(p_token_hash text, p_seen_interval integer, p_job_id text,
                                       p_target text, p_details jsonb, p_allowed text[], p_now timestamptz,
                                       p_expected bigint, p_terminal boolean)
@@ -27,7 +29,7 @@ BEGIN
     SELECT * INTO s FROM iot_device_session(p_token_hash, p_seen_interval);
     WITH cur AS (
         SELECT e.tenant_id, e.job_id, e.device_id, e.status AS from_status, e.execution_number AS from_number,
-               j.expires_at, j.in_progress_timeout_minutes
+               e.timeout_at, j.expires_at, j.in_progress_timeout_minutes
           FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
          WHERE e.tenant_id = s.tenant_id AND e.job_id = p_job_id AND e.device_id = s.device_id
            FOR UPDATE OF e
@@ -48,6 +50,7 @@ BEGIN
            AND (p_expected IS NULL OR cur.from_number = p_expected)
            AND NOT (cur.from_status = 'QUEUED' AND p_target = 'IN_PROGRESS'
                     AND cur.expires_at IS NOT NULL AND cur.expires_at <= p_now)
+           AND NOT (cur.from_status = 'IN_PROGRESS' AND cur.timeout_at IS NOT NULL AND cur.timeout_at <= p_now)
         RETURNING e.job_id, e.device_id, e.status, e.status_details, e.execution_number, e.queued_at,
                   e.started_at, e.last_updated_at, e.shard, cur.from_status
     ), cnt AS (

@@ -75,10 +75,16 @@ async def test_claimed_execution_times_out_after_its_deadline(
     late = await _put(tenant, devs[0], "ipt-job", {"status": "SUCCEEDED"})
     assert late.status_code == 409 and late.json()["current"]["status"] == "TIMED_OUT"
 
-    # progress updates do not move the deadline (claim + 10 minutes)
+    # progress updates do not move the deadline (claim + 10 minutes); past it, before any tick has run,
+    # the device's updates are refused all the same
     clock.set_clock(T0 + timedelta(minutes=14))
     r = await _put(tenant, devs[1], "ipt-job", {"status": "IN_PROGRESS", "status_details": {"pct": 90}})
     assert r.status_code == 200
+    clock.set_clock(T0 + timedelta(minutes=15))
+    for body in ({"status": "SUCCEEDED"}, {"status": "IN_PROGRESS", "status_details": {"pct": 99}}):
+        r = await _put(tenant, devs[1], "ipt-job", body)
+        assert r.status_code == 409, r.text
+        assert "in-progress timeout" in r.json()["detail"] and r.json()["current"]["status"] == "IN_PROGRESS"
     assert (await run_jobs_expiry_tick(app_pool, T0 + timedelta(minutes=15))).timed_out_by_tenant[
         tenant.tenant_id
     ] == 1
@@ -124,7 +130,8 @@ async def test_devices_finishing_while_the_tick_times_them_out(
     assert all(r.status_code == 200 for r in claims)
 
     deadline = T0 + timedelta(minutes=1)
-    clock.set_clock(deadline)  # the devices' reports are on time to the second: either side may win
+    # the devices report a microsecond before their deadline while the passes run at it: either side may win
+    clock.set_clock(deadline - timedelta(microseconds=1))
     ticks, reports = await asyncio.gather(
         asyncio.gather(*(run_in_progress_timeouts(app_pool, deadline, batch_size=2) for _ in range(4))),
         asyncio.gather(*(_put(tenant, d, "ipr-job", {"status": "SUCCEEDED"}) for d in devs)),

@@ -33,6 +33,7 @@ class ExpiryResult:
     timed_out_by_tenant: dict[str, int] = field(default_factory=dict)
     completed_jobs: list[tuple[str, str]] = field(default_factory=list)  # (tenant_id, job_id)
     overdue_timed_out: int = 0  # IN_PROGRESS executions past their in-progress timeout
+    # timed_out counts expired QUEUED executions only; timed_out_by_tenant counts both kinds of timeout.
 
 
 async def _expire_job(
@@ -120,15 +121,20 @@ async def run_in_progress_timeouts(
     async with tx(pool) as conn:
         tenants = [r["t"] for r in await conn.fetch(q.TENANTS_WITH_OVERDUE_EXECUTIONS, now)]
     for tenant_id in tenants:
-        touched: set[str] = set()
         while True:
             for attempt in range(5):
                 try:
                     async with tenant_tx(pool, tenant_id) as conn:
                         rows = await conn.fetch(q.TIME_OUT_OVERDUE_BATCH, now, batch, OVERDUE_DETAILS)
+                        completed = []
                         for row in rows:
                             shards, counts = list(row["shards"]), list(row["counts"])
                             await move_counts(conn, row["job_id"], "IN_PROGRESS", "TIMED_OUT", shards, counts)
+                        # In the batch's own transaction (executions, then counters, then the job: the lock
+                        # order of a device's move), so a crash cannot leave a job with nothing active behind.
+                        for row in rows:
+                            if await complete_if_done(conn, row["job_id"], now):
+                                completed.append((tenant_id, row["job_id"]))
                     break
                 except RETRYABLE:
                     if attempt == 4:
@@ -138,9 +144,8 @@ async def run_in_progress_timeouts(
             result.overdue_timed_out += moved
             result.timed_out_by_tenant[tenant_id] = result.timed_out_by_tenant.get(tenant_id, 0) + moved
             result.batches += 1
-            touched.update(r["job_id"] for r in rows)
+            result.completed += len(completed)
+            result.completed_jobs += completed
             if moved < batch:
                 break
-        for job_id in sorted(touched):
-            await _complete(pool, tenant_id, job_id, now, result)
     return result

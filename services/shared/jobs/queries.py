@@ -117,7 +117,8 @@ SELECT e.job_id, j.document_type, j.status AS job_status, {EXECUTION_COLUMNS}, c
 # --- device side ---------------------------------------------------------------------------------------
 
 DEVICE_EXECUTION = f"""
-SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expires_at, j.status AS job_status
+SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expires_at,
+       j.status AS job_status, e.timeout_at
   FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
  WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2
 """

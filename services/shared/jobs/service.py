@@ -285,4 +285,10 @@ def _refused_update(
         and current["expires_at"] <= now
     ):
         raise Conflict("the job has expired; this execution can no longer start", current=state)
+    if (
+        current["status"] == ExecutionStatus.IN_PROGRESS
+        and current["timeout_at"] is not None
+        and current["timeout_at"] <= now
+    ):
+        raise Conflict("the execution's in-progress timeout has passed; it is being timed out", current=state)
     raise Conflict(f"cannot move execution from {current['status']} to {target.value}", current=state)
