@@ -8,6 +8,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { useSession } from "../../app/SessionContext";
 import { getDevice } from "../../services/api/devices";
 import { canWrite } from "../../services/api/session";
+import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime, timeAgo } from "../common/format";
@@ -16,19 +17,6 @@ import { DeviceActions } from "./DeviceActions";
 import { DeviceJobsPanel } from "./DeviceJobsPanel";
 import { DeviceStatusBadges } from "./DeviceStatusBadges";
 import { TwinPanel } from "./TwinPanel";
-
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 export function DeviceDetailPage() {
   const { deviceId = "" } = useParams();

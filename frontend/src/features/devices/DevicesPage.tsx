@@ -1,10 +1,9 @@
 // Devices: search, status filter, paging, online/offline from last seen, and device creation.
 
 import { Anchor, Button, Group, Select, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { Link, useSearchParams } from "react-router-dom";
+import { useState } from "react";
+import { Link } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { listDevices, type Device } from "../../services/api/devices";
@@ -12,6 +11,7 @@ import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime, timeAgo } from "../common/format";
+import { useListParams } from "../common/useListParams";
 import { CreateDeviceModal } from "./CreateDeviceModal";
 import { DeviceStatusBadges } from "./DeviceStatusBadges";
 
@@ -19,28 +19,9 @@ const PAGE = 25;
 
 export function DevicesPage() {
   const session = useSession();
-  const [params, setParams] = useSearchParams();
-  const [text, setText] = useState(params.get("q") ?? "");
-  const [q] = useDebouncedValue(text.trim(), 300);
+  const { params, text, setText, search: q, offset, update } = useListParams("q");
   const status = (params.get("status") as Device["status"] | null) || undefined;
-  const offset = Number(params.get("offset") ?? 0) || 0;
   const [creating, setCreating] = useState(false);
-
-  const update = (key: string, value: string | null) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev);
-        if (value) next.set(key, value);
-        else next.delete(key);
-        if (key !== "offset") next.delete("offset");
-        return next;
-      },
-      { replace: key === "q" },
-    );
-  useEffect(() => {
-    if ((params.get("q") ?? "") !== q) update("q", q);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [q]);
 
   const devices = useQuery({
     queryKey: ["devices", { q, status, limit: PAGE, offset }],

@@ -7,6 +7,7 @@ import { Link, useParams } from "react-router-dom";
 import { useSession } from "../../app/SessionContext";
 import { getJob, type JobDetail } from "../../services/api/jobs";
 import { canWrite } from "../../services/api/session";
+import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
@@ -16,19 +17,6 @@ import { JobProgressBar } from "./JobProgressBar";
 import { LIVE_REFRESH_MS, targetLabel } from "./JobsPage";
 import { SEGMENTS } from "./progress";
 import { StatusBadge } from "./StatusBadge";
-
-function Fact({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function Target({ job }: { job: JobDetail }) {
   const { type, id } = job.target;

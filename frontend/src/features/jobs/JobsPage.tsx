@@ -1,15 +1,15 @@
 // The fleet jobs list: status / type filters, stacked progress, paging, live refresh, Create Job.
 
 import { Anchor, Button, Group, Select, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import { useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
+import { useListParams } from "../common/useListParams";
 import { JOB_STATUSES, listJobs, type Job, type JobList, type JobStatus } from "../../services/api/jobs";
 import { canWrite } from "../../services/api/session";
 import { CreateJobModal } from "./CreateJobModal";
@@ -30,28 +30,9 @@ export const whileInProgress = (data: JobList | undefined) =>
 export function JobsPage() {
   const session = useSession();
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
+  const { params, text: typeText, setText: setTypeText, search: documentType, offset, update } = useListParams("type");
   const status = (params.get("status") as JobStatus | null) || undefined;
-  const offset = Number(params.get("offset") ?? 0) || 0;
-  const [typeText, setTypeText] = useState(params.get("type") ?? "");
-  const [documentType] = useDebouncedValue(typeText.trim(), 300);
   const [creating, setCreating] = useState(false);
-
-  const update = (key: string, value: string | null) =>
-    setParams(
-      (prev) => {
-        const next = new URLSearchParams(prev);
-        if (value) next.set(key, value);
-        else next.delete(key);
-        if (key !== "offset") next.delete("offset");
-        return next;
-      },
-      { replace: key === "type" },
-    );
-  useEffect(() => {
-    if ((params.get("type") ?? "") !== documentType) update("type", documentType);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [documentType]);
 
   const jobs = useQuery({
     queryKey: ["jobs", { status, documentType, offset }],
