@@ -2,18 +2,9 @@
 
 from shared.db import SET_TENANT, connect
 from tests.conftest import Services, Tenant
+from tests.support.schema import TENANT_TABLES
 
-TABLES = (
-    "tenants",
-    "users",
-    "device_state",
-    "device_groups",
-    "device_group_members",
-    "jobs",
-    "job_executions",
-    "job_counters",
-    "job_execution_events",
-)
+TABLES = TENANT_TABLES
 
 
 async def _seed(a: Tenant) -> tuple[str, str]:

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"}
-COLS = ("queued", "in_progress", "succeeded", "failed", "timed_out", "rejected")
+from shared.db import connect
+from shared.jobs.states import COUNTER_COLUMNS
+from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
+
+TERMINAL = {s.value for s in TERMINAL_STATUSES}
+COLS = tuple(COUNTER_COLUMNS.values())
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,16 @@ async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> 
                 problems.append(f"acknowledged update not in history: {ack}")
     assert not problems, f"{len(problems)} invariant violations:\n" + "\n".join(problems[:40])
     return {"jobs": len(jobs), "executions": len(executions), "events": len(events), "lost": lost}
+
+
+async def check_settled(owner_url: str, acks: list[Ack]) -> dict[str, int]:
+    """After a fleet has run to the end: every invariant holds, every acknowledged update is stored, and
+    every job has completed. Returns check_all's totals."""
+    owner = await connect(owner_url)
+    try:
+        totals = await check_all(owner, acks)
+        left = await owner.fetchval("SELECT count(*) FROM jobs WHERE status <> 'COMPLETED'")
+    finally:
+        await owner.close()
+    assert left == 0, f"{left} jobs did not complete"
+    return totals

@@ -5,18 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db import connect
+from tests.support.schema import TENANT_TABLES
 
-TABLES = (
-    "tenants",
-    "users",
-    "device_state",
-    "device_groups",
-    "device_group_members",
-    "jobs",
-    "job_executions",
-    "job_counters",
-    "job_execution_events",
-)
+TABLES = TENANT_TABLES
 
 
 async def tenant_state(owner_url: str, tenant_id: str, ignore: tuple[str, ...] = ()) -> dict[str, list[Any]]:
