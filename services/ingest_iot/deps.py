@@ -59,6 +59,14 @@ def counting_auth_failures(request: Request) -> Iterator[None]:
         raise Unauthorized("unknown or revoked provision token") from None
 
 
+@contextmanager
+def device_call(request: Request) -> Iterator[DeviceCredentials]:
+    """For a LeanRoute endpoint: its credentials, with the database's verdict on them counted."""
+    creds = read_credentials(request, request.headers.get("x-provision-token"))
+    with counting_auth_failures(request):
+        yield creds
+
+
 async def device_credentials(
     request: Request,
     x_provision_token: Annotated[str | None, Header(max_length=TOKEN_MAX_LENGTH)] = None,

@@ -24,8 +24,7 @@ DB_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.InsufficientResourcesError,  # class 53: too many connections, out of memory or disk
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
-    ConnectionError,
-    OSError,
+    OSError,  # ConnectionError and socket errors included
     TimeoutError,
 )
 # ... and every error a background loop survives by retrying on its next turn.

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest_iot.deps import CurrentDevice, counting_auth_failures, device_credentials, read_credentials
+from ingest_iot.deps import CurrentDevice, device_call, device_credentials
 from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.http import FastJSONResponse
 from shared.jobs import service
@@ -68,8 +68,7 @@ hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
 
 @hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
 async def pending(request: Request) -> Response:
-    device = read_credentials(request, request.headers.get("x-provision-token"))
-    with counting_auth_failures(request):
+    with device_call(request) as device:
         jobs = await service.pending_for_device(
             device.pool, device.token_hash, device.seen_interval, now_of(request)
         )
@@ -83,8 +82,7 @@ async def pending(request: Request) -> Response:
     responses={409: {"description": "illegal or stale update; the body carries the current state"}},
 )
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
-    device = read_credentials(request, request.headers.get("x-provision-token"))
-    with counting_auth_failures(request):
+    with device_call(request) as device:
         state = await service.device_update(
             device.pool,
             device.token_hash,
