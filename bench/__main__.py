@@ -18,7 +18,7 @@ from bench.env import BenchDB, Service, embedded_postgres
 from bench.load import ensure_wrk
 from bench.scenarios import expiry, fanout, poll, reads, transitions
 from bench.stats import Measure, Result
-from shared.db import connect
+from shared.infra.db import connect
 
 ALL = ("B1", "B2", "B3", "B4", "B5")
 

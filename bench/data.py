@@ -10,7 +10,7 @@ import asyncpg
 
 from bench.env import BENCH_SECRET
 from shared.auth import Principal, issue_token
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from shared.jobs.queries import SHARDS
 from shared.tenants import create_tenant, upsert_user
 

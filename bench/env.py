@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import psycopg
 
-from shared.config import APP_ROLE, OWNER_ROLE
-from shared.dsn import with_parts
-from shared.migrations import ensure_database, migrate
+from shared.infra.config import APP_ROLE, OWNER_ROLE
+from shared.infra.dsn import with_parts
+from shared.infra.migrations import ensure_database, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_SECRET = "bench-secret-" + "b" * 40

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from bench.env import POOL_MAX
-from shared.db import create_pool
+from shared.infra.db import create_pool
 
 PENDING_BY_TOKEN = """
 SELECT e.job_id, e.device_id, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,

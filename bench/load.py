@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from iotcloud.simulate_stats import percentile
+from simulator.stats import percentile
 
 LUA = Path(__file__).with_name("rotate_tokens.lua")
 

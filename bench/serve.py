@@ -7,7 +7,7 @@ import os
 
 import uvicorn
 
-from shared.config import Settings
+from shared.infra.config import Settings
 
 
 def _settings() -> Settings:

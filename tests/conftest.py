@@ -16,8 +16,8 @@ import pytest
 
 from ingest_iot.app import create_app as create_device_app
 from shared.auth import Principal, issue_token
-from shared.config import Settings
-from shared.db import SET_TENANT, connect
+from shared.infra.config import Settings
+from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant, upsert_user
 from tests.support.pg import TestDB, admin_server, clone, drop, make_template
 from tests.support.servers import LiveServer
@@ -97,7 +97,7 @@ async def clock(services: Services) -> AsyncIterator[Services]:
 
 @pytest.fixture(scope="session")
 async def app_pool(session_db: TestDB) -> AsyncIterator[asyncpg.Pool]:
-    from shared.db import create_pool
+    from shared.infra.db import create_pool
 
     pool = await create_pool(session_db.app_url, min_size=1, max_size=10)
     yield pool

@@ -14,9 +14,9 @@ from bench.context import Ctx
 from bench.data import device_token, seed_job
 from bench.env import Service
 from bench.stats import Measure, Result, ratio
-from iotcloud.simulate_stats import percentile
-from shared.db import connect, create_pool
+from shared.infra.db import connect, create_pool
 from shared.jobs.expiry import run_jobs_expiry_tick
+from simulator.stats import percentile
 
 FLOOR = """
 UPDATE job_executions SET status = 'TIMED_OUT', execution_number = execution_number + 1, last_updated_at = $3

@@ -13,7 +13,7 @@ from bench.context import Ctx
 from bench.data import admin_token, seed_devices, seed_group, seed_tenant, truncate_jobs
 from bench.env import Service
 from bench.stats import Measure, Result, ratio, timed
-from shared.db import connect
+from shared.infra.db import connect
 from shared.jobs.queries import SHARDS
 
 FLOOR_GROUP = f"""

@@ -12,7 +12,7 @@ from bench.data import device_token, seed_job
 from bench.env import Service
 from bench.load import LoadResult, run_python, run_wrk
 from bench.stats import Measure, Result, ratio
-from shared.db import connect
+from shared.infra.db import connect
 
 CONNECTIONS = 64
 PATH = "/device/v1/jobs/pending"

@@ -13,7 +13,7 @@ from bench.context import Ctx
 from bench.data import admin_token, seed_tenant
 from bench.env import Service
 from bench.stats import Measure, Result, ratio
-from shared.db import connect
+from shared.infra.db import connect
 from shared.jobs.queries import SHARDS
 
 JOBS = 1000

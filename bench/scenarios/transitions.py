@@ -13,8 +13,8 @@ from bench.context import Ctx
 from bench.data import device_id, device_token, seed_job
 from bench.env import POOL_MAX, Service
 from bench.stats import Measure, Result, ratio
-from iotcloud.simulate import Fleet, SimConfig
-from shared.db import connect, create_pool
+from shared.infra.db import connect, create_pool
+from simulator.engine import Fleet, SimConfig
 
 CONCURRENCY = 64
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ingest_iot.routes import jobs, shadow
-from shared.config import Settings
-from shared.ratelimit import FailureLimiter
-from shared.service_app import build_app
+from shared.infra.config import Settings
+from shared.web.ratelimit import FailureLimiter
+from shared.web.service_app import build_app
 
 
 def create_app(settings: Settings, dsn: str) -> FastAPI:

@@ -13,9 +13,9 @@ import asyncpg
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 
-from shared import db
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
+from shared.infra import db
 
 TOKEN_MAX_LENGTH = 512
 

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from iotcloud.database import Database, open_database
+from iotcloud.context import console, load_settings, open_db
 from shared.auth import issue_token
-from shared.config import Settings, get_settings
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant, principal_for_email, upsert_user
 
 app = typer.Typer(
@@ -26,7 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -38,11 +35,6 @@ def _setup_logging(level: str = "INFO") -> None:
     logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 
-def _settings() -> Settings:
-    get_settings.cache_clear()
-    return get_settings()
-
-
 @app.callback()
 def main_options(
     home: Annotated[
@@ -52,14 +44,6 @@ def main_options(
 ) -> None:
     if home is not None:
         os.environ["IOTCLOUD_HOME"] = str(home)
-
-
-def _open(migrate_now: bool = True) -> Database:
-    try:
-        return open_database(_settings(), migrate_now=migrate_now)
-    except Exception as exc:
-        console.print(f"[red]cannot open the database:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -82,8 +66,8 @@ def up(
         os.environ["IOTCLOUD_DEVICE_PORT"] = str(device_port)
     if jobs_tick_seconds is not None:
         os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
-    settings = _settings()
-    db = _open()
+    settings = load_settings()
+    db = open_db()
     try:
         demo_info = None
         if demo:
@@ -134,8 +118,8 @@ def serve(
     if service not in ("ui", "device", "worker"):
         raise typer.BadParameter("service must be ui, device or worker")
     _setup_logging(log_level)
-    settings = _settings()
-    db = _open(migrate_now=False)
+    settings = load_settings()
+    db = open_db(migrate_now=False)
     try:
         code = asyncio.run(
             run_services(
@@ -155,9 +139,9 @@ def serve(
 def migrate() -> None:
     """Apply pending migrations (a second run changes nothing)."""
     _setup_logging("WARNING")
-    from shared.migrations import migrate as run_migrations
+    from shared.infra.migrations import migrate as run_migrations
 
-    db = _open(migrate_now=False)
+    db = open_db(migrate_now=False)
     try:
         applied = run_migrations(db.owner_url)
     finally:
@@ -169,7 +153,7 @@ def migrate() -> None:
 def psql(ctx: typer.Context) -> None:
     """A psql shell on the iotcloud database as its owner; extra arguments go to psql."""
     _setup_logging("WARNING")
-    db = _open()
+    db = open_db()
     try:
         code = subprocess.call([db.psql, "-X", "-d", db.owner_url, *ctx.args])
     finally:
@@ -184,7 +168,7 @@ def create_tenant_cmd(
 ) -> None:
     """Create a tenant (idempotent)."""
     _setup_logging("WARNING")
-    db = _open()
+    db = open_db()
 
     async def go() -> None:
         conn = await connect(db.owner_url)
@@ -215,7 +199,7 @@ def create_user_cmd(
     if len(password) < 8:
         console.print("[red]the password needs at least 8 characters[/red]")
         raise typer.Exit(2)
-    db = _open()
+    db = open_db()
 
     async def go() -> None:
         conn = await connect(db.app_url)
@@ -244,8 +228,8 @@ def token(
 ) -> None:
     """Print a bearer token for an operator: export TOKEN=$(iotcloud token --email admin@demo.local)."""
     _setup_logging("WARNING")
-    settings = _settings()
-    db = _open()
+    settings = load_settings()
+    db = open_db()
 
     async def go() -> str | None:
         conn = await connect(db.owner_url)
@@ -274,8 +258,8 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
     from iotcloud.demo import ensure_demo
 
     _setup_logging("WARNING")
-    settings = _settings()
-    db = _open()
+    settings = load_settings()
+    db = open_db()
     try:
         info = asyncio.run(ensure_demo(db.owner_url, db.app_url, settings.home))
     finally:
@@ -287,7 +271,7 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
             print(f"  {device_id}  {tok}")
 
 
-from iotcloud.simulate_cli import simulate  # noqa: E402 - registered after the core commands
+from simulator.cli import simulate  # noqa: E402 - registered after the core commands
 
 app.command()(simulate)
 

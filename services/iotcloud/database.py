@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.config import APP_ROLE, DB_NAME, OWNER_ROLE, Settings
-from shared.dsn import with_parts
-from shared.migrations import ensure_database, ensure_roles, migrate
+from shared.infra.config import APP_ROLE, DB_NAME, OWNER_ROLE, Settings
+from shared.infra.dsn import with_parts
+from shared.infra.migrations import ensure_database, ensure_roles, migrate
 
 log = logging.getLogger("iotcloud.database")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import SET_TENANT, connect
 from shared.devices import create_device, rotate_token
 from shared.groups import add_members, create_group
+from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant, upsert_user
 
 DEMO_TENANT = "demo"

@@ -12,7 +12,7 @@ import uvicorn
 
 from ingest_iot.app import create_app as create_device_app
 from ops_worker.worker import serve as serve_worker
-from shared.config import Settings
+from shared.infra.config import Settings
 from ui_iot.app import create_app as create_ui_app
 
 log = logging.getLogger("iotcloud")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from ops_worker.ticks import Clock, Tick, default_ticks
-from shared.config import Settings
-from shared.db import DB_ERRORS, create_pool
+from shared.infra.config import Settings
+from shared.infra.db import DB_ERRORS, create_pool
 
 log = logging.getLogger("iotcloud.worker")
 

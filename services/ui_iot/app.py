@@ -8,9 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from shared.config import Settings
-from shared.http import error_response
-from shared.service_app import build_app
+from shared.infra.config import Settings
+from shared.web.http import error_response
+from shared.web.service_app import build_app
 from ui_iot.routes import auth, devices, groups, jobs
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"

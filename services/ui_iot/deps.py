@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from shared.auth import Principal, decode_token
-from shared.db import tenant_tx
 from shared.errors import Forbidden, Unauthorized
+from shared.infra.db import tenant_tx
 from shared.tenants import current_role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shared.config import Settings
+from shared.infra.config import Settings
 from ui_iot.app import create_app
 
 

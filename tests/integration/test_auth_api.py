@@ -5,7 +5,7 @@ import time
 import httpx
 
 from shared.auth import Principal, issue_token
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from tests.conftest import TEST_SECRET, Services, Tenant, make_tenant
 
 

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from shared.auth import token_hash
-from shared.db import create_pool, device_tx, tenant_tx
+from shared.infra.db import create_pool, device_tx, tenant_tx
 from shared.jobs import queries as q
-from shared.service_app import utcnow
+from shared.web.service_app import utcnow
 from tests.conftest import Services, Tenant
 
 SETTING = "SELECT current_setting('app.tenant_id', true)"

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from tests.conftest import Services, Tenant
 
 

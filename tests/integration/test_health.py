@@ -3,7 +3,7 @@
 import httpx
 
 from ingest_iot.app import create_app as create_device_app
-from shared.config import Settings
+from shared.infra.config import Settings
 from tests.support.servers import LiveServer, free_port
 from ui_iot.app import create_app as create_ui_app
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from shared.auth import new_provision_token, token_hash
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from tests.conftest import Services, Tenant
 
 N = 240

@@ -8,7 +8,7 @@ import asyncpg
 
 from ops_worker.ticks import default_ticks
 from ops_worker.worker import run_tick_locked
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from shared.jobs.expiry import run_jobs_expiry_tick
 from tests.conftest import Services, Tenant
 

@@ -5,10 +5,10 @@ import re
 import asyncpg
 import pytest
 
-from shared.config import APP_ROLE, OWNER_ROLE
-from shared.db import SET_TENANT, connect
+from shared.infra.config import APP_ROLE, OWNER_ROLE
+from shared.infra.db import SET_TENANT, connect
+from shared.infra.migrations import migrate, pending
 from shared.jobs.states import Actor, ExecutionStatus, JobStatus
-from shared.migrations import migrate, pending
 from tests.support.pg import TestDB
 from tests.support.schema import TENANT_TABLES
 

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from iotcloud.simulate import Fleet, SimConfig
+from simulator.engine import Fleet, SimConfig
 from tests.conftest import Services, Tenant
 
 FAST = {"poll_interval": 0.1, "jitter": 0.2, "run_seconds": 0.1, "idle_seconds": 1.0, "seed": 11}
@@ -94,7 +94,7 @@ async def test_simulate_exits_nonzero_on_bad_tokens_file(tmp_path: Path) -> None
 async def test_simulator_creates_its_own_devices_once(services: Services, tmp_path: Path) -> None:
     import httpx
 
-    from iotcloud.simulate_fleet import ensure_sim_devices, tokens_path
+    from simulator.fleet import ensure_sim_devices, tokens_path
 
     db = services.db
     first = await ensure_sim_devices(db.owner_url, db.app_url, tmp_path, "simfleet-a", 5)

@@ -1,6 +1,6 @@
 """Tenant B never sees or touches tenant A's rows: at the database level and over HTTP."""
 
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from tests.conftest import Services, Tenant
 from tests.support.schema import TENANT_TABLES
 

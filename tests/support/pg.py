@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.config import APP_ROLE, OWNER_ROLE
-from shared.dsn import with_parts
-from shared.migrations import drop_database, ensure_database, migrate
+from shared.infra.config import APP_ROLE, OWNER_ROLE
+from shared.infra.dsn import with_parts
+from shared.infra.migrations import drop_database, ensure_database, migrate
 
 
 @dataclass(frozen=True)

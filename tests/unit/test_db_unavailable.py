@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shared.db import DB_UNAVAILABLE
-from shared.http import install_error_handlers
+from shared.infra.db import DB_UNAVAILABLE
+from shared.web.http import install_error_handlers
 
 DOWN = [
     asyncpg.AdminShutdownError("terminating connection due to administrator command"),

@@ -8,8 +8,8 @@ import pytest
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.http import FastJSONResponse, install_error_handlers
-from shared.lean_route import LeanRoute
+from shared.web.http import FastJSONResponse, install_error_handlers
+from shared.web.lean_route import LeanRoute
 
 
 class Body(BaseModel):

@@ -1,5 +1,5 @@
-from shared.dsn import database_of, redact, user_of, with_parts
-from shared.ratelimit import FailureLimiter
+from shared.infra.dsn import database_of, redact, user_of, with_parts
+from shared.web.ratelimit import FailureLimiter
 
 
 def test_limiter_blocks_after_failures_and_forgets_after_window() -> None:

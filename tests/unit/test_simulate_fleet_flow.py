@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from iotcloud.simulate import Fleet, SimConfig
+from simulator.engine import Fleet, SimConfig
 
 
 class FakeDeviceAPI:

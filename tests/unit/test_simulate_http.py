@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from iotcloud.simulate_http import H11Pool, HttpxClient, make_client
+from simulator.http import H11Pool, HttpxClient, make_client
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

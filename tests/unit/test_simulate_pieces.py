@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iotcloud.simulate import (
+from simulator.engine import (
     OUTCOMES,
     SimConfig,
     jittered,
@@ -17,8 +17,8 @@ from iotcloud.simulate import (
     pick_outcome,
     progress_details,
 )
-from iotcloud.simulate_fleet import load_tokens, save_tokens, sim_device_ids, tokens_path
-from iotcloud.simulate_stats import Reservoir, SimStats, percentile
+from simulator.fleet import load_tokens, save_tokens, sim_device_ids, tokens_path
+from simulator.stats import Reservoir, SimStats, percentile
 
 
 def test_percentile_is_nearest_rank() -> None:

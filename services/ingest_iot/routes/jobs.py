@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest_iot.deps import CurrentDevice, device_call, device_credentials
-from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
-from shared.http import FastJSONResponse
 from shared.jobs import service
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
-from shared.lean_route import LeanRoute
-from shared.service_app import now_of
-from shared.validation import json_object
+from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
+from shared.web.http import FastJSONResponse
+from shared.web.lean_route import LeanRoute
+from shared.web.service_app import now_of
+from shared.web.validation import json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
 
@@ -62,7 +62,7 @@ class DeviceExecution(ExecutionState):
 
 
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
-# shared/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
+# shared/web/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
 hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
 
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ingest_iot.deps import CurrentDevice
 from shared import twin
-from shared.api_models import TwinOut
-from shared.validation import json_object
+from shared.web.api_models import TwinOut
+from shared.web.validation import json_object
 
 router = APIRouter(prefix="/device/v1", tags=["shadow"])
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.db import tenant_tx, tx
+from shared.infra.db import tenant_tx, tx
 from shared.jobs import queries as q
 from shared.jobs.service import complete_if_done, move_counts
 

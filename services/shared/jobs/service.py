@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import device_tx
 from shared.errors import BadRequest, Conflict, NotFound
+from shared.infra.db import device_tx
 from shared.jobs import queries as q
 from shared.jobs.states import Actor, ExecutionStatus, JobStatus, allowed_from, is_terminal
 

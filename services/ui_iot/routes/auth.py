@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from shared.auth import issue_token
-from shared.db import tx
+from shared.infra.db import tx
 from shared.tenants import authenticate
 from ui_iot.deps import CurrentPrincipal, PoolDep, ReadDB
 

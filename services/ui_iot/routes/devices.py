@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from shared import devices, twin
-from shared.api_models import TwinOut
-from shared.validation import Identifier, Limit, Name, Offset, json_object
+from shared.web.api_models import TwinOut
+from shared.web.validation import Identifier, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"])

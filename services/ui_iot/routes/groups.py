@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import groups
-from shared.validation import Identifier, Limit, Name, Offset, Text
+from shared.web.validation import Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/groups", tags=["groups"])

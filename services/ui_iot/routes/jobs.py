@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.auth import Principal
 from shared.jobs import service
-from shared.service_app import Now
-from shared.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
+from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
+from shared.web.service_app import Now
+from shared.web.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer", tags=["jobs"])

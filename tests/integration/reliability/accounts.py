@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from shared.auth import Principal, issue_token
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant, upsert_user
 from tests.integration.reliability.logwatch import WATCH
 from tests.integration.reliability.tally import client

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest_iot.app import create_app as create_device_app
-from shared.config import Settings
+from shared.infra.config import Settings
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import Account, new_tenant
 from tests.integration.reliability.logwatch import WATCH

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.db import connect
+from shared.infra.db import connect
 from shared.jobs.states import COUNTER_COLUMNS
 from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
 

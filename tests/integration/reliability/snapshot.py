@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.db import connect
+from shared.infra.db import connect
 from tests.support.schema import TENANT_TABLES
 
 TABLES = TENANT_TABLES

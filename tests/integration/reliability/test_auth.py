@@ -17,8 +17,8 @@ import jwt
 
 from ingest_iot.app import create_app as create_device_app
 from shared.auth import JWT_AUDIENCE, Principal, issue_token
-from shared.config import Settings
-from shared.db import connect
+from shared.infra.config import Settings
+from shared.infra.db import connect
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import PASSWORD, Account, add_user, create_devices, new_tenant
 from tests.integration.reliability.conftest import Apps

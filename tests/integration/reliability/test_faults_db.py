@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.db import connect
+from shared.infra.db import connect
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import create_devices, new_tenant
 from tests.integration.reliability.fleet import Fleet

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.db import connect
+from shared.infra.db import connect
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import create_devices, new_tenant
 from tests.integration.reliability.fleet import Fleet

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import Account, create_devices, new_tenant
 from tests.integration.reliability.conftest import Apps

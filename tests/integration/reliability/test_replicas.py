@@ -8,7 +8,7 @@ import os
 import re
 import time
 
-from shared.db import connect
+from shared.infra.db import connect
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import Account, create_devices, new_tenant
 from tests.integration.reliability.fleet import Fleet

@@ -9,12 +9,12 @@ import psycopg
 from psycopg import sql
 from yoyo import get_backend, read_migrations
 
-from shared.config import APP_ROLE, OWNER_ROLE
-from shared.dsn import database_of, with_parts
+from shared.infra.config import APP_ROLE, OWNER_ROLE
+from shared.infra.dsn import database_of, with_parts
 
 log = logging.getLogger("iotcloud.migrations")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "db" / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "db" / "migrations"
 
 
 def ensure_roles(admin_url: str) -> None:

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.db import DB_UNAVAILABLE, ping
 from shared.errors import DomainError
+from shared.infra.db import DB_UNAVAILABLE, ping
 
 log = logging.getLogger("iotcloud.http")
 

@@ -16,8 +16,8 @@ import h11
 import httpx
 import orjson
 
-from iotcloud.simulate_http import HttpClient, make_client
-from iotcloud.simulate_stats import SimStats
+from simulator.http import HttpClient, make_client
+from simulator.stats import SimStats
 
 OUTCOMES = ("SUCCEEDED", "FAILED", "REJECTED")
 

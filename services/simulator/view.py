@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from iotcloud.simulate_stats import SimStats
+from simulator.stats import SimStats
 
 
 def _kv_table(title: str, rows: list[tuple[str, str]]) -> Table:

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from shared.auth import new_provision_token, token_hash
-from shared.db import SET_TENANT, connect
+from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant
 
 SIM_GROUP = "simulated"

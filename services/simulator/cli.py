@@ -10,18 +10,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from iotcloud.simulate import Fleet, SimConfig, install_stop_signals
-from iotcloud.simulate_fleet import ensure_sim_devices, load_tokens
-from iotcloud.simulate_view import live_renderer, render
+from iotcloud.context import load_settings, open_db
+from simulator.engine import Fleet, SimConfig, install_stop_signals
+from simulator.fleet import ensure_sim_devices, load_tokens
+from simulator.view import live_renderer, render
 
 console = Console(stderr=True)
 
 
 def _tokens_for_tenant(tenant: str, devices: int) -> dict[str, str]:
-    from iotcloud.cli import _open, _settings
-
-    settings = _settings()
-    db = _open()
+    settings = load_settings()
+    db = open_db()
     try:
         return asyncio.run(ensure_sim_devices(db.owner_url, db.app_url, settings.home, tenant, devices))
     finally:

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 
-from shared.config import Settings
-from shared.db import create_pool
-from shared.http import (
+from shared.infra.config import Settings
+from shared.infra.db import create_pool
+from shared.web.http import (
     BodyLimitMiddleware,
     FastJSONResponse,
     add_health_routes,

@@ -1,0 +1,1 @@
+"""Infrastructure: settings, DSNs, the connection pool and tenant transactions, migrations."""

@@ -1,0 +1,1 @@
+"""The fleet simulator: virtual devices that poll, claim and finish jobs against the device API."""
