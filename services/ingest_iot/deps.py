@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 import asyncpg
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 from shared.infra import db
+from shared.web.service_app import now_of
 
 TOKEN_MAX_LENGTH = 512
 
@@ -25,6 +27,7 @@ class DeviceCredentials:
     pool: asyncpg.Pool
     token_hash: str
     seen_interval: int  # last_seen_at is written at most this often (seconds)
+    now: datetime  # the request's time (the app's clock)
 
 
 def client_key(request: Request) -> str:
@@ -46,7 +49,7 @@ def read_credentials(request: Request, token: str | None) -> DeviceCredentials:
             [{"type": "string_too_long", "loc": ("header", "x-provision-token"), "msg": msg, "input": None}]
         )
     interval = request.app.state.settings.last_seen_interval_seconds
-    return DeviceCredentials(request.app.state.pool, token_hash(token), interval)
+    return DeviceCredentials(request.app.state.pool, token_hash(token), interval, now_of(request))
 
 
 @contextmanager
@@ -82,7 +85,7 @@ DeviceAuth = Annotated[DeviceCredentials, Depends(device_credentials, scope="fun
 
 
 async def device_tx(creds: DeviceAuth) -> AsyncIterator[db.DeviceSession]:
-    async with db.device_tx(creds.pool, creds.token_hash, creds.seen_interval) as session:
+    async with db.device_tx(creds.pool, creds.token_hash, creds.seen_interval, creds.now) as session:
         yield session
 
 

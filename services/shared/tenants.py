@@ -26,7 +26,7 @@ UPDATE users SET password_hash = $3, role = $4 WHERE tenant_id = $1 AND lower(em
 RETURNING user_id::text, tenant_id, email, role
 """
 
-LOGIN_LOOKUP = "SELECT tenant_id, user_id::text, email, password_hash, role FROM iot_login_lookup($1)"
+LOGIN_LOOKUP = "SELECT tenant_id, user_id::text, email, password_hash, role FROM iotcloud.login_lookup($1)"
 
 USER_BY_EMAIL = "SELECT tenant_id, user_id::text, email, role FROM users WHERE lower(email) = lower($1)"
 

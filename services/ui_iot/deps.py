@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
@@ -56,7 +57,23 @@ async def tenant_writer(pool: PoolDep, principal: CurrentPrincipal) -> AsyncIter
         yield conn
 
 
+@dataclass(frozen=True, slots=True)
+class TenantPool:
+    """For operations that run several transactions of their own (a batched cancel): the pool and the
+    caller's tenant, once the caller's right to write has been checked."""
+
+    pool: asyncpg.Pool
+    tenant_id: str
+
+
+async def tenant_writer_pool(pool: PoolDep, principal: CurrentPrincipal) -> TenantPool:
+    async with _open(pool, principal, write=True):
+        pass
+    return TenantPool(pool, principal.tenant_id)
+
+
 # scope="function": the transaction commits before the response is sent, so a 2xx means "stored"
 # (FastAPI's default runs a yield dependency's exit after the response has gone out).
 ReadDB = Annotated[asyncpg.Connection, Depends(tenant_reader, scope="function")]
 WriteDB = Annotated[asyncpg.Connection, Depends(tenant_writer, scope="function")]
+WriteTenant = Annotated[TenantPool, Depends(tenant_writer_pool)]

@@ -55,15 +55,15 @@ async def test_device_calls_leave_no_tenant(pool: asyncpg.Pool, tenant: Tenant) 
         job_id = r.json()["job_id"]
     hashed = token_hash(tenant.tokens[device])
 
-    rows = await pool.fetch(q.DEVICE_PENDING, hashed, 60, utcnow(), 10)  # autocommitted, one statement
+    rows = await pool.fetch(q.DEVICE_POLL, hashed, 60, utcnow(), 10)  # autocommitted, one statement
     assert [r["job_id"] for r in rows] == [job_id]
     await _next_request_sees_a_clean_session(pool)
 
-    async with device_tx(pool, hashed, 60) as session:
+    async with device_tx(pool, hashed, 60, utcnow()) as session:
         assert session.device_id == device
         assert await session.conn.fetchval(SETTING) == tenant.tenant_id
     await _next_request_sees_a_clean_session(pool)
 
     with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
-        await pool.fetch(q.DEVICE_PENDING, token_hash("not-a-token"), 60, utcnow(), 10)
+        await pool.fetch(q.DEVICE_POLL, token_hash("not-a-token"), 60, utcnow(), 10)
     await _next_request_sees_a_clean_session(pool)

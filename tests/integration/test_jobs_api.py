@@ -255,7 +255,12 @@ async def test_cancel(tenant: Tenant) -> None:
     async with tenant.api() as api:
         r = await api.request("DELETE", f"/customer/jobs/{job}", json={"reason": "wrong firmware"})
         assert r.status_code == 200, r.text
-        assert r.json() == {"job_id": job, "status": "CANCELED", "rejected_executions": 2}
+        assert r.json() == {
+            "job_id": job,
+            "status": "CANCELED",
+            "rejected_executions": 2,
+            "sweep_complete": True,
+        }
         again = await api.delete(f"/customer/jobs/{job}")
         assert again.status_code == 409 and again.json()["status"] == "CANCELED"
         assert (await api.delete("/customer/jobs/ghost")).status_code == 404

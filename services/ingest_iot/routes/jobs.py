@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest_iot.deps import CurrentDevice, device_call, device_credentials
-from shared.jobs import service
+from shared.jobs import device as jobs
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
-from shared.web.service_app import now_of
 from shared.web.validation import json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
@@ -55,6 +54,10 @@ class ExecutionState(ExecutionOut):
     job_id: str
 
 
+class ExecutionMoved(ExecutionState):
+    job_completed: bool = Field(description="this update completed the job (true on exactly one update)")
+
+
 class DeviceExecution(ExecutionState):
     document: Document
     expires_at: datetime | None
@@ -69,21 +72,19 @@ hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
 @hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
 async def pending(request: Request) -> Response:
     with device_call(request) as device:
-        jobs = await service.pending_for_device(
-            device.pool, device.token_hash, device.seen_interval, now_of(request)
-        )
-    return FastJSONResponse({"jobs": jobs})
+        work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
+    return FastJSONResponse({"jobs": work})
 
 
 @hot.put(
     "/{job_id}/execution",
-    response_model=ExecutionState,
+    response_model=ExecutionMoved,
     dependencies=[Depends(device_credentials)],
     responses={409: {"description": "illegal or stale update; the body carries the current state"}},
 )
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
     with device_call(request) as device:
-        state = await service.device_update(
+        state = await jobs.device_update(
             device.pool,
             device.token_hash,
             device.seen_interval,
@@ -91,11 +92,11 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
             ExecutionStatus(body.status),
             body.status_details,
             body.expected_execution_number,
-            now_of(request),
+            device.now,
         )
-    return FastJSONResponse({k: state[k] for k in ExecutionState.model_fields})
+    return FastJSONResponse({k: state[k] for k in ExecutionMoved.model_fields})
 
 
 @router.get("/{job_id}/execution", response_model=DeviceExecution)
 async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
-    return await service.get_device_execution(device.conn, job_id, device.device_id)
+    return await jobs.get_device_execution(device.conn, job_id, device.device_id)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import orjson
+
+log = logging.getLogger("iotcloud.db")
+T = TypeVar("T")
 
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
 SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)"
+# The tenant of the current transaction, in SQL (RLS policies read the same setting).
+TENANT_SQL = "current_setting('app.tenant_id')"
 
 # What a request can meet while PostgreSQL is down, restarting or out of connections: the services turn
 # these into 503 "retry later" (nothing was stored). InternalClientError is what asyncpg raises when a
@@ -27,6 +34,8 @@ DB_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,  # ConnectionError and socket errors included
     TimeoutError,
 )
+# A transaction that lost to a concurrent one (deadlock, serialization failure): worth retrying as a whole.
+TX_CONFLICTS: tuple[type[Exception], ...] = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 # ... and every error a background loop survives by retrying on its next turn.
 DB_ERRORS: tuple[type[Exception], ...] = (*DB_UNAVAILABLE, asyncpg.PostgresError)
 
@@ -78,9 +87,9 @@ async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg
         yield cast(asyncpg.Connection, conn)
 
 
-# A device's transaction gets its tenant from the device's provision token (see 078_device_calls.sql):
+# A device's transaction gets its tenant from its provision token (db/functions/030_device_calls.sql):
 # an unknown or revoked token raises asyncpg.InvalidAuthorizationSpecificationError (SQLSTATE 28000).
-DEVICE_SESSION = "SELECT tenant_id, device_id FROM iot_device_session($1, $2)"
+DEVICE_SESSION = "SELECT tenant_id, device_id FROM iotcloud.device_session($1, $2, $3)"
 
 
 @dataclass(slots=True)
@@ -91,12 +100,29 @@ class DeviceSession:
 
 
 @asynccontextmanager
-async def device_tx(pool: asyncpg.Pool, token_hash: str, seen_interval: int) -> AsyncIterator[DeviceSession]:
+async def device_tx(
+    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime
+) -> AsyncIterator[DeviceSession]:
     """A transaction in which RLS shows only the tenant of the device whose token hashes to `token_hash`."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(DEVICE_SESSION, token_hash, seen_interval)
+        row = await conn.fetchrow(DEVICE_SESSION, token_hash, seen_interval, now)
         assert row is not None
         yield DeviceSession(row["tenant_id"], row["device_id"], cast(asyncpg.Connection, conn))
+
+
+async def retrying_tenant_tx(
+    pool: asyncpg.Pool, tenant_id: str, work: Callable[[asyncpg.Connection], Awaitable[T]], attempts: int = 5
+) -> T:
+    """Runs `work` in a tenant transaction, again from the start when it loses to a concurrent one."""
+    for attempt in range(attempts):
+        try:
+            async with tenant_tx(pool, tenant_id) as conn:
+                return await work(conn)
+        except TX_CONFLICTS:
+            if attempt == attempts - 1:
+                raise
+            log.info("transaction of tenant %s retried after a lock conflict", tenant_id)
+    raise AssertionError("unreachable")
 
 
 @asynccontextmanager

@@ -1,7 +1,9 @@
-"""Database bootstrap (roles, database) and forward-only SQL migrations applied with yoyo."""
+"""Database bootstrap (roles, database), forward-only SQL migrations applied with yoyo (tables and data),
+and the live SQL functions of db/functions, re-applied whole into the schema `iotcloud` when changed."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -14,7 +16,10 @@ from shared.infra.dsn import database_of, with_parts
 
 log = logging.getLogger("iotcloud.migrations")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "db" / "migrations"
+DB_DIR = Path(__file__).resolve().parents[3] / "db"
+MIGRATIONS_DIR = DB_DIR / "migrations"
+FUNCTIONS_DIR = DB_DIR / "functions"
+FUNCTIONS_SCHEMA = "iotcloud"  # not a role name: "$user" on the search_path must not find it
 
 
 def ensure_roles(admin_url: str) -> None:
@@ -53,6 +58,40 @@ def drop_database(admin_url: str, dbname: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
+def functions_source() -> tuple[str, str]:
+    """The live functions (db/functions/*.sql in name order) as one script, and its digest."""
+    script = "\n".join(f.read_text() for f in sorted(FUNCTIONS_DIR.glob("*.sql")))
+    return script, hashlib.sha256(script.encode()).hexdigest()
+
+
+def _applied_digest(conn: psycopg.Connection) -> str | None:
+    row = conn.execute(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
+        (FUNCTIONS_SCHEMA,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def apply_functions(owner_url: str, *, force: bool = False) -> bool:
+    """Re-creates the schema `iotcloud` from db/functions in one transaction when the files changed since the
+    last run (their digest is kept as the schema's comment). True when it did. Runtime grants come from the
+    files; PUBLIC gets nothing."""
+    script, digest = functions_source()
+    with psycopg.connect(owner_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('iotcloud.functions'))")
+        if not force and _applied_digest(conn) == f"sha256:{digest}":
+            return False
+        schema = sql.Identifier(FUNCTIONS_SCHEMA)
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(APP_ROLE)))
+        conn.execute(script.encode())
+        conn.execute(sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM PUBLIC").format(schema))
+        conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(schema, sql.Literal(f"sha256:{digest}")))
+    log.info("applied db/functions to %s", database_of(owner_url))
+    return True
+
+
 def pending(owner_url: str) -> list[str]:
     backend = get_backend(with_parts(owner_url, scheme="postgresql+psycopg"))
     try:
@@ -62,7 +101,8 @@ def pending(owner_url: str) -> list[str]:
 
 
 def migrate(owner_url: str) -> list[str]:
-    """Apply every migration not yet recorded; returns the ids applied (empty the second time)."""
+    """Apply every migration not yet recorded, then the functions if they changed; returns the migration
+    ids applied (empty the second time, when nothing changes at all)."""
     backend = get_backend(with_parts(owner_url, scheme="postgresql+psycopg"))
     migrations = read_migrations(str(MIGRATIONS_DIR))
     try:
@@ -72,6 +112,7 @@ def migrate(owner_url: str) -> list[str]:
             if ids:
                 log.info("applying migrations to %s: %s", database_of(owner_url), ", ".join(ids))
                 backend.apply_migrations(todo)
+            apply_functions(owner_url, force=bool(ids))
     finally:
         backend.connection.close()
     return ids

@@ -1,7 +1,9 @@
-"""Jobs domain operations for operators and devices. Each runs inside the caller's tenant transaction."""
+"""Jobs domain operations for operators. Each runs inside the caller's tenant transaction, except the cancel,
+whose sweep runs in batches of their own (shared/jobs/sweep.py)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,17 +11,21 @@ from typing import Any
 import asyncpg
 
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.infra.db import device_tx
+from shared.groups import GROUP_EXISTS
+from shared.infra.db import DB_ERRORS, tenant_tx
 from shared.jobs import queries as q
-from shared.jobs.states import Actor, ExecutionStatus, JobStatus, allowed_from, is_terminal
+from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, JobStatus
+from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
-COUNTERS = ("queued", "in_progress", "succeeded", "failed", "timed_out", "rejected")
+log = logging.getLogger("iotcloud.jobs")
+
 EMBEDDED_EXECUTIONS = 1000
+EVENTS_PAGE = 100
 
 
 def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     data = dict(row)
-    counts = {name: int(data.pop(name)) for name in COUNTERS}
+    counts = {name: int(data.pop(name)) for name in COUNTER_COLUMNS.values()}
     data["counts"] = counts
     data["target"] = (
         {"type": "device", "id": data["target_device_id"]}
@@ -28,7 +34,7 @@ def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         if data["target_group_id"]
         else {"type": "all", "id": None}
     )
-    done = sum(counts[s] for s in ("succeeded", "failed", "timed_out", "rejected"))
+    done = sum(counts[COUNTER_COLUMNS[s]] for s in TERMINAL)
     data["progress"] = round(done / data["execution_count"], 4) if data["execution_count"] else 1.0
     return data
 
@@ -52,12 +58,13 @@ async def create_job(
     if targets != 1:
         raise BadRequest("give exactly one of target_device_id, target_group_id or target_all: true")
     if target_device_id is not None:
+        # FOR SHARE: a revocation waits for this job's fan-out, so the device checked is the device targeted.
         status = await conn.fetchval(q.DEVICE_STATUS, target_device_id)
         if status is None:
             raise NotFound(f"device {target_device_id!r} not found")
         if status != "ACTIVE":
             raise Conflict(f"device {target_device_id!r} is {status}; it cannot run jobs")
-    if target_group_id is not None and await conn.fetchval(q.GROUP_EXISTS, target_group_id) is None:
+    if target_group_id is not None and await conn.fetchval(GROUP_EXISTS, target_group_id) is None:
         raise NotFound(f"group {target_group_id!r} not found")
 
     job_id = job_id or str(uuid.uuid4())
@@ -87,8 +94,10 @@ async def create_job(
     count = int(tag.rsplit(" ", 1)[-1])
     if count == 0:
         what = (
-            f"group {target_group_id!r} has no active members"
-            if target_group_id
+            f"device {target_device_id!r} is no longer active"
+            if target_device_id is not None
+            else f"group {target_group_id!r} has no active members"
+            if target_group_id is not None
             else "the fleet has no active devices"
         )
         raise BadRequest(f"{what}: a job needs at least one device")
@@ -143,12 +152,21 @@ async def list_executions(
 
 
 async def execution_events(
-    conn: asyncpg.Connection, job_id: str, device_id: str, limit: int = 1000
+    conn: asyncpg.Connection, job_id: str, device_id: str, limit: int = EVENTS_PAGE, after: int | None = None
 ) -> dict[str, Any]:
+    """One page of an execution's history in event order; `next_after` continues it (None: the end)."""
     if await conn.fetchval(q.EXECUTION_EXISTS, job_id, device_id) is None:
         raise NotFound(f"no execution of job {job_id!r} for device {device_id!r}")
-    rows = await conn.fetch(q.EXECUTION_EVENTS, job_id, device_id, limit)
-    return {"job_id": job_id, "device_id": device_id, "events": [dict(r) for r in rows]}
+    rows = await conn.fetch(q.EXECUTION_EVENTS, job_id, device_id, after or 0, limit + 1)
+    events = [dict(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return {
+        "job_id": job_id,
+        "device_id": device_id,
+        "events": events,
+        "limit": limit,
+        "next_after": events[-1]["event_id"] if more else None,
+    }
 
 
 async def device_executions(
@@ -157,138 +175,45 @@ async def device_executions(
     if await conn.fetchval(q.DEVICE_EXISTS, device_id) is None:
         raise NotFound(f"device {device_id!r} not found")
     rows = await conn.fetch(q.DEVICE_EXECUTIONS, device_id, status, limit, offset)
-    total = int(rows[0]["total"]) if rows else 0
-    items = [{k: v for k, v in dict(r).items() if k != "total"} for r in rows]
-    return {"device_id": device_id, "executions": items, "total": total, "limit": limit, "offset": offset}
-
-
-async def move_counts(
-    conn: asyncpg.Connection, job_id: str, src: str, dst: str, shards: list[int], counts: list[int]
-) -> None:
-    if not shards:
-        return
-    await conn.execute(q.LOCK_COUNTERS, job_id, shards)
-    await conn.execute(q.MOVE_COUNTS, job_id, src, dst, shards, counts)
-
-
-async def complete_if_done(conn: asyncpg.Connection, job_id: str, now: datetime) -> bool:
-    """Completes the job if no execution is active. Lock first, then check in a fresh snapshot."""
-    await conn.execute(q.LOCK_JOB, job_id)
-    return await conn.fetchval(q.COMPLETE_IF_DONE, job_id, now) is not None
+    total = await conn.fetchval(q.COUNT_DEVICE_EXECUTIONS, device_id, status)
+    return {
+        "device_id": device_id,
+        "executions": [dict(r) for r in rows],
+        "total": int(total),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 async def cancel_job(
-    conn: asyncpg.Connection, job_id: str, reason: str | None, now: datetime
-) -> dict[str, Any]:
-    """QUEUED executions become REJECTED (reason in status_details); IN_PROGRESS ones may still finish."""
-    status = await conn.fetchval(q.JOB_STATUS, job_id)
-    if status is None:
-        raise NotFound(f"job {job_id!r} not found")
-    if status != JobStatus.IN_PROGRESS:
-        raise Conflict(f"job {job_id!r} is {status}; only an IN_PROGRESS job can be canceled", status=status)
-    details = {"reason": "job_canceled", "message": reason} if reason else {"reason": "job_canceled"}
-    row = await conn.fetchrow(q.REJECT_QUEUED, job_id, details, now)
-    assert row is not None
-    rejected = sum(row["counts"])
-    await move_counts(conn, job_id, "QUEUED", "REJECTED", list(row["shards"]), list(row["counts"]))
-    done = await conn.fetchrow(q.CANCEL_JOB, job_id, now, reason)
-    if done is None:
-        current = await conn.fetchval(q.JOB_STATUS, job_id)
-        raise Conflict(
-            f"job {job_id!r} is {current}; only an IN_PROGRESS job can be canceled", status=current
-        )
-    return {"job_id": job_id, "status": JobStatus.CANCELED.value, "rejected_executions": rejected}
-
-
-# --- device side ---------------------------------------------------------------------------------------
-
-
-def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    data = dict(row)
-    data["document"] = {"type": data.pop("document_type"), "params": data.pop("document_params")}
-    return data
-
-
-async def pending_for_device(
-    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime, limit: int = 100
-) -> list[dict[str, Any]]:
-    """The pending executions of the device whose token hashes to `token_hash` (one round trip)."""
-    rows = await pool.fetch(q.DEVICE_PENDING, token_hash, seen_interval, now, limit)
-    return [_device_execution_view(r) for r in rows]
-
-
-async def get_device_execution(conn: asyncpg.Connection, job_id: str, device_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow(q.DEVICE_EXECUTION, job_id, device_id)
-    if row is None:
-        raise NotFound(f"no execution of job {job_id!r} for this device")
-    return _device_execution_view(row)
-
-
-async def device_update(
     pool: asyncpg.Pool,
-    token_hash: str,
-    seen_interval: int,
+    tenant_id: str,
     job_id: str,
-    target: ExecutionStatus,
-    status_details: dict[str, Any] | None,
-    expected_number: int | None,
+    reason: str | None,
     now: datetime,
+    batch: int = SWEEP_BATCH,
 ) -> dict[str, Any]:
-    """A device moves its own execution, in one round trip when the move is allowed. Illegal or stale
-    moves raise Conflict with the current state; repeating the same terminal update returns the current
-    state and changes nothing."""
-    allowed = allowed_from(Actor.DEVICE, target)
-    row = await pool.fetchrow(
-        q.DEVICE_TRANSITION,
-        token_hash,
-        seen_interval,
-        job_id,
-        target.value,
-        status_details,
-        allowed,
-        now,
-        expected_number,
-        is_terminal(target),
-    )
-    if row is not None:
-        return dict(row)
-    async with device_tx(pool, token_hash, seen_interval) as device:
-        current = await get_device_execution(device.conn, job_id, device.device_id)  # 404 if there is none
-    return _refused_update(current, target, status_details, expected_number, now)
-
-
-def _refused_update(
-    current: dict[str, Any],
-    target: ExecutionStatus,
-    status_details: dict[str, Any] | None,
-    expected_number: int | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """Why a device's move was not made: a repeat of the same terminal update (answered with the current
-    state), or a Conflict that says what is wrong and carries the current state."""
-    state = {k: v for k, v in current.items() if k != "document"}
-    if (
-        current["status"] == target.value
-        and is_terminal(target)
-        and (status_details is None or status_details == current["status_details"])
-    ):
-        return state
-    if expected_number is not None and expected_number != current["execution_number"]:
-        raise Conflict(
-            f"stale expected_execution_number {expected_number}; current is {current['execution_number']}",
-            current=state,
+    """The job becomes CANCELED (from then on no device can start its work), then its QUEUED executions
+    become REJECTED in batches (reason in status_details); IN_PROGRESS ones may still finish. Should the
+    sweep be cut short, the jobs tick finishes it."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        if await conn.fetchval(q.CANCEL_JOB, job_id, now, reason) is None:
+            status = await conn.fetchval(q.JOB_STATUS, job_id)
+            if status is None:
+                raise NotFound(f"job {job_id!r} not found")
+            raise Conflict(
+                f"job {job_id!r} is {status}; only an IN_PROGRESS job can be canceled", status=status
+            )
+    swept = SweepResult()
+    try:
+        await sweep_job(pool, tenant_id, job_id, Actor.OPERATOR, now, batch, into=swept)
+    except DB_ERRORS as exc:  # the cancel stands; the jobs tick rejects what is left
+        log.warning(
+            "cancel of %s/%s: sweep left to the jobs tick (%s)", tenant_id, job_id, type(exc).__name__
         )
-    if (
-        current["status"] == ExecutionStatus.QUEUED
-        and target == ExecutionStatus.IN_PROGRESS
-        and current["expires_at"] is not None
-        and current["expires_at"] <= now
-    ):
-        raise Conflict("the job has expired; this execution can no longer start", current=state)
-    if (
-        current["status"] == ExecutionStatus.IN_PROGRESS
-        and current["timeout_at"] is not None
-        and current["timeout_at"] <= now
-    ):
-        raise Conflict("the execution's in-progress timeout has passed; it is being timed out", current=state)
-    raise Conflict(f"cannot move execution from {current['status']} to {target.value}", current=state)
+    return {
+        "job_id": job_id,
+        "status": JobStatus.CANCELED.value,
+        "rejected_executions": swept.moved,
+        "sweep_complete": swept.swept,
+    }

@@ -1,7 +1,9 @@
-"""The one definition of job and execution statuses and of who may move an execution where.
+"""The one Python definition of job and execution statuses.
 
-The database mirrors the status sets in CHECK constraints (db/migrations/077_iot_jobs.sql); a test checks
-that both agree. Guarded SQL statements take their allowed "from" statuses from here.
+Which moves are allowed, by whom and when, is defined once, in the database (iotcloud.execution_moves() in
+db/functions/010_state_machine.sql), and enforced there by iotcloud.move_executions. The database's CHECK
+constraints hold the same status sets; tests/integration/test_state_machine.py checks that the names here,
+the CHECKs and the moves agree.
 """
 
 from __future__ import annotations
@@ -41,28 +43,12 @@ S, F, T, R = (
 TERMINAL: frozenset[ExecutionStatus] = frozenset({S, F, T, R})
 ACTIVE: frozenset[ExecutionStatus] = frozenset({Q, IP})
 
-# (from, to) moves each actor may make. IN_PROGRESS -> IN_PROGRESS is a progress update.
-TRANSITIONS: dict[Actor, frozenset[tuple[ExecutionStatus, ExecutionStatus]]] = {
-    Actor.DEVICE: frozenset({(Q, IP), (Q, R), (IP, IP), (IP, S), (IP, F), (IP, R)}),
-    Actor.OPERATOR: frozenset({(Q, R)}),  # cancelling a job rejects what was never started
-    # expiry times out what was never started; the in-progress timeout what was started and not finished
-    Actor.WORKER: frozenset({(Q, T), (IP, T)}),
-}
-
-# Statuses a device may ask for in PUT /device/v1/jobs/{job_id}/execution.
-DEVICE_TARGETS: frozenset[ExecutionStatus] = frozenset(to for _, to in TRANSITIONS[Actor.DEVICE])
+# Statuses a device may ask for in PUT /device/v1/jobs/{job_id}/execution: the targets of the device's
+# moves in iotcloud.execution_moves() (a test checks that they are the same).
+DEVICE_TARGETS: frozenset[ExecutionStatus] = frozenset({IP, S, F, R})
 
 # Each execution status has a counter column on the job (job_counters).
 COUNTER_COLUMNS: dict[ExecutionStatus, str] = {s: s.value.lower() for s in ExecutionStatus}
-
-
-def allowed_from(actor: Actor, target: ExecutionStatus) -> list[str]:
-    """The statuses from which `actor` may move an execution to `target` (for `status = ANY($n)`)."""
-    return sorted(frm.value for frm, to in TRANSITIONS[actor] if to == target)
-
-
-def is_allowed(actor: Actor, frm: ExecutionStatus, to: ExecutionStatus) -> bool:
-    return (frm, to) in TRANSITIONS[actor]
 
 
 def is_terminal(status: ExecutionStatus | str) -> bool:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
-from shared.infra.db import DB_UNAVAILABLE, ping
+from shared.infra.db import DB_UNAVAILABLE, TX_CONFLICTS, ping
 
 log = logging.getLogger("iotcloud.http")
 
@@ -84,6 +84,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for exc_class in DB_UNAVAILABLE:
         app.add_exception_handler(exc_class, _db_down)
+
+    async def _tx_conflict(_: Request, exc: Exception) -> FastJSONResponse:
+        log.info("transaction lost to a concurrent one: %s", type(exc).__name__)
+        return error_response(503, "unavailable", "a concurrent change got in the way, retry")
+
+    for exc_class in TX_CONFLICTS:
+        app.add_exception_handler(exc_class, _tx_conflict)
 
     @app.exception_handler(asyncpg.DataError)
     async def _data(_: Request, exc: asyncpg.DataError) -> FastJSONResponse:

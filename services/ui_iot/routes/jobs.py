@@ -13,7 +13,7 @@ from shared.jobs import service
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.service_app import Now
 from shared.web.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
-from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
+from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB, WriteTenant
 
 router = APIRouter(prefix="/customer", tags=["jobs"])
 
@@ -108,6 +108,8 @@ class EventList(BaseModel):
     job_id: str
     device_id: str
     events: list[EventOut]
+    limit: int
+    next_after: int | None = Field(description="event_id to pass as `after` for the next page; null: the end")
 
 
 class DeviceExecutionOut(ExecutionOut):
@@ -128,6 +130,9 @@ class CancelOut(BaseModel):
     job_id: str
     status: Literal["CANCELED"]
     rejected_executions: int
+    sweep_complete: bool = Field(
+        description="all QUEUED executions are REJECTED (else the jobs tick finishes)"
+    )
 
 
 def _creator(principal: Principal) -> str:
@@ -183,15 +188,21 @@ async def list_executions(
 
 
 @router.get("/jobs/{job_id}/executions/{device_id}/events", response_model=EventList)
-async def execution_events(job_id: str, device_id: str, db: ReadDB) -> dict[str, Any]:
-    return await service.execution_events(db, job_id, device_id)
+async def execution_events(
+    job_id: str,
+    device_id: str,
+    db: ReadDB,
+    limit: Limit = 100,
+    after: Annotated[int | None, Query(ge=0, description="keyset: event_id to start after")] = None,
+) -> dict[str, Any]:
+    return await service.execution_events(db, job_id, device_id, limit, after)
 
 
 @router.delete("/jobs/{job_id}", response_model=CancelOut)
 async def cancel_job(
-    job_id: str, db: WriteDB, now: Now, body: Annotated[JobCancel | None, Body()] = None
+    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancel | None, Body()] = None
 ) -> dict[str, Any]:
-    return await service.cancel_job(db, job_id, body.reason if body else None, now)
+    return await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, body.reason if body else None, now)
 
 
 @router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage)

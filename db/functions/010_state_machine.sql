@@ -1,0 +1,29 @@
+-- The execution state machine: every move an actor may make, and the guard it needs beyond the
+-- from-status. This is its one definition: iotcloud.move_executions (020_moves.sql) allows exactly these moves,
+-- Python and the frontend take only the status names (shared/jobs/states.py, checked against the CHECK
+-- constraints and this list by tests/integration/test_state_machine.py), and the invariant checker reads
+-- every recorded move against it.
+--
+-- Guards:
+--   job_running   the job is IN_PROGRESS and not past expires_at (a device may start or reject new work)
+--   in_time       the execution is not past its in-progress deadline (timeout_at)
+--   job_expired   the job is IN_PROGRESS and past expires_at (the worker's expiry)
+--   overdue       the execution is past its in-progress deadline (the worker's in-progress timeout)
+--   job_canceled  the job is CANCELED (its QUEUED work is rejected)
+-- An IN_PROGRESS -> IN_PROGRESS move is a progress update.
+CREATE FUNCTION iotcloud.execution_moves()
+RETURNS TABLE (actor text, from_status text, to_status text, guard text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    VALUES ('device',   'QUEUED',      'IN_PROGRESS', 'job_running'),
+           ('device',   'QUEUED',      'REJECTED',    'job_running'),
+           ('device',   'IN_PROGRESS', 'IN_PROGRESS', 'in_time'),
+           ('device',   'IN_PROGRESS', 'SUCCEEDED',   'in_time'),
+           ('device',   'IN_PROGRESS', 'FAILED',      'in_time'),
+           ('device',   'IN_PROGRESS', 'REJECTED',    'in_time'),
+           ('operator', 'QUEUED',      'REJECTED',    'job_canceled'),
+           ('worker',   'QUEUED',      'REJECTED',    'job_canceled'),  -- finishing a cancel's sweep
+           ('worker',   'QUEUED',      'TIMED_OUT',   'job_expired'),
+           ('worker',   'IN_PROGRESS', 'TIMED_OUT',   'overdue')
+$fn$;
+
+GRANT EXECUTE ON FUNCTION iotcloud.execution_moves() TO iotcloud_app;

@@ -1,0 +1,123 @@
+-- Bulk moves in bounded batches, each in its caller's transaction (RLS: the caller's tenant).
+
+-- Which jobs still have QUEUED executions to sweep: running jobs past expires_at (-> TIMED_OUT) and
+-- canceled jobs (-> REJECTED). Each job is swept once; queued_swept_at marks it done.
+CREATE FUNCTION iotcloud.jobs_to_sweep(p_now timestamptz, p_limit integer)
+RETURNS SETOF text
+LANGUAGE sql STABLE AS $fn$
+    SELECT j.job_id FROM jobs j
+     WHERE j.tenant_id = current_setting('app.tenant_id') AND j.queued_swept_at IS NULL
+       AND (j.status = 'CANCELED' OR (j.status = 'IN_PROGRESS' AND j.expires_at IS NOT NULL))
+       AND (j.status = 'CANCELED' OR j.expires_at <= p_now)
+     ORDER BY j.expires_at NULLS FIRST, j.job_id
+     LIMIT p_limit
+$fn$;
+
+-- One batch of a job's sweep: a window of its executions in key order (keyset, after p_after), of which the
+-- QUEUED ones move (iotcloud.move_executions). The window reaching the job's end marks the job swept.
+CREATE FUNCTION iotcloud.sweep_queued(p_actor text, p_now timestamptz, p_job_id text, p_after text,
+                                 p_limit integer)
+RETURNS TABLE (last_device_id text, scanned integer, moved integer, swept boolean, completed boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_tenant  text := current_setting('app.tenant_id');
+    j         record;
+    v_target  text;
+    v_details jsonb;
+    v_ids     text[];
+    v_n       integer;
+BEGIN
+    SELECT x.status, x.expires_at, x.cancel_reason, x.queued_swept_at INTO j
+      FROM jobs x WHERE x.tenant_id = v_tenant AND x.job_id = p_job_id;
+    IF NOT FOUND OR j.queued_swept_at IS NOT NULL THEN
+        RETURN QUERY SELECT NULL::text, 0, 0, true, false;
+        RETURN;
+    END IF;
+    IF j.status = 'CANCELED' THEN
+        v_target := 'REJECTED';
+        v_details := jsonb_build_object('reason', 'job_canceled')
+                     || coalesce(jsonb_build_object('message', j.cancel_reason), '{}');
+    ELSIF j.status = 'IN_PROGRESS' AND j.expires_at <= p_now THEN
+        v_target := 'TIMED_OUT';
+        v_details := '{"reason": "job_expired"}';
+    ELSE
+        RETURN QUERY SELECT NULL::text, 0, 0, false, false;
+        RETURN;
+    END IF;
+
+    SELECT array_agg(w.device_id ORDER BY w.device_id) FILTER (WHERE w.status = 'QUEUED'),
+           max(w.device_id), count(*)
+      INTO v_ids, last_device_id, scanned
+      FROM (SELECT e.device_id, e.status FROM job_executions e
+             WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
+             ORDER BY e.device_id
+             LIMIT p_limit) w;
+    moved := 0;
+    completed := false;
+    v_n := coalesce(cardinality(v_ids), 0);
+    IF v_n > 0 THEN
+        SELECT count(*) FILTER (WHERE m.outcome = 'moved'), coalesce(bool_or(m.job_completed), false)
+          INTO moved, completed
+          FROM iotcloud.move_executions(p_actor, p_now, array_fill(p_job_id, ARRAY[v_n]), v_ids,
+                                   array_fill(v_target, ARRAY[v_n]), array_fill(v_details, ARRAY[v_n])) m;
+    END IF;
+    swept := scanned < p_limit;
+    IF swept THEN
+        UPDATE jobs x SET queued_swept_at = p_now WHERE x.tenant_id = v_tenant AND x.job_id = p_job_id;
+    END IF;
+    RETURN NEXT;
+END
+$fn$;
+
+-- One batch of the in-progress timeout: IN_PROGRESS executions past their deadline become TIMED_OUT.
+-- Rows a device is updating right now are skipped (the device's move or the next batch decides them).
+CREATE FUNCTION iotcloud.time_out_overdue(p_now timestamptz, p_limit integer)
+RETURNS TABLE (moved integer, completed_jobs text[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_jobs    text[];
+    v_devices text[];
+    v_n       integer;
+BEGIN
+    SELECT array_agg(w.job_id), array_agg(w.device_id) INTO v_jobs, v_devices
+      FROM (SELECT e.job_id, e.device_id FROM job_executions e
+             WHERE e.tenant_id = current_setting('app.tenant_id') AND e.status = 'IN_PROGRESS'
+               AND e.timeout_at <= p_now
+             ORDER BY e.timeout_at
+             LIMIT p_limit
+               FOR UPDATE SKIP LOCKED) w;
+    v_n := coalesce(cardinality(v_jobs), 0);
+    IF v_n = 0 THEN
+        RETURN QUERY SELECT 0, '{}'::text[];
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT count(*) FILTER (WHERE m.outcome = 'moved')::integer,
+           coalesce(array_agg(m.job_id) FILTER (WHERE m.job_completed), '{}')
+      FROM iotcloud.move_executions('worker', p_now, v_jobs, v_devices, array_fill('TIMED_OUT'::text, ARRAY[v_n]),
+                               array_fill('{"reason": "in_progress_timeout"}'::jsonb, ARRAY[v_n])) m;
+END
+$fn$;
+
+-- What the jobs tick may see across tenants: which tenants have work for it. SECURITY DEFINER, narrow.
+CREATE FUNCTION iotcloud.tenants_to_sweep(p_now timestamptz)
+RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+    SELECT DISTINCT j.tenant_id FROM jobs j
+     WHERE j.queued_swept_at IS NULL
+       AND (j.status = 'CANCELED' OR (j.status = 'IN_PROGRESS' AND j.expires_at IS NOT NULL))
+       AND (j.status = 'CANCELED' OR j.expires_at <= p_now)
+$fn$;
+
+CREATE FUNCTION iotcloud.tenants_with_overdue_executions(p_now timestamptz)
+RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+    SELECT DISTINCT e.tenant_id FROM job_executions e
+     WHERE e.status = 'IN_PROGRESS' AND e.timeout_at IS NOT NULL AND e.timeout_at <= p_now
+$fn$;
+
+GRANT EXECUTE ON FUNCTION iotcloud.jobs_to_sweep(timestamptz, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.sweep_queued(text, timestamptz, text, text, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.time_out_overdue(timestamptz, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.tenants_to_sweep(timestamptz) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.tenants_with_overdue_executions(timestamptz) TO iotcloud_app;

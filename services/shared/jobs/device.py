@@ -1,0 +1,76 @@
+"""Jobs domain operations for devices: poll, read and move their own executions. The poll and the move are
+one SQL statement each (db/functions/030_device_calls.sql), authentication included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.errors import Conflict, NotFound
+from shared.jobs import queries as q
+from shared.jobs.states import ExecutionStatus
+
+# Why iotcloud.move_executions refused a device's move, in words (the reason code goes along as `reason`).
+REFUSALS: dict[str, str] = {
+    "version_mismatch": "stale expected_execution_number {expected}; current is {execution_number}",
+    "not_allowed": "cannot move execution from {status} to {target}",
+    "job_expired": "the job has expired; this execution can no longer start",
+    "job_canceled": "the job is canceled; this execution can no longer start",
+    "job_completed": "the job is completed; this execution can no longer start",
+    "past_deadline": "the execution's in-progress timeout has passed; it is being timed out",
+}
+# The execution state a device's move answers with (and a refusal carries as `current`).
+STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
+                "started_at", "last_updated_at")  # fmt: skip
+
+
+def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    data = dict(row)
+    data["document"] = {"type": data.pop("document_type"), "params": data.pop("document_params")}
+    return data
+
+
+async def pending_for_device(
+    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The pending executions of the device whose token hashes to `token_hash` (one round trip)."""
+    rows = await pool.fetch(q.DEVICE_POLL, token_hash, seen_interval, now, limit)
+    return [_device_execution_view(r) for r in rows]
+
+
+async def get_device_execution(conn: asyncpg.Connection, job_id: str, device_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow(q.DEVICE_EXECUTION, job_id, device_id)
+    if row is None:
+        raise NotFound(f"no execution of job {job_id!r} for this device")
+    return _device_execution_view(row)
+
+
+async def device_update(
+    pool: asyncpg.Pool,
+    token_hash: str,
+    seen_interval: int,
+    job_id: str,
+    target: ExecutionStatus,
+    status_details: dict[str, Any] | None,
+    expected_number: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A device moves its own execution, in one round trip. The answer is the execution's state, with
+    `job_completed` true when this move completed the job. A refused move raises Conflict with the reason
+    and the current state; repeating the terminal update already made returns the current state."""
+    row = await pool.fetchrow(
+        q.DEVICE_MOVE, token_hash, seen_interval, now, job_id, target.value, status_details, expected_number
+    )
+    assert row is not None
+    outcome = row["outcome"]
+    state = {k: row[k] for k in STATE_FIELDS}
+    if outcome in ("moved", "unchanged"):
+        return {**state, "job_completed": bool(row["job_completed"])}
+    if outcome == "not_found":
+        raise NotFound(f"no execution of job {job_id!r} for this device")
+    message = REFUSALS.get(outcome, "cannot move execution from {status} to {target}")
+    raise Conflict(
+        message.format(expected=expected_number, target=target.value, **state), reason=outcome, current=state
+    )
