@@ -1,8 +1,8 @@
 """A job's QUEUED sweep, batch by batch: when it expires (QUEUED -> TIMED_OUT, by the worker) or is
 canceled (QUEUED -> REJECTED). Each batch is one transaction calling iotcloud.sweep_queued
-(db/functions/040_sweeps.sql), which moves a keyset window of the job's executions through iotcloud.move_executions, counters, history and
-completion included, and marks the job swept when the window reaches its end. No batch holds locks for
-long, and a sweep interrupted anywhere is finished by the next jobs tick."""
+(db/functions/040_sweeps.sql), which moves a keyset window of the job's executions through
+iotcloud.move_executions (counters, history and completion included) and marks the job swept when the
+window reaches its end. No batch holds locks for long; a sweep cut short is finished by the next tick."""
 
 from __future__ import annotations
 
