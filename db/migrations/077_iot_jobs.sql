@@ -1,6 +1,6 @@
 -- IoT Jobs (AWS IoT Jobs semantics): jobs, one execution per targeted device, per-status counters
 -- kept exact in the transaction of every transition, and an append-only execution history.
--- Status values mirror shared/jobs/states.py (tests/unit/test_jobs_schema.py checks they agree).
+-- Status values mirror shared/jobs/states.py (tests/integration/test_schema.py and test_state_machine.py check it).
 
 CREATE TABLE jobs (
     tenant_id        text NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,

@@ -1,3 +1,4 @@
+-- Superseded: the live functions are in db/functions/ (081 drops these bodies; kept as the history of record).
 -- A device's hot calls in one round trip each. A poll or an execution update used to be four:
 -- BEGIN, authenticate and set the tenant, the statement, COMMIT. These functions do all of it inside one
 -- autocommitted statement, so no transaction stays open (holding a counter row lock) while the app

@@ -1,3 +1,4 @@
+-- The function bodies below are superseded: the live functions are in db/functions/ (081 drops these).
 -- In-progress timeout (AWS IoT Jobs' inProgressTimeoutInMinutes): a job may say how long a device has,
 -- from claiming an execution (QUEUED -> IN_PROGRESS), to finish it. The claim stamps the execution's
 -- timeout_at; the worker's jobs tick times out IN_PROGRESS executions past it (IN_PROGRESS -> TIMED_OUT,
