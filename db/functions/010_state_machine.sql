@@ -26,4 +26,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
            ('worker',   'IN_PROGRESS', 'TIMED_OUT',   'overdue')
 $fn$;
 
+-- The guard of a move, or NULL when the actor may not make it at all.
+CREATE FUNCTION iotcloud.move_guard(p_actor text, p_from text, p_to text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT m.guard FROM iotcloud.execution_moves() m
+     WHERE m.actor = p_actor AND m.from_status = p_from AND m.to_status = p_to
+$fn$;
+
 GRANT EXECUTE ON FUNCTION iotcloud.execution_moves() TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.move_guard(text, text, text) TO iotcloud_app;

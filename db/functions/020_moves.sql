@@ -2,8 +2,9 @@
 -- iotcloud.move_executions: a device's update, an operator's cancel, the worker's expiry and in-progress
 -- timeout. It takes a set of requests (job, device, target status, details, expected execution number),
 -- made by one actor at one time, and in the caller's transaction (RLS: the caller's tenant):
---   1. locks the executions in key order and decides each request against iotcloud.execution_moves();
---   2. moves the allowed ones (one UPDATE) and records one history row each;
+--   1. moves the requests that iotcloud.execution_moves() allows, in one guarded UPDATE (the from-status,
+--      the guard and the expected execution number are its WHERE, re-checked under each row's lock);
+--   2. records one history row per move, and reads why the others were refused;
 --   3. moves their counts between the job's counter shards (rows locked in key order: no deadlock between
 --      concurrent bulk moves);
 --   4. completes each job left with no active execution: it locks the job row and checks again in a new
@@ -15,7 +16,8 @@
 -- Refusals: not_found, duplicate (the same execution twice in one call), version_mismatch, not_allowed
 -- (no such move for this actor from the current status), job_expired / job_canceled / job_completed (a
 -- device starting or rejecting work of a job that no longer runs), past_deadline (the in-progress timeout
--- has passed), not_expired / not_overdue / not_canceled (a worker or operator move whose time has not come).
+-- has passed), not_expired / not_overdue / not_canceled (a worker or operator move whose time has not come),
+-- raced (refused under the row lock, yet allowed by the state committed since: ask again).
 
 CREATE TYPE iotcloud.move_result AS (
     ord              bigint,
@@ -34,74 +36,70 @@ CREATE TYPE iotcloud.move_result AS (
     job_completed    boolean
 );
 
-CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
-                                    p_targets text[], p_details jsonb[] DEFAULT NULL,
-                                    p_expected bigint[] DEFAULT NULL)
+-- Whether a move's guard (iotcloud.execution_moves) holds: NULL when it does, else the refusal reason
+-- ('not_allowed' for a NULL guard: a move that does not exist).
+CREATE FUNCTION iotcloud.guard_refusal(p_guard text, p_job_status text, p_expires_at timestamptz,
+                                       p_timeout_at timestamptz, p_now timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT CASE p_guard
+             WHEN 'job_running' THEN
+               CASE WHEN p_job_status <> 'IN_PROGRESS' THEN 'job_' || lower(p_job_status)
+                    WHEN p_expires_at <= p_now THEN 'job_expired' END
+             WHEN 'in_time' THEN CASE WHEN p_timeout_at <= p_now THEN 'past_deadline' END
+             WHEN 'job_expired' THEN
+               CASE WHEN NOT (p_job_status = 'IN_PROGRESS' AND coalesce(p_expires_at <= p_now, false))
+                    THEN 'not_expired' END
+             WHEN 'overdue' THEN CASE WHEN NOT coalesce(p_timeout_at <= p_now, false) THEN 'not_overdue' END
+             WHEN 'job_canceled' THEN CASE WHEN p_job_status <> 'CANCELED' THEN 'not_canceled' END
+             ELSE 'not_allowed'  -- no such move: no guard
+           END
+$fn$;
+
+CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[],
+                                         p_device_ids text[], p_targets text[], p_details jsonb[] DEFAULT NULL,
+                                         p_expected bigint[] DEFAULT NULL)
 RETURNS SETOF iotcloud.move_result
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_tenant    text := current_setting('app.tenant_id');
+    v_moved     iotcloud.move_result[];
+    v_refused   iotcloud.move_result[];
     v_results   iotcloud.move_result[];
     v_done      text[];
     v_completed text[];
 BEGIN
-    -- 1 and 2: decide, move, record.
+    -- 1 and 2: the guarded move (the row lock is the UPDATE's own: a concurrent change is re-checked
+    -- against the same conditions) and its history rows.
     WITH req AS (
         SELECT r.job_id, r.device_id, r.target, r.details, r.expected, r.ord,
                row_number() OVER (PARTITION BY r.job_id, r.device_id ORDER BY r.ord) AS nth
           FROM unnest(p_job_ids, p_device_ids, p_targets, p_details, p_expected)
                WITH ORDINALITY AS r(job_id, device_id, target, details, expected, ord)
-    ), cur AS (
-        SELECT e.job_id, e.device_id, e.status, e.status_details, e.execution_number, e.shard, e.timeout_at,
-               j.status AS job_status, j.expires_at, j.in_progress_timeout_minutes
-          FROM job_executions e
-          JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
-         WHERE e.tenant_id = v_tenant
-           AND (e.job_id, e.device_id) IN (SELECT q.job_id, q.device_id FROM req q)
-         ORDER BY e.job_id, e.device_id
-           FOR UPDATE OF e
-    ), dec AS (
-        SELECT q.ord, q.job_id, q.device_id, q.target, q.details, c.status AS cur_status,
-               c.in_progress_timeout_minutes,
-               CASE
-                 WHEN c.job_id IS NULL THEN 'not_found'
-                 WHEN q.nth > 1 THEN 'duplicate'
-                 WHEN m.guard IS NULL AND c.status = q.target
-                      AND NOT EXISTS (SELECT 1 FROM iotcloud.execution_moves() x WHERE x.from_status = q.target)
-                      AND (q.details IS NULL OR q.details = c.status_details) THEN 'unchanged'
-                 WHEN q.expected IS NOT NULL AND q.expected <> c.execution_number THEN 'version_mismatch'
-                 WHEN m.guard IS NULL THEN 'not_allowed'
-                 WHEN m.guard = 'job_running' AND c.job_status <> 'IN_PROGRESS' THEN 'job_' || lower(c.job_status)
-                 WHEN m.guard = 'job_running' AND c.expires_at <= p_now THEN 'job_expired'
-                 WHEN m.guard = 'in_time' AND c.timeout_at <= p_now THEN 'past_deadline'
-                 WHEN m.guard = 'job_expired'
-                      AND NOT (c.job_status = 'IN_PROGRESS' AND coalesce(c.expires_at <= p_now, false))
-                      THEN 'not_expired'
-                 WHEN m.guard = 'overdue' AND NOT coalesce(c.timeout_at <= p_now, false) THEN 'not_overdue'
-                 WHEN m.guard = 'job_canceled' AND c.job_status <> 'CANCELED' THEN 'not_canceled'
-                 ELSE 'moved'
-               END AS outcome
-          FROM req q
-          LEFT JOIN cur c ON c.job_id = q.job_id AND c.device_id = q.device_id
-          LEFT JOIN iotcloud.execution_moves() m
-                 ON m.actor = p_actor AND m.from_status = c.status AND m.to_status = q.target
+         ORDER BY r.job_id, r.device_id
     ), upd AS (
+        -- o is the version decided on; `e.ctid = o.ctid` makes a row changed meanwhile (re-checked under
+        -- its lock) fail the condition instead of being moved from a state nobody decided on.
         UPDATE job_executions e
-           SET status = d.target,
-               status_details = coalesce(d.details, e.status_details),
-               execution_number = e.execution_number + 1,
-               started_at = CASE WHEN d.target = 'IN_PROGRESS' THEN coalesce(e.started_at, p_now)
-                                 ELSE e.started_at END,
-               timeout_at = CASE WHEN d.cur_status = 'QUEUED' AND d.target = 'IN_PROGRESS'
-                                 THEN p_now + make_interval(mins => d.in_progress_timeout_minutes)
-                                 ELSE e.timeout_at END,
+           SET status = q.target,
+               status_details = coalesce(q.details, o.status_details),
+               execution_number = o.execution_number + 1,
+               started_at = CASE WHEN q.target = 'IN_PROGRESS' THEN coalesce(o.started_at, p_now)
+                                 ELSE o.started_at END,
+               timeout_at = CASE WHEN o.status = 'QUEUED' AND q.target = 'IN_PROGRESS'
+                                 THEN p_now + make_interval(mins => j.in_progress_timeout_minutes)
+                                 ELSE o.timeout_at END,
                last_updated_at = p_now
-          FROM dec d
-         WHERE d.outcome = 'moved'
-           AND e.tenant_id = v_tenant AND e.job_id = d.job_id AND e.device_id = d.device_id
-        RETURNING d.ord, e.job_id, e.device_id, d.cur_status AS from_status, e.status, e.status_details,
+          FROM req q
+          JOIN job_executions o ON o.tenant_id = v_tenant AND o.job_id = q.job_id AND o.device_id = q.device_id
+          JOIN jobs j ON j.tenant_id = v_tenant AND j.job_id = q.job_id
+         WHERE q.nth = 1 AND e.ctid = o.ctid
+           AND (q.expected IS NULL OR o.execution_number = q.expected)
+           AND iotcloud.guard_refusal(iotcloud.move_guard(p_actor, o.status, q.target), j.status, j.expires_at,
+                                      o.timeout_at, p_now) IS NULL
+        RETURNING q.ord, e.job_id, e.device_id, o.status AS from_status, e.status, e.status_details,
                   e.execution_number, e.queued_at, e.started_at, e.last_updated_at, e.timeout_at, e.shard,
-                  d.details
+                  q.details
     ), ev AS (
         INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
                                           execution_number, status_details, at)
@@ -109,19 +107,45 @@ BEGIN
                u.details, p_now
           FROM upd u
     )
-    SELECT array_agg(ROW(d.ord, d.job_id, d.device_id, d.outcome, coalesce(u.from_status, c.status),
-                         coalesce(u.status, c.status), coalesce(u.status_details, c.status_details),
-                         coalesce(u.execution_number, c.execution_number),
-                         coalesce(u.queued_at, e.queued_at), coalesce(u.started_at, e.started_at),
-                         coalesce(u.last_updated_at, e.last_updated_at), coalesce(u.timeout_at, c.timeout_at),
-                         coalesce(u.shard, c.shard), false)::iotcloud.move_result ORDER BY d.ord)
-      INTO v_results
-      FROM dec d
-      LEFT JOIN upd u ON u.ord = d.ord
-      LEFT JOIN cur c ON c.job_id = d.job_id AND c.device_id = d.device_id
-      LEFT JOIN job_executions e
-             ON d.outcome <> 'moved' AND e.tenant_id = v_tenant AND e.job_id = d.job_id
-            AND e.device_id = d.device_id;
+    SELECT array_agg(ROW(u.ord, u.job_id, u.device_id, 'moved', u.from_status, u.status, u.status_details,
+                         u.execution_number, u.queued_at, u.started_at, u.last_updated_at, u.timeout_at,
+                         u.shard, false)::iotcloud.move_result)
+      INTO v_moved
+      FROM upd u;
+
+    -- Why the others were not moved, read in a new statement (a fresh snapshot: what a concurrent move
+    -- committed meanwhile is seen). A request the fresh state would allow lost a race: 'raced'.
+    IF coalesce(cardinality(v_moved), 0) < cardinality(p_job_ids) THEN
+        WITH req AS (
+            SELECT r.job_id, r.device_id, r.target, r.details, r.expected, r.ord,
+                   row_number() OVER (PARTITION BY r.job_id, r.device_id ORDER BY r.ord) AS nth
+              FROM unnest(p_job_ids, p_device_ids, p_targets, p_details, p_expected)
+                   WITH ORDINALITY AS r(job_id, device_id, target, details, expected, ord)
+        )
+        SELECT array_agg(ROW(q.ord, q.job_id, q.device_id,
+               CASE
+                 WHEN e.job_id IS NULL THEN 'not_found'
+                 WHEN q.nth > 1 THEN 'duplicate'
+                 WHEN m.guard IS NULL AND e.status = q.target
+                      AND NOT EXISTS (SELECT 1 FROM iotcloud.execution_moves() x WHERE x.from_status = q.target)
+                      AND (q.details IS NULL OR q.details = e.status_details) THEN 'unchanged'
+                 WHEN q.expected IS NOT NULL AND q.expected <> e.execution_number THEN 'version_mismatch'
+                 WHEN m.guard IS NULL THEN 'not_allowed'
+                 ELSE coalesce(iotcloud.guard_refusal(m.guard, j.status, j.expires_at, e.timeout_at, p_now),
+                               'raced')
+               END,
+               e.status, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
+               e.last_updated_at, e.timeout_at, e.shard, false)::iotcloud.move_result)
+          INTO v_refused
+          FROM req q
+          LEFT JOIN job_executions e
+                 ON e.tenant_id = v_tenant AND e.job_id = q.job_id AND e.device_id = q.device_id
+          LEFT JOIN jobs j ON j.tenant_id = v_tenant AND j.job_id = q.job_id
+          LEFT JOIN iotcloud.execution_moves() m
+                 ON m.actor = p_actor AND m.from_status = e.status AND m.to_status = q.target
+         WHERE q.ord <> ALL (SELECT (x).ord FROM unnest(coalesce(v_moved, '{}')) x);
+    END IF;
+    v_results := coalesce(v_moved, '{}') || coalesce(v_refused, '{}');
 
     -- 3: counters, locked in key order, then moved; shards left with no active execution name the jobs
     -- that may now be done.
@@ -182,5 +206,7 @@ BEGIN
 END
 $fn$;
 
+GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz)
+    TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[])
     TO iotcloud_app;

@@ -40,8 +40,8 @@ BEGIN
     ELSIF j.status = 'IN_PROGRESS' AND j.expires_at <= p_now THEN
         v_target := 'TIMED_OUT';
         v_details := '{"reason": "job_expired"}';
-    ELSE
-        RETURN QUERY SELECT NULL::text, 0, 0, false, false;
+    ELSE  -- a running job not yet expired: nothing to sweep; a completed one has nothing QUEUED left
+        RETURN QUERY SELECT NULL::text, 0, 0, j.status = 'COMPLETED', false;
         RETURN;
     END IF;
 

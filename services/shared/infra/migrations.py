@@ -58,10 +58,10 @@ def drop_database(admin_url: str, dbname: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
-def functions_source() -> tuple[str, str]:
+def functions_source() -> tuple[bytes, str]:
     """The live functions (db/functions/*.sql in name order) as one script, and its digest."""
-    script = "\n".join(f.read_text() for f in sorted(FUNCTIONS_DIR.glob("*.sql")))
-    return script, hashlib.sha256(script.encode()).hexdigest()
+    script = b"\n".join(f.read_bytes() for f in sorted(FUNCTIONS_DIR.glob("*.sql")))
+    return script, hashlib.sha256(script).hexdigest()
 
 
 def _applied_digest(conn: psycopg.Connection) -> str | None:
@@ -85,7 +85,7 @@ def apply_functions(owner_url: str, *, force: bool = False) -> bool:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(APP_ROLE)))
-        conn.execute(script.encode())
+        conn.execute(script)  # the committed files, run as they are
         conn.execute(sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM PUBLIC").format(schema))
         conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(schema, sql.Literal(f"sha256:{digest}")))
     log.info("applied db/functions to %s", database_of(owner_url))

@@ -70,7 +70,7 @@ async def run_jobs_expiry_tick(
         result.count_timeouts(tenant_id, n)
     if result.timed_out or result.rejected or result.completed or result.overdue_timed_out:
         log.info(
-            "jobs tick: %d executions timed out, %d past their in-progress timeout, %d rejected, "
+            "jobs expiry: %d executions timed out, %d past their in-progress timeout, %d rejected, "
             "%d jobs completed (%d tenants, %d batches)",
             result.timed_out,
             result.overdue_timed_out,
