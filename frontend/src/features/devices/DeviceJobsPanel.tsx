@@ -6,6 +6,7 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 
 import { deviceJobs } from "../../services/api/jobs";
+import { isOpenExecution } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
@@ -13,7 +14,6 @@ import { ExecutionHistoryModal } from "../jobs/ExecutionHistory";
 import { StatusBadge } from "../jobs/StatusBadge";
 
 const PAGE = 20;
-const OPEN = new Set(["QUEUED", "IN_PROGRESS"]);
 
 export function DeviceJobsPanel({ deviceId }: { deviceId: string }) {
   const [offset, setOffset] = useState(0);
@@ -22,7 +22,7 @@ export function DeviceJobsPanel({ deviceId }: { deviceId: string }) {
     queryKey: ["device-jobs", deviceId, { offset }],
     queryFn: ({ signal }) => deviceJobs(deviceId, { limit: PAGE, offset }, signal),
     placeholderData: keepPreviousData,
-    refetchInterval: (q) => (q.state.data?.executions.some((x) => OPEN.has(x.status)) ? 3000 : false),
+    refetchInterval: (q) => (q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
   });
   return (
     <Card withBorder>

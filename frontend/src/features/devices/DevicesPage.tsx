@@ -6,8 +6,9 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { listDevices, type Device } from "../../services/api/devices";
+import { listDevices } from "../../services/api/devices";
 import { canWrite } from "../../services/api/session";
+import { DEVICE_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime, timeAgo } from "../common/format";
@@ -20,7 +21,7 @@ const PAGE = 25;
 export function DevicesPage() {
   const session = useSession();
   const { params, text, setText, search: q, offset, update } = useListParams("q");
-  const status = (params.get("status") as Device["status"] | null) || undefined;
+  const status = statusFrom(DEVICE_STATUSES, params.get("status"));
   const [creating, setCreating] = useState(false);
 
   const devices = useQuery({
@@ -48,7 +49,7 @@ export function DevicesPage() {
           label="Status"
           placeholder="any"
           clearable
-          data={["ACTIVE", "REVOKED"]}
+          data={[...DEVICE_STATUSES]}
           value={status ?? null}
           onChange={(v) => update("status", v)}
           w={160}

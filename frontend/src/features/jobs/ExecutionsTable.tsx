@@ -5,7 +5,8 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
-import { EXECUTION_STATUSES, listExecutions, type ExecutionStatus } from "../../services/api/jobs";
+import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
+import { EXECUTION_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
@@ -42,7 +43,7 @@ export function ExecutionsTable({ jobId, live, version }: { jobId: string; live:
           data={[...EXECUTION_STATUSES]}
           value={status}
           onChange={(v) => {
-            setStatus(v as ExecutionStatus | null);
+            setStatus(statusFrom(EXECUTION_STATUSES, v) ?? null);
             setOffset(0);
           }}
           w={200}

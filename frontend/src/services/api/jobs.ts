@@ -16,16 +16,6 @@ export type DeviceExecutionPage = Schemas["DeviceExecutionPage"];
 export type JobStatus = Job["status"];
 export type ExecutionStatus = Execution["status"];
 
-export const JOB_STATUSES: readonly JobStatus[] = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
-export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
-  "QUEUED",
-  "IN_PROGRESS",
-  "SUCCEEDED",
-  "FAILED",
-  "TIMED_OUT",
-  "REJECTED",
-];
-
 const jobPath = (jobId: string) => `/customer/jobs/${encodeURIComponent(jobId)}`;
 
 export function listJobs(
