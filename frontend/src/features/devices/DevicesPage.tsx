@@ -7,6 +7,7 @@ import { Link } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { listDevices } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { DEVICE_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
@@ -24,9 +25,10 @@ export function DevicesPage() {
   const status = statusFrom(DEVICE_STATUSES, params.get("status"));
   const [creating, setCreating] = useState(false);
 
+  const listParams = { q: q || undefined, status, limit: PAGE, offset };
   const devices = useQuery({
-    queryKey: ["devices", { q, status, limit: PAGE, offset }],
-    queryFn: ({ signal }) => listDevices({ q: q || undefined, status, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.devices.list(listParams),
+    queryFn: ({ signal }) => listDevices(listParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,
   });

@@ -6,13 +6,14 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { getTwin, patchTwin, type Twin } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { mergePatchFrom, parseDesired } from "./twinPatch";
 
 export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: boolean }) {
-  const twin = useQuery({ queryKey: ["twin", deviceId], queryFn: ({ signal }) => getTwin(deviceId, signal) });
+  const twin = useQuery({ queryKey: queryKeys.devices.twin(deviceId), queryFn: ({ signal }) => getTwin(deviceId, signal) });
   const [editing, setEditing] = useState(false);
   return (
     <Card withBorder>
@@ -69,8 +70,8 @@ function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twi
     mutationFn: (desired: Record<string, unknown>) =>
       patchTwin(deviceId, { desired: mergePatchFrom(twin.desired, desired), expected_version: twin.desired_version }),
     onSuccess: (next) => {
-      queryClient.setQueryData(["twin", deviceId], next);
-      void queryClient.invalidateQueries({ queryKey: ["device", deviceId] });
+      queryClient.setQueryData(queryKeys.devices.twin(deviceId), next);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.detail(deviceId) });
       notifications.show({ color: "teal", title: "Desired state saved", message: `version ${next.desired_version}` });
       onDone();
     },

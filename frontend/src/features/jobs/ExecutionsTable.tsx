@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { EXECUTION_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -22,14 +23,15 @@ export function ExecutionsTable({ jobId, live, version }: { jobId: string; live:
   useEffect(() => {
     if (seen.current === version) return;
     seen.current = version;
-    void queryClient.invalidateQueries({ queryKey: ["executions", jobId] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.executions(jobId) });
   }, [jobId, version, queryClient]);
   const [status, setStatus] = useState<ExecutionStatus | null>(null);
   const [offset, setOffset] = useState(0);
   const [history, setHistory] = useState<string | null>(null);
+  const pageParams = { status: status ?? undefined, limit: PAGE, offset };
   const executions = useQuery({
-    queryKey: ["executions", jobId, { status, offset }],
-    queryFn: ({ signal }) => listExecutions(jobId, { status: status ?? undefined, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.jobs.executionPage(jobId, pageParams),
+    queryFn: ({ signal }) => listExecutions(jobId, pageParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: live,
   });

@@ -6,6 +6,7 @@ import { Link, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { getJob, type JobDetail } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { isJobLive } from "../../services/api/statuses";
 import { Fact } from "../common/Fact";
@@ -30,7 +31,7 @@ export function JobDetailPage() {
   const { jobId = "" } = useParams();
   const session = useSession();
   const job = useQuery({
-    queryKey: ["job", jobId],
+    queryKey: queryKeys.jobs.detail(jobId),
     queryFn: ({ signal }) => getJob(jobId, signal),
     refetchInterval: (q) => (q.state.data && isJobLive(q.state.data.status) ? LIVE_REFRESH_MS : false),
   });

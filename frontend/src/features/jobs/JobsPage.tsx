@@ -11,6 +11,7 @@ import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
 import { useListParams } from "../common/useListParams";
 import { listJobs, type Job, type JobList } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { JOB_STATUSES, isJobLive, statusFrom } from "../../services/api/statuses";
 import { CreateJobModal } from "./CreateJobModal";
@@ -35,10 +36,10 @@ export function JobsPage() {
   const status = statusFrom(JOB_STATUSES, params.get("status"));
   const [creating, setCreating] = useState(false);
 
+  const listParams = { status, document_type: documentType || undefined, limit: PAGE, offset };
   const jobs = useQuery({
-    queryKey: ["jobs", { status, documentType, offset }],
-    queryFn: ({ signal }) =>
-      listJobs({ status, document_type: documentType || undefined, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.jobs.list(listParams),
+    queryFn: ({ signal }) => listJobs(listParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => whileInProgress(q.state.data),
   });

@@ -1,0 +1,27 @@
+import { partialMatchKey, type QueryKey } from "@tanstack/react-query";
+import { describe, expect, it } from "vitest";
+
+import { queryKeys } from "./queryKeys";
+
+const { devices, groups, jobs } = queryKeys;
+/** Whether invalidating `filter` reaches the query cached under `key` (TanStack's own prefix match). */
+const reaches = (filter: QueryKey, key: QueryKey) => partialMatchKey(key, filter);
+
+describe("queryKeys", () => {
+  it("lets a list's invalidation reach every filter and page of it, and nothing else", () => {
+    expect(reaches(devices.lists(), devices.list({ q: "x", status: "ACTIVE", limit: 25, offset: 50 }))).toBe(true);
+    expect(reaches(devices.lists(), devices.detail("d1"))).toBe(false);
+    expect(reaches(devices.lists(), devices.twin("d1"))).toBe(false);
+    expect(reaches(groups.lists(), groups.list({ limit: 50 }))).toBe(true);
+    expect(reaches(groups.lists(), groups.detail("lab"))).toBe(false);
+    expect(reaches(jobs.lists(), jobs.list({ status: "IN_PROGRESS", offset: 25 }))).toBe(true);
+    expect(reaches(jobs.lists(), jobs.detail("j1"))).toBe(false);
+  });
+
+  it("keeps one job's executions apart from another's", () => {
+    expect(reaches(jobs.executions("j1"), jobs.executionPage("j1", { status: "FAILED", offset: 50 }))).toBe(true);
+    expect(reaches(jobs.executions("j1"), jobs.executionPage("j10", {}))).toBe(false);
+    expect(reaches(jobs.detail("j1"), jobs.detail("j10"))).toBe(false);
+  });
+
+});
