@@ -23,9 +23,7 @@ export function CancelJobButton({ jobId, counts }: { jobId: string; counts: JobC
       });
     },
     onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.detail(jobId) });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.executions(jobId) });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.lists() });
+      for (const queryKey of queryKeys.jobs.views(jobId)) void queryClient.invalidateQueries({ queryKey });
     },
   });
   return (

@@ -24,4 +24,16 @@ describe("queryKeys", () => {
     expect(reaches(jobs.detail("j1"), jobs.detail("j10"))).toBe(false);
   });
 
+  it("names every view of a job among the keys a change to it invalidates", () => {
+    const shown: QueryKey[] = [
+      jobs.detail("j1"),
+      jobs.list({ limit: 25, offset: 0 }),
+      jobs.executionPage("j1", { limit: 50, offset: 0 }),
+      jobs.executionEvents("j1", "dev-1"),
+      jobs.ofDevice("dev-1", { limit: 20, offset: 0 }),
+    ];
+    for (const key of shown) expect(jobs.views("j1").some((filter) => reaches(filter, key)), JSON.stringify(key)).toBe(true);
+    const other: QueryKey[] = [jobs.detail("j2"), jobs.executionPage("j2", {}), jobs.executionEvents("j2", "dev-1"), devices.detail("dev-1")];
+    for (const key of other) expect(jobs.views("j1").some((filter) => reaches(filter, key)), JSON.stringify(key)).toBe(false);
+  });
 });

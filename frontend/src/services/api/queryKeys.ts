@@ -36,5 +36,7 @@ export const queryKeys = {
     /** Every device's executions across jobs (the device pages' job panels). */
     ofDevices: devicesJobs,
     ofDevice: (deviceId: string, params: ExecutionListParams) => [...devicesJobs(), deviceId, params] as const,
+    /** Every key under which a view of job `jobId` may be cached: what a change to that job must invalidate. */
+    views: (jobId: string) => [jobDetail(jobId), jobLists(), jobExecutions(jobId), jobEvents(jobId), devicesJobs()] as const,
   },
 };
