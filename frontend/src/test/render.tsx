@@ -9,13 +9,14 @@ import { vi } from "vitest";
 
 export function renderWithProviders(ui: ReactElement) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
-  return render(
+  const result = render(
     <MantineProvider env="test">
       <QueryClientProvider client={client}>
         <MemoryRouter>{ui}</MemoryRouter>
       </QueryClientProvider>
     </MantineProvider>,
   );
+  return { ...result, client };
 }
 
 export interface Call {

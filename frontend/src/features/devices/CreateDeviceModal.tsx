@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { createDevice, type DeviceWithToken } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 import { parseParams } from "../jobs/jobForm";
 
@@ -29,7 +30,7 @@ function CreateDeviceForm({ onClose }: { onClose: () => void }) {
     mutationFn: createDevice,
     onSuccess: (device) => {
       setCreated(device);
-      void queryClient.invalidateQueries({ queryKey: ["devices"] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() });
     },
   });
   const idError = deviceId.trim() && !ID_PATTERN.test(deviceId.trim()) ? "letters, digits, _ . : - (at most 128)" : undefined;

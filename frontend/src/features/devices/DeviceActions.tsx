@@ -6,6 +6,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { revokeDevice, rotateToken, type Device, type ProvisionToken } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 
 type Dialog = "revoke" | "rotate" | null;
@@ -15,8 +16,8 @@ export function DeviceActions({ device }: { device: Device }) {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [token, setToken] = useState<ProvisionToken | null>(null);
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ["device", device.device_id] });
-    void queryClient.invalidateQueries({ queryKey: ["devices"] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.detail(device.device_id) });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() });
   };
   const revoke = useMutation({
     mutationFn: () => revokeDevice(device.device_id),

@@ -7,6 +7,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { getDevice } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
@@ -24,7 +25,7 @@ export function DeviceDetailPage() {
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
   const device = useQuery({
-    queryKey: ["device", deviceId],
+    queryKey: queryKeys.devices.detail(deviceId),
     queryFn: ({ signal }) => getDevice(deviceId, signal),
     refetchInterval: 30_000,
   });

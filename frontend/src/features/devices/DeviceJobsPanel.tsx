@@ -6,6 +6,8 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 
 import { deviceJobs } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
+import { isOpenExecution } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
@@ -13,16 +15,16 @@ import { ExecutionHistoryModal } from "../jobs/ExecutionHistory";
 import { StatusBadge } from "../jobs/StatusBadge";
 
 const PAGE = 20;
-const OPEN = new Set(["QUEUED", "IN_PROGRESS"]);
 
 export function DeviceJobsPanel({ deviceId }: { deviceId: string }) {
   const [offset, setOffset] = useState(0);
   const [history, setHistory] = useState<{ jobId: string; deviceId: string } | null>(null);
+  const pageParams = { limit: PAGE, offset };
   const jobs = useQuery({
-    queryKey: ["device-jobs", deviceId, { offset }],
-    queryFn: ({ signal }) => deviceJobs(deviceId, { limit: PAGE, offset }, signal),
+    queryKey: queryKeys.jobs.ofDevice(deviceId, pageParams),
+    queryFn: ({ signal }) => deviceJobs(deviceId, pageParams, signal),
     placeholderData: keepPreviousData,
-    refetchInterval: (q) => (q.state.data?.executions.some((x) => OPEN.has(x.status)) ? 3000 : false),
+    refetchInterval: (q) => (q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
   });
   return (
     <Card withBorder>

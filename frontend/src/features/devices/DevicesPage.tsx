@@ -6,8 +6,10 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { listDevices, type Device } from "../../services/api/devices";
+import { listDevices } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
+import { DEVICE_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime, timeAgo } from "../common/format";
@@ -20,12 +22,13 @@ const PAGE = 25;
 export function DevicesPage() {
   const session = useSession();
   const { params, text, setText, search: q, offset, update } = useListParams("q");
-  const status = (params.get("status") as Device["status"] | null) || undefined;
+  const status = statusFrom(DEVICE_STATUSES, params.get("status"));
   const [creating, setCreating] = useState(false);
 
+  const listParams = { q: q || undefined, status, limit: PAGE, offset };
   const devices = useQuery({
-    queryKey: ["devices", { q, status, limit: PAGE, offset }],
-    queryFn: ({ signal }) => listDevices({ q: q || undefined, status, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.devices.list(listParams),
+    queryFn: ({ signal }) => listDevices(listParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,
   });
@@ -48,7 +51,7 @@ export function DevicesPage() {
           label="Status"
           placeholder="any"
           clearable
-          data={["ACTIVE", "REVOKED"]}
+          data={[...DEVICE_STATUSES]}
           value={status ?? null}
           onChange={(v) => update("status", v)}
           w={160}

@@ -5,14 +5,16 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
+import { ApiError } from "../../services/api/client";
 import { getTwin, patchTwin, type Twin } from "../../services/api/devices";
+import { queryKeys } from "../../services/api/queryKeys";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { mergePatchFrom, parseDesired } from "./twinPatch";
 
 export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: boolean }) {
-  const twin = useQuery({ queryKey: ["twin", deviceId], queryFn: ({ signal }) => getTwin(deviceId, signal) });
+  const twin = useQuery({ queryKey: queryKeys.devices.twin(deviceId), queryFn: ({ signal }) => getTwin(deviceId, signal) });
   const [editing, setEditing] = useState(false);
   return (
     <Card withBorder>
@@ -61,6 +63,9 @@ export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: 
   );
 }
 
+const isVersionConflict = (error: Error | null) => error instanceof ApiError && error.status === 409;
+
+/** Edits desired against `twin`; after a version conflict the panel reloads the twin and the edit is kept for it. */
 function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twin; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [text, setText] = useState(() => JSON.stringify(twin.desired, null, 2));
@@ -69,10 +74,13 @@ function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twi
     mutationFn: (desired: Record<string, unknown>) =>
       patchTwin(deviceId, { desired: mergePatchFrom(twin.desired, desired), expected_version: twin.desired_version }),
     onSuccess: (next) => {
-      queryClient.setQueryData(["twin", deviceId], next);
-      void queryClient.invalidateQueries({ queryKey: ["device", deviceId] });
+      queryClient.setQueryData(queryKeys.devices.twin(deviceId), next);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.detail(deviceId) });
       notifications.show({ color: "teal", title: "Desired state saved", message: `version ${next.desired_version}` });
       onDone();
+    },
+    onError: (error) => {
+      if (isVersionConflict(error)) void queryClient.invalidateQueries({ queryKey: queryKeys.devices.twin(deviceId) });
     },
   });
   return (
@@ -91,7 +99,9 @@ function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twi
       {mutation.error && (
         <Alert color="red" role="alert">
           {mutation.error.message}
-          {"status" in mutation.error && mutation.error.status === 409 ? " — reload the twin and edit again." : ""}
+          {isVersionConflict(mutation.error)
+            ? " — the twin above now shows the current desired state: check your edit against it and save again."
+            : ""}
         </Alert>
       )}
       <Group justify="flex-end">

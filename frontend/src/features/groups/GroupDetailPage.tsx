@@ -10,6 +10,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { useSession } from "../../app/SessionContext";
 import { listDevices } from "../../services/api/devices";
 import { addMembers, deleteGroup, getGroup, removeMember, type GroupDetail } from "../../services/api/groups";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime, timeAgo } from "../common/format";
@@ -22,10 +23,10 @@ export function GroupDetailPage() {
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  const group = useQuery({ queryKey: ["group", groupId], queryFn: ({ signal }) => getGroup(groupId, signal) });
+  const group = useQuery({ queryKey: queryKeys.groups.detail(groupId), queryFn: ({ signal }) => getGroup(groupId, signal) });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ["group", groupId] });
-    void queryClient.invalidateQueries({ queryKey: ["groups"] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.detail(groupId) });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() });
   };
   const remove = useMutation({
     mutationFn: (deviceId: string) => removeMember(groupId, deviceId),
@@ -157,9 +158,10 @@ function AddMembers({ group, onAdded }: { group: GroupDetail; onAdded: () => voi
   const [selected, setSelected] = useState<string[]>([]);
   const [search, setSearch] = useState("");
   const [q] = useDebouncedValue(search.trim(), 250);
+  const listParams = { q: q || undefined, limit: 20 };
   const devices = useQuery({
-    queryKey: ["devices", { q, limit: 20 }],
-    queryFn: ({ signal }) => listDevices({ q: q || undefined, limit: 20 }, signal),
+    queryKey: queryKeys.devices.list(listParams),
+    queryFn: ({ signal }) => listDevices(listParams, signal),
     placeholderData: keepPreviousData,
   });
   const members = new Set(group.members.map((m) => m.device_id));

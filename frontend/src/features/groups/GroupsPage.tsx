@@ -8,6 +8,7 @@ import { Link, useNavigate } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { createGroup, listGroups } from "../../services/api/groups";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -22,9 +23,10 @@ export function GroupsPage() {
   const [q] = useDebouncedValue(text.trim(), 300);
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
+  const listParams = { q: q || undefined, limit: PAGE, offset };
   const groups = useQuery({
-    queryKey: ["groups", { q, limit: PAGE, offset }],
-    queryFn: ({ signal }) => listGroups({ q: q || undefined, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.groups.list(listParams),
+    queryFn: ({ signal }) => listGroups(listParams, signal),
     placeholderData: keepPreviousData,
   });
   return (
@@ -97,7 +99,7 @@ function CreateGroupForm({ onClose }: { onClose: () => void }) {
   const mutation = useMutation({
     mutationFn: createGroup,
     onSuccess: (g) => {
-      void queryClient.invalidateQueries({ queryKey: ["groups"] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() });
       onClose();
       navigate(`/groups/${encodeURIComponent(g.group_id)}`);
     },

@@ -6,6 +6,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { cancelJob, type JobCounts } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 
 export function CancelJobButton({ jobId, counts }: { jobId: string; counts: JobCounts }) {
   const [open, setOpen] = useState(false);
@@ -22,9 +23,7 @@ export function CancelJobButton({ jobId, counts }: { jobId: string; counts: JobC
       });
     },
     onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: ["job", jobId] });
-      void queryClient.invalidateQueries({ queryKey: ["executions", jobId] });
-      void queryClient.invalidateQueries({ queryKey: ["jobs"] });
+      for (const queryKey of queryKeys.jobs.views(jobId)) void queryClient.invalidateQueries({ queryKey });
     },
   });
   return (

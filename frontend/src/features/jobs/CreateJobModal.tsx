@@ -17,6 +17,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { createJob, type Job } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import {
   DOCUMENT_PRESETS,
   buildJobRequest,
@@ -68,8 +69,8 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
   const mutation = useMutation({
     mutationFn: createJob,
     onSuccess: (job) => {
-      void queryClient.invalidateQueries({ queryKey: ["jobs"] });
-      void queryClient.invalidateQueries({ queryKey: ["device-jobs"] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.lists() });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.ofDevices() });
       notifications.show({ color: "teal", title: "Job created", message: `${job.job_id}: ${job.execution_count} executions queued` });
       onCreated(job);
     },

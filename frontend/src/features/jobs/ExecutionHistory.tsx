@@ -4,6 +4,7 @@ import { Code, Modal, Text, Timeline } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 
 import { executionEvents } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 
@@ -18,7 +19,7 @@ export function ExecutionHistoryModal(props: { jobId: string; deviceId: string |
 
 export function ExecutionHistory({ jobId, deviceId }: { jobId: string; deviceId: string }) {
   const events = useQuery({
-    queryKey: ["events", jobId, deviceId],
+    queryKey: queryKeys.jobs.executionEvents(jobId, deviceId),
     queryFn: ({ signal }) => executionEvents(jobId, deviceId, signal),
   });
   return (

@@ -5,7 +5,9 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
-import { EXECUTION_STATUSES, listExecutions, type ExecutionStatus } from "../../services/api/jobs";
+import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
+import { EXECUTION_STATUSES, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
@@ -21,14 +23,15 @@ export function ExecutionsTable({ jobId, live, version }: { jobId: string; live:
   useEffect(() => {
     if (seen.current === version) return;
     seen.current = version;
-    void queryClient.invalidateQueries({ queryKey: ["executions", jobId] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.executions(jobId) });
   }, [jobId, version, queryClient]);
   const [status, setStatus] = useState<ExecutionStatus | null>(null);
   const [offset, setOffset] = useState(0);
   const [history, setHistory] = useState<string | null>(null);
+  const pageParams = { status: status ?? undefined, limit: PAGE, offset };
   const executions = useQuery({
-    queryKey: ["executions", jobId, { status, offset }],
-    queryFn: ({ signal }) => listExecutions(jobId, { status: status ?? undefined, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.jobs.executionPage(jobId, pageParams),
+    queryFn: ({ signal }) => listExecutions(jobId, pageParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: live,
   });
@@ -42,7 +45,7 @@ export function ExecutionsTable({ jobId, live, version }: { jobId: string; live:
           data={[...EXECUTION_STATUSES]}
           value={status}
           onChange={(v) => {
-            setStatus(v as ExecutionStatus | null);
+            setStatus(statusFrom(EXECUTION_STATUSES, v) ?? null);
             setOffset(0);
           }}
           w={200}

@@ -6,7 +6,9 @@ import { Link, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
 import { getJob, type JobDetail } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
+import { isJobLive } from "../../services/api/statuses";
 import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
@@ -29,11 +31,11 @@ export function JobDetailPage() {
   const { jobId = "" } = useParams();
   const session = useSession();
   const job = useQuery({
-    queryKey: ["job", jobId],
+    queryKey: queryKeys.jobs.detail(jobId),
     queryFn: ({ signal }) => getJob(jobId, signal),
-    refetchInterval: (q) => (q.state.data?.status === "IN_PROGRESS" ? LIVE_REFRESH_MS : false),
+    refetchInterval: (q) => (q.state.data && isJobLive(q.state.data.status) ? LIVE_REFRESH_MS : false),
   });
-  const live = job.data?.status === "IN_PROGRESS" ? LIVE_REFRESH_MS : false;
+  const live = job.data && isJobLive(job.data.status) ? LIVE_REFRESH_MS : false;
 
   return (
     <Stack gap="md">
@@ -47,7 +49,7 @@ export function JobDetailPage() {
               <Title order={2} data-testid="job-title">
                 Job <span style={{ fontFamily: "monospace" }}>{j.job_id}</span> <StatusBadge status={j.status} />
               </Title>
-              {canWrite(session) && j.status === "IN_PROGRESS" && <CancelJobButton jobId={j.job_id} counts={j.counts} />}
+              {canWrite(session) && isJobLive(j.status) && <CancelJobButton jobId={j.job_id} counts={j.counts} />}
             </Group>
             <Card withBorder>
               <SimpleGrid cols={{ base: 2, md: 4 }} spacing="md">

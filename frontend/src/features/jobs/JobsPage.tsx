@@ -10,8 +10,10 @@ import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
 import { useListParams } from "../common/useListParams";
-import { JOB_STATUSES, listJobs, type Job, type JobList, type JobStatus } from "../../services/api/jobs";
+import { listJobs, type Job, type JobList } from "../../services/api/jobs";
+import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
+import { JOB_STATUSES, isJobLive, statusFrom } from "../../services/api/statuses";
 import { CreateJobModal } from "./CreateJobModal";
 import { JobProgressBar } from "./JobProgressBar";
 import { StatusBadge } from "./StatusBadge";
@@ -25,19 +27,19 @@ export function targetLabel(job: Pick<Job, "target">) {
 
 /** Poll while something on screen can still change. */
 export const whileInProgress = (data: JobList | undefined) =>
-  data?.jobs.some((j) => j.status === "IN_PROGRESS") ? LIVE_REFRESH_MS : false;
+  data?.jobs.some((j) => isJobLive(j.status)) ? LIVE_REFRESH_MS : false;
 
 export function JobsPage() {
   const session = useSession();
   const navigate = useNavigate();
   const { params, text: typeText, setText: setTypeText, search: documentType, offset, update } = useListParams("type");
-  const status = (params.get("status") as JobStatus | null) || undefined;
+  const status = statusFrom(JOB_STATUSES, params.get("status"));
   const [creating, setCreating] = useState(false);
 
+  const listParams = { status, document_type: documentType || undefined, limit: PAGE, offset };
   const jobs = useQuery({
-    queryKey: ["jobs", { status, documentType, offset }],
-    queryFn: ({ signal }) =>
-      listJobs({ status, document_type: documentType || undefined, limit: PAGE, offset }, signal),
+    queryKey: queryKeys.jobs.list(listParams),
+    queryFn: ({ signal }) => listJobs(listParams, signal),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => whileInProgress(q.state.data),
   });

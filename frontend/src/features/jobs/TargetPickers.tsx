@@ -7,6 +7,7 @@ import { useState } from "react";
 
 import { listDevices } from "../../services/api/devices";
 import { listGroups } from "../../services/api/groups";
+import { queryKeys } from "../../services/api/queryKeys";
 
 interface PickerProps {
   value: string;
@@ -17,9 +18,10 @@ interface PickerProps {
 export function DevicePicker({ value, onChange, error }: PickerProps) {
   const [search, setSearch] = useState(value);
   const [q] = useDebouncedValue(search === value ? "" : search.trim(), 250);
+  const listParams = { q: q || undefined, status: "ACTIVE" as const, limit: 20 };
   const devices = useQuery({
-    queryKey: ["devices", { q, status: "ACTIVE", limit: 20 }],
-    queryFn: ({ signal }) => listDevices({ q: q || undefined, status: "ACTIVE", limit: 20 }, signal),
+    queryKey: queryKeys.devices.list(listParams),
+    queryFn: ({ signal }) => listDevices(listParams, signal),
     placeholderData: keepPreviousData,
   });
   const options = (devices.data?.devices ?? []).map((d) => ({
@@ -48,9 +50,10 @@ export function DevicePicker({ value, onChange, error }: PickerProps) {
 export function GroupPicker({ value, onChange, error }: PickerProps) {
   const [search, setSearch] = useState("");
   const [q] = useDebouncedValue(search.trim(), 250);
+  const listParams = { q: q || undefined, limit: 50 };
   const groups = useQuery({
-    queryKey: ["groups", { q, limit: 50 }],
-    queryFn: ({ signal }) => listGroups({ q: q || undefined, limit: 50 }, signal),
+    queryKey: queryKeys.groups.list(listParams),
+    queryFn: ({ signal }) => listGroups(listParams, signal),
     placeholderData: keepPreviousData,
   });
   const options = (groups.data?.groups ?? []).map((g) => ({

@@ -1,6 +1,7 @@
 // How far a job has got, from its execution counters: the stacked bar's segments and the done share.
 
 import type { JobCounts } from "../../services/api/jobs";
+import { EXECUTION_STATUSES, countKey, isOpenExecution } from "../../services/api/statuses";
 
 export type CountKey = keyof JobCounts;
 
@@ -14,7 +15,7 @@ export const SEGMENTS: readonly { key: CountKey; label: string; color: string }[
   { key: "queued", label: "Queued", color: "gray" },
 ];
 
-const TERMINAL: readonly CountKey[] = ["succeeded", "failed", "timed_out", "rejected"];
+const TERMINAL: readonly CountKey[] = EXECUTION_STATUSES.filter((s) => !isOpenExecution(s)).map(countKey);
 
 export interface ProgressSegment {
   key: CountKey;

@@ -2,9 +2,13 @@
 
 import { useQuery } from "@tanstack/react-query";
 
-import { listDevices } from "../../services/api/devices";
+import { listDevices, type DeviceListParams } from "../../services/api/devices";
 import { getGroup } from "../../services/api/groups";
+import { queryKeys } from "../../services/api/queryKeys";
 import type { TargetType } from "./jobForm";
+
+/** One row is enough: the list's total is the number of active devices. */
+const ACTIVE_COUNT: DeviceListParams = { status: "ACTIVE", limit: 1 };
 
 export interface Reach {
   count: number | null; // null: not known (yet)
@@ -14,13 +18,13 @@ export interface Reach {
 
 export function useJobReach(targetType: TargetType, deviceId: string, groupId: string): Reach {
   const group = useQuery({
-    queryKey: ["group", groupId],
+    queryKey: queryKeys.groups.detail(groupId),
     queryFn: ({ signal }) => getGroup(groupId, signal),
     enabled: targetType === "group" && groupId !== "",
   });
   const fleet = useQuery({
-    queryKey: ["devices", { status: "ACTIVE", limit: 1 }],
-    queryFn: ({ signal }) => listDevices({ status: "ACTIVE", limit: 1 }, signal),
+    queryKey: queryKeys.devices.list(ACTIVE_COUNT),
+    queryFn: ({ signal }) => listDevices(ACTIVE_COUNT, signal),
     enabled: targetType === "all",
   });
   if (targetType === "device") return { count: deviceId ? 1 : null, loading: false, error: null };

@@ -10,12 +10,11 @@ export type DeviceWithToken = Schemas["DeviceWithToken"];
 export type Twin = Schemas["TwinOut"];
 export type ProvisionToken = Schemas["ui_iot__routes__devices__TokenOut"];
 
+export type DeviceListParams = { q?: string; status?: Device["status"]; limit?: number; offset?: number };
+
 const devicePath = (deviceId: string) => `/customer/devices/${encodeURIComponent(deviceId)}`;
 
-export function listDevices(
-  params: { q?: string; status?: Device["status"]; limit?: number; offset?: number } = {},
-  signal?: AbortSignal,
-): Promise<DeviceList> {
+export function listDevices(params: DeviceListParams = {}, signal?: AbortSignal): Promise<DeviceList> {
   return request<DeviceList>("/customer/devices", { query: params, signal });
 }
 

@@ -8,12 +8,11 @@ export type GroupDetail = Schemas["GroupDetail"];
 export type GroupList = Schemas["GroupList"];
 export type GroupMember = Schemas["MemberOut"];
 
+export type GroupListParams = { q?: string; limit?: number; offset?: number };
+
 const groupPath = (groupId: string) => `/customer/groups/${encodeURIComponent(groupId)}`;
 
-export function listGroups(
-  params: { q?: string; limit?: number; offset?: number } = {},
-  signal?: AbortSignal,
-): Promise<GroupList> {
+export function listGroups(params: GroupListParams = {}, signal?: AbortSignal): Promise<GroupList> {
   return request<GroupList>("/customer/groups", { query: params, signal });
 }
 

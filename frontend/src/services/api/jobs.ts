@@ -15,23 +15,13 @@ export type DeviceExecution = Schemas["DeviceExecutionOut"];
 export type DeviceExecutionPage = Schemas["DeviceExecutionPage"];
 export type JobStatus = Job["status"];
 export type ExecutionStatus = Execution["status"];
-
-export const JOB_STATUSES: readonly JobStatus[] = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
-export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
-  "QUEUED",
-  "IN_PROGRESS",
-  "SUCCEEDED",
-  "FAILED",
-  "TIMED_OUT",
-  "REJECTED",
-];
+export type JobListParams = { status?: JobStatus; document_type?: string; limit?: number; offset?: number };
+/** A page of executions, of one job or of one device. */
+export type ExecutionListParams = { status?: ExecutionStatus; limit?: number; offset?: number };
 
 const jobPath = (jobId: string) => `/customer/jobs/${encodeURIComponent(jobId)}`;
 
-export function listJobs(
-  params: { status?: JobStatus; document_type?: string; limit?: number; offset?: number } = {},
-  signal?: AbortSignal,
-): Promise<JobList> {
+export function listJobs(params: JobListParams = {}, signal?: AbortSignal): Promise<JobList> {
   return request<JobList>("/customer/jobs", { query: params, signal });
 }
 
@@ -50,7 +40,7 @@ export function cancelJob(jobId: string, reason?: string): Promise<Schemas["Canc
 
 export function listExecutions(
   jobId: string,
-  params: { status?: ExecutionStatus; limit?: number; offset?: number } = {},
+  params: ExecutionListParams = {},
   signal?: AbortSignal,
 ): Promise<ExecutionPage> {
   return request(`${jobPath(jobId)}/executions`, { query: params, signal });
@@ -62,7 +52,7 @@ export function executionEvents(jobId: string, deviceId: string, signal?: AbortS
 
 export function deviceJobs(
   deviceId: string,
-  params: { status?: ExecutionStatus; limit?: number; offset?: number } = {},
+  params: ExecutionListParams = {},
   signal?: AbortSignal,
 ): Promise<DeviceExecutionPage> {
   return request(`/customer/devices/${encodeURIComponent(deviceId)}/jobs`, { query: params, signal });

@@ -1,4 +1,4 @@
-// Shapes of the operator API, generated from its OpenAPI spec (npm run gen:api → schema.d.ts).
+// Shapes of the operator API, generated from its OpenAPI spec (npm run gen:api → schema.ts).
 
 import type { components } from "./schema";
 
