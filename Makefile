@@ -47,6 +47,7 @@ integration: install ## integration tests (real PostgreSQL, real HTTP)
 	$(BIN)/pytest tests/integration -q
 
 test-frontend: $(FRONT_STAMP) ## frontend type check, component tests and build
+	npm run check:api --prefix frontend
 	npm run build --prefix frontend
 	npm test --prefix frontend
 

@@ -1,6 +1,6 @@
 """The operator API's OpenAPI spec without a database: `python -m ui_iot.openapi [out.json]`.
 
-The web console's TypeScript types (frontend/src/services/api/schema.d.ts) are generated from the
+The web console's TypeScript types (frontend/src/services/api/schema.ts) are generated from the
 committed frontend/openapi.json; tests/unit/test_openapi_snapshot.py fails when it drifts from this.
 """
 

@@ -15,7 +15,7 @@ def test_committed_spec_matches_the_operator_api() -> None:
     committed = SNAPSHOT.read_text()
     assert committed == current, (
         "frontend/openapi.json is stale: run `npm run gen:api --prefix frontend` "
-        "and commit openapi.json and src/services/api/schema.d.ts"
+        "and commit openapi.json and src/services/api/schema.ts"
     )
 
 

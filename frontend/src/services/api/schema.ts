@@ -356,6 +356,11 @@ export interface components {
              * @constant
              */
             status: "CANCELED";
+            /**
+             * Sweep Complete
+             * @description all QUEUED executions are REJECTED (else the jobs tick finishes)
+             */
+            sweep_complete: boolean;
         };
         /** Counts */
         Counts: {
@@ -537,6 +542,13 @@ export interface components {
             events: components["schemas"]["EventOut"][];
             /** Job Id */
             job_id: string;
+            /** Limit */
+            limit: number;
+            /**
+             * Next After
+             * @description event_id to pass as `after` for the next page; null: the end
+             */
+            next_after: number | null;
         };
         /** EventOut */
         EventOut: {
@@ -1666,7 +1678,11 @@ export interface operations {
     };
     execution_events_customer_jobs__job_id__executions__device_id__events_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description keyset: event_id to start after */
+                after?: number | null;
+            };
             header?: never;
             path: {
                 job_id: string;
