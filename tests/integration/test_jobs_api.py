@@ -81,11 +81,15 @@ async def test_group_and_fleet_targeting_are_snapshots(tenant: Tenant) -> None:
     )
     assert job["execution_count"] == 3 and job["target"] == {"type": "group", "id": "half"}
     async with tenant.api() as api:
-        await api.post(f"/customer/devices/{devs[4]}/revoke")
+        r = await api.post(f"/customer/devices/{devs[4]}/revoke")
+        assert r.status_code == 200 and r.json()["status"] == "REVOKED", r.text
         fleet = (await api.post("/customer/jobs", json={"document_type": "x", "target_all": True})).json()
         assert fleet["execution_count"] == 4  # revoked devices are not targeted
-        await api.post("/customer/groups/half/members", json={"device_ids": [devs[3]]})
-    assert (await _job(tenant, job["job_id"]))["execution_count"] == 3  # joining later adds nothing
+        r = await api.post("/customer/groups/half/members", json={"device_ids": [devs[3]]})
+        assert r.status_code == 200 and r.json()["added"] == 1, r.text
+        members = (await api.get("/customer/groups/half")).json()["members"]
+        assert devs[3] in {m["device_id"] for m in members}  # the group grew ...
+    assert (await _job(tenant, job["job_id"]))["execution_count"] == 3  # ... but joining later adds nothing
 
 
 async def test_create_job_errors(tenant: Tenant) -> None:

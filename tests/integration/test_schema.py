@@ -99,7 +99,6 @@ async def test_every_tenant_table_has_rls_and_tenant_in_primary_key(session_db: 
                    (SELECT array_agg(a.attname::text) FROM pg_index i
                       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                      WHERE i.indrelid = c.oid AND i.indisprimary) AS pk,
-                   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
                    pg_get_userbyid(c.relowner) AS owner
               FROM pg_class c JOIN pg_attribute t ON t.attrelid = c.oid AND t.attname = 'tenant_id'
              WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
@@ -109,7 +108,6 @@ async def test_every_tenant_table_has_rls_and_tenant_in_primary_key(session_db: 
         assert set(TENANT_TABLES) == names  # a new tenant table joins the list, and so the isolation tests
         for r in rows:
             assert r["relrowsecurity"], r["relname"]
-            assert r["policies"] >= 1, r["relname"]
             assert "tenant_id" in r["pk"], r["relname"]
             assert r["owner"] == OWNER_ROLE
     finally:
@@ -147,6 +145,37 @@ async def test_without_tenant_nothing_is_visible(session_db: TestDB, tenant: obj
             assert await conn.fetchval("SELECT count(*) FROM users") == 0
     finally:
         await conn.close()
+
+
+# The one predicate every tenant policy holds rows to, as PostgreSQL prints it back.
+TENANT_PREDICATE = "(tenant_id = current_setting('app.tenant_id'::text, true))"
+
+
+async def test_every_tenant_policy_is_the_tenant_predicate(session_db: TestDB) -> None:
+    """Each tenant table has exactly one policy: permissive, for every command and role, whose USING (which
+    rows are seen, updated, deleted) and WITH CHECK (which rows may be written) are both the tenant
+    predicate. A second permissive policy would widen access (permissive policies are OR-ed)."""
+    conn = await connect(session_db.owner_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT tablename, policyname, permissive, roles::text[] AS roles, cmd, qual, with_check"
+            " FROM pg_policies WHERE schemaname = 'public'"
+        )
+    finally:
+        await conn.close()
+    policies = {r["tablename"]: [dict(p) for p in rows if p["tablename"] == r["tablename"]] for r in rows}
+    assert set(policies) == set(TENANT_TABLES)
+    for table, found in policies.items():
+        assert len(found) == 1, (table, found)
+        [p] = found
+        assert (p["policyname"], p["permissive"], p["roles"], p["cmd"]) == (
+            "tenant_isolation",
+            "PERMISSIVE",
+            ["public"],
+            "ALL",
+        ), table
+        assert p["qual"] == TENANT_PREDICATE, (table, "USING", p["qual"])
+        assert p["with_check"] == TENANT_PREDICATE, (table, "WITH CHECK", p["with_check"])
 
 
 def test_migrating_twice_changes_nothing(fresh_db: TestDB) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from simulator.engine import Fleet, SimConfig
 from tests.conftest import Services, Tenant
+from tests.support.checkout import checkout_env
 
 FAST = {"poll_interval": 0.1, "jitter": 0.2, "run_seconds": 0.1, "idle_seconds": 1.0, "seed": 11}
 
@@ -64,7 +65,7 @@ async def test_simulate_command_with_a_tokens_file(
         "--tokens-file", str(tokens), "--device-url", services.device.url,
         "--poll-interval", "0.1", "--run-seconds", "0.1", "--until-idle", "--idle-seconds", "1",
         "--no-live", "--json", str(summary_path), "--fail-rate", "0", "--reject-rate", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=checkout_env(),
     )  # fmt: skip
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode()
@@ -84,7 +85,7 @@ async def test_simulate_exits_nonzero_on_bad_tokens_file(tmp_path: Path) -> None
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "iotcloud.cli", "--home", str(tmp_path / "home"), "simulate",
         "--tokens-file", str(bad), "--no-live",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=checkout_env(),
     )  # fmt: skip
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2

@@ -37,7 +37,8 @@ async def test_rls_hides_other_tenants_rows_without_where(
         async with conn.transaction():
             await conn.execute(SET_TENANT, tenant.tenant_id)
             assert await conn.fetchval("SELECT count(*) FROM job_executions") == 2
-            # writes into another tenant are refused by the policy's WITH CHECK
+            # an UPDATE aimed at the other tenant's rows finds none: USING hides them (the writes that
+            # WITH CHECK refuses, table by table, are in test_rls_tables.py)
             status = await conn.execute(
                 "UPDATE device_state SET name = 'x' WHERE tenant_id = $1", other_tenant.tenant_id
             )

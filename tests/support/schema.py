@@ -1,5 +1,6 @@
-"""The tables that hold tenant data (each has tenant_id and an RLS policy; test_schema.py checks both)."""
+"""What the database schema is meant to hold, listed by hand: tests compare the catalog against it."""
 
+# The tables that hold tenant data (each has tenant_id and an RLS policy; test_schema.py checks both).
 TENANT_TABLES = (
     "tenants",
     "users",
@@ -11,3 +12,12 @@ TENANT_TABLES = (
     "job_counters",
     "job_execution_events",
 )
+
+# Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the
+# roles besides their owner that may execute them. PUBLIC may execute none (test_db_grants.py checks both).
+SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
+    "iot_device_auth(text,integer)": frozenset({"iotcloud_app"}),
+    "iot_login_lookup(text)": frozenset({"iotcloud_app"}),
+    "iot_tenants_with_expired_jobs(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iot_tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.checkout import checkout_env
 from tests.support.servers import free_port
 
 BIN = Path(sys.executable).parent
@@ -58,7 +59,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) ->
 @contextmanager
 def iotcloud_up(home: Path) -> Iterator[Stack]:
     """`iotcloud up --demo` with a 1 s expiry tick on free ports; stopped with SIGINT (must exit 0)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
+    env = checkout_env(
+        {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
+    )
     ui_port, dev_port = free_port(), free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
     cmd += ["--device-port", str(dev_port), "--jobs-tick-seconds", "1", "--demo"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from shared.web.validation import ID_PATTERN
 from simulator.engine import (
     OUTCOMES,
     SimConfig,
@@ -139,4 +140,10 @@ def test_bad_tokens_files_are_refused(tmp_path: Path, content: str) -> None:
 def test_sim_device_ids_are_stable_and_valid() -> None:
     ids = sim_device_ids(3)
     assert ids == ["sim-000001", "sim-000002", "sim-000003"]
-    assert json.loads(json.dumps(ids)) == ids
+    assert sim_device_ids(5)[:3] == ids  # a larger fleet keeps the smaller one's devices
+    # valid: the API's device id pattern accepts every one, with the default prefix or another
+    many = sim_device_ids(1000) + sim_device_ids(2, prefix="lab.sim_2")
+    assert len(set(many)) == len(many)
+    assert all(re.fullmatch(ID_PATTERN, d) for d in many), [
+        d for d in many if not re.fullmatch(ID_PATTERN, d)
+    ][:3]

@@ -1,18 +1,45 @@
-"""Database-level invariants of the jobs system, read with the owner role (sees every tenant)."""
+"""Database-level invariants of the jobs system, read with the owner role (sees every tenant).
+
+Every recorded move is checked against the state machine, which the checker learns from one function,
+`allowed_moves()`; each execution's history must chain from QUEUED to the execution's current status; the
+worker's timeouts and the operator's rejections must have had their reason (an expired job, a passed
+in-progress deadline, a canceled job)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
 from shared.infra.db import connect
-from shared.jobs.states import COUNTER_COLUMNS
+from shared.jobs.states import COUNTER_COLUMNS, TRANSITIONS, Actor, ExecutionStatus, JobStatus
 from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
 
 TERMINAL = {s.value for s in TERMINAL_STATUSES}
 COLS = tuple(COUNTER_COLUMNS.values())
+QUEUED, IN_PROGRESS, TIMED_OUT = (
+    ExecutionStatus.QUEUED.value,
+    ExecutionStatus.IN_PROGRESS.value,
+    ExecutionStatus.TIMED_OUT.value,
+)
+
+Key = tuple[str, str, str]  # (tenant_id, job_id, device_id)
+Move = tuple[str, str, str]  # (actor, from_status, to_status)
+
+# Each problem message starts with its kind (the checker's own tests match on these).
+COUNTERS = "counters"
+COMPLETION = "completion"
+CHAIN = "broken chain"
+LEFT_TERMINAL = "left terminal"
+ILLEGAL_MOVE = "illegal move"
+EXPIRY_NOT_DUE = "expiry not due"
+TIMEOUT_NOT_DUE = "in-progress timeout not due"
+OPERATOR_NOT_CANCELED = "operator move on a job not canceled"
+ORPHAN = "orphan events"
+LOST_ACK = "acknowledged update not in history"
 
 
 @dataclass(frozen=True)
@@ -26,8 +53,67 @@ class Ack:
     status: str
 
 
-async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> dict[str, int]:
-    """Raises AssertionError listing every broken invariant; returns a few totals."""
+async def allowed_moves(conn: asyncpg.Connection) -> frozenset[Move]:
+    """Every (actor, from, to) move the state machine allows: the checker's only source for it.
+
+    Today that is shared.jobs.states.TRANSITIONS. The state machine is moving into the database; this
+    function will then read it from there through `conn`, and nothing else in the checker changes."""
+    return frozenset(
+        (actor.value, frm.value, to.value) for actor, pairs in TRANSITIONS.items() for frm, to in pairs
+    )
+
+
+def _chain_problems(key: Key, status: str, number: int, chain: list[asyncpg.Record]) -> list[str]:
+    """The history chains: QUEUED first, each move from where the previous one went, ending where the row
+    is, one execution_number per move (2, 3, ..., strictly increasing up to the row's number)."""
+    out = []
+    numbers = [e["execution_number"] for e in chain]
+    if numbers != list(range(2, number + 1)):
+        out.append(f"{CHAIN}: execution {key}: event numbers {numbers} for execution_number {number}")
+    prev = QUEUED
+    for e in chain:
+        if e["from_status"] != prev:
+            out.append(f"{CHAIN}: execution {key}: event {e['from_status']}->{e['to_status']} after {prev}")
+        if e["from_status"] in TERMINAL:
+            out.append(f"{LEFT_TERMINAL}: execution {key}: changed after terminal {e['from_status']}")
+        prev = e["to_status"]
+    if prev != status:
+        out.append(f"{CHAIN}: execution {key}: history ends in {prev}, row says {status}")
+    return out
+
+
+def _move_problems(
+    key: Key, chain: list[asyncpg.Record], moves: frozenset[Move], job: dict[str, Any]
+) -> list[str]:
+    """Each recorded move is one the state machine allows its actor, made when it was due."""
+    out = []
+    claimed_at = None
+    for e in chain:
+        actor, frm, to, at = e["actor"], e["from_status"], e["to_status"], e["at"]
+        where = f"execution {key} #{e['execution_number']}: {actor} {frm}->{to} at {at}"
+        if (actor, frm, to) not in moves:
+            out.append(f"{ILLEGAL_MOVE}: {where}")
+        if (frm, to) == (QUEUED, IN_PROGRESS):
+            claimed_at = at
+        if actor == Actor.WORKER and (frm, to) == (QUEUED, TIMED_OUT):
+            if job["expires_at"] is None or job["expires_at"] > at:
+                out.append(f"{EXPIRY_NOT_DUE}: {where}: the job expires at {job['expires_at']}")
+        if actor == Actor.WORKER and (frm, to) == (IN_PROGRESS, TIMED_OUT):
+            minutes = job["in_progress_timeout_minutes"]
+            due = claimed_at + timedelta(minutes=minutes) if minutes and claimed_at else None
+            if due is None or due > at:
+                out.append(
+                    f"{TIMEOUT_NOT_DUE}: {where}: claimed at {claimed_at}, in-progress timeout {minutes} min"
+                )
+        if actor == Actor.OPERATOR and job["status"] != JobStatus.CANCELED:
+            out.append(f"{OPERATOR_NOT_CANCELED}: {where}: the job is {job['status']}")
+    return out
+
+
+async def find_problems(
+    conn: asyncpg.Connection, acks: list[Ack] | None = None
+) -> tuple[list[str], dict[str, int]]:
+    """Every broken invariant (one message each, starting with its kind) and a few totals."""
     problems: list[str] = []
     real = await conn.fetch(
         "SELECT tenant_id, job_id, lower(status) AS s, count(*)::int AS n FROM job_executions GROUP BY 1, 2, 3"
@@ -37,22 +123,26 @@ async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> 
         real_counts[(r["tenant_id"], r["job_id"])][r["s"]] = r["n"]
     sums = ", ".join(f"coalesce(sum(c.{c}), 0)::int AS {c}" for c in COLS)
     jobs = await conn.fetch(
-        f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, {sums} FROM jobs j "
-        "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id GROUP BY 1, 2, 3, 4"
+        f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, j.expires_at, "
+        f"j.in_progress_timeout_minutes, {sums} FROM jobs j "
+        "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id "
+        "GROUP BY 1, 2, 3, 4, 5, 6"
     )
     for j in jobs:
         key = (j["tenant_id"], j["job_id"])
         real_c = real_counts[key]
         counted = {c: j[c] for c in COLS}
         if counted != real_c:
-            problems.append(f"job {key}: counters {counted} != real {real_c}")
+            problems.append(f"{COUNTERS}: job {key}: counters {counted} != real {real_c}")
         if j["execution_count"] != sum(real_c.values()):
-            problems.append(f"job {key}: execution_count {j['execution_count']} != {sum(real_c.values())}")
+            problems.append(
+                f"{COUNTERS}: job {key}: execution_count {j['execution_count']} != {sum(real_c.values())}"
+            )
         active = real_c["queued"] + real_c["in_progress"]
         if j["status"] == "COMPLETED" and active:
-            problems.append(f"job {key}: COMPLETED with {active} active executions")
+            problems.append(f"{COMPLETION}: job {key}: COMPLETED with {active} active executions")
         if j["status"] == "IN_PROGRESS" and not active:
-            problems.append(f"job {key}: all executions terminal but still IN_PROGRESS")
+            problems.append(f"{COMPLETION}: job {key}: all executions terminal but still IN_PROGRESS")
 
     executions = {
         (r["tenant_id"], r["job_id"], r["device_id"]): (r["status"], r["execution_number"])
@@ -60,29 +150,21 @@ async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> 
             "SELECT tenant_id, job_id, device_id, status, execution_number FROM job_executions"
         )
     }
-    chains: dict[tuple[str, str, str], list[asyncpg.Record]] = defaultdict(list)
+    job_facts = {(j["tenant_id"], j["job_id"]): dict(j) for j in jobs}
+    chains: dict[Key, list[asyncpg.Record]] = defaultdict(list)
     events = await conn.fetch(
-        "SELECT tenant_id, job_id, device_id, from_status, to_status, execution_number, actor "
+        "SELECT tenant_id, job_id, device_id, from_status, to_status, execution_number, actor, at "
         "FROM job_execution_events ORDER BY event_id"
     )
     for ev in events:
         chains[(ev["tenant_id"], ev["job_id"], ev["device_id"])].append(ev)
+    moves = await allowed_moves(conn)
     for key, (status, number) in executions.items():
         chain = chains.pop(key, [])
-        numbers = [e["execution_number"] for e in chain]
-        if numbers != list(range(2, number + 1)):
-            problems.append(f"execution {key}: event numbers {numbers} for execution_number {number}")
-        prev = "QUEUED"
-        for e in chain:
-            if e["from_status"] != prev:
-                problems.append(f"execution {key}: event {e['from_status']}->{e['to_status']} after {prev}")
-            if e["from_status"] in TERMINAL:
-                problems.append(f"execution {key}: changed after terminal {e['from_status']}")
-            prev = e["to_status"]
-        if prev != status:
-            problems.append(f"execution {key}: history ends in {prev}, row says {status}")
+        problems += _chain_problems(key, status, number, chain)
+        problems += _move_problems(key, chain, moves, job_facts[key[:2]])
     if chains:
-        problems.append(f"{len(chains)} executions have events but no row")
+        problems.append(f"{ORPHAN}: {len(chains)} executions have events but no row")
 
     by_number = {
         (e["tenant_id"], e["job_id"], e["device_id"], e["execution_number"]): e["to_status"] for e in events
@@ -92,9 +174,15 @@ async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> 
         if by_number.get((ack.tenant_id, ack.job_id, ack.device_id, ack.number)) != ack.status:
             lost += 1
             if lost <= 10:
-                problems.append(f"acknowledged update not in history: {ack}")
+                problems.append(f"{LOST_ACK}: {ack}")
+    return problems, {"jobs": len(jobs), "executions": len(executions), "events": len(events), "lost": lost}
+
+
+async def check_all(conn: asyncpg.Connection, acks: list[Ack] | None = None) -> dict[str, int]:
+    """Raises AssertionError listing every broken invariant; returns a few totals."""
+    problems, totals = await find_problems(conn, acks)
     assert not problems, f"{len(problems)} invariant violations:\n" + "\n".join(problems[:40])
-    return {"jobs": len(jobs), "executions": len(executions), "events": len(events), "lost": lost}
+    return totals
 
 
 async def check_settled(owner_url: str, acks: list[Ack]) -> dict[str, int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.integration.reliability.logwatch import WATCH
+from tests.support.checkout import checkout_env
 from tests.support.servers import free_port
 
 IOTCLOUD = str(Path(sys.executable).parent / "iotcloud")
@@ -97,7 +98,7 @@ class ServiceProc:
 
 
 def service_env(owner_url: str, secret: str, home: Path, tick_seconds: float = 0.3) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IOTCLOUD_")}
+    env = checkout_env({k: v for k, v in os.environ.items() if not k.startswith("IOTCLOUD_")})
     env.update(
         DATABASE_URL=owner_url,
         IOTCLOUD_SECRET=secret,

@@ -1,5 +1,9 @@
 """Two device APIs and two workers on one PostgreSQL: 500 devices poll, claim and complete (with illegal,
-duplicate and stale updates) while operators create, cancel and expire jobs and both workers tick."""
+duplicate and stale updates) while operators create, cancel and expire jobs and both workers tick.
+
+The worker processes read the wall clock (a process's `now` cannot be injected from here), so time passes
+for the expiring job by moving its expires_at into the past; what the workers must then do does not depend
+on timing: the job also targets devices that nobody runs, whose executions only a worker can end."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from tests.support.pg import TestDB
 # IOTCLOUD_SOAK_DEVICES=5000 (for example) turns this into a longer soak run; `make test` uses 500.
 DEVICES = int(os.environ.get("IOTCLOUD_SOAK_DEVICES", "500"))
 TIMED_OUT_LOG = re.compile(r"jobs expiry: (\d+) executions timed out")
+# Devices no simulated device runs for: their executions of the expiring job can only end by the workers
+# timing them out, so the expiry scenario times out this many at least, however fast the fleet claims.
+SLEEPERS = 20
 
 
 async def operate(acct: Account, ui_url: str, db: TestDB, devices: list[str], done: asyncio.Event) -> dict:
@@ -52,6 +59,7 @@ async def operate(acct: Account, ui_url: str, db: TestDB, devices: list[str], do
                 api.request("DELETE", "/customer/jobs/cancel-me", json={"reason": "operator B"}),
             )
             out["cancel_statuses"] = sorted(a.status_code for a in answers)
+            await create_devices(acct, ui_url, SLEEPERS, prefix="sleeper")  # targeted by expire-me alone
             await job("expire-me", target_all=True)
             await job("odd-1", target_group_id="odd")
             await asyncio.sleep(1.5)
@@ -89,7 +97,7 @@ async def test_replicas_under_concurrent_load(fresh_db: TestDB, cluster: Cluster
     devices = await create_devices(acct, cluster.ui.url, DEVICES)
     TALLY.devices += len(devices)
     clients = [client(d.url, limits=_limits()) for d in cluster.devices]
-    fleet = Fleet(acct.tenant_id, acct.tokens, clients)
+    fleet = Fleet(acct.tenant_id, dict(acct.tokens), clients)  # the fleet's devices: not the sleepers
     done = asyncio.Event()
     started = time.monotonic()
     try:
@@ -114,6 +122,11 @@ async def test_replicas_under_concurrent_load(fresh_db: TestDB, cluster: Cluster
             "SELECT count(*) FROM job_execution_events WHERE actor = 'worker' AND to_status = 'TIMED_OUT'"
         )
         queued_left = await owner.fetchval("SELECT count(*) FROM job_executions WHERE status = 'QUEUED'")
+        sleepers = await owner.fetch(
+            "SELECT e.job_id, e.status, array_agg(v.actor || ':' || v.from_status || '>' || v.to_status) AS moves"
+            " FROM job_executions e LEFT JOIN job_execution_events v USING (tenant_id, job_id, device_id)"
+            " WHERE e.device_id LIKE 'sleeper-%' GROUP BY e.job_id, e.device_id, e.status"
+        )
     finally:
         await owner.close()
     assert statuses["cancel-me"] == "CANCELED"
@@ -123,7 +136,12 @@ async def test_replicas_under_concurrent_load(fresh_db: TestDB, cluster: Cluster
     # executions that are TIMED_OUT (each of which has exactly one such event, checked above).
     logged = sum(int(m) for w in cluster.workers for m in TIMED_OUT_LOG.findall(w.log_text()))
     assert logged == timed_out
-    assert timed_out > 0, "the expiry scenario did not time anything out"
+    # every sleeper had one execution, of expire-me, and the workers timed it out; so timed_out >= SLEEPERS
+    assert len(sleepers) == SLEEPERS
+    assert {(r["job_id"], r["status"], tuple(r["moves"])) for r in sleepers} == {
+        ("expire-me", "TIMED_OUT", ("worker:QUEUED>TIMED_OUT",))
+    }
+    assert timed_out >= SLEEPERS
     TALLY.transitions += totals["events"]
     TALLY.acked_checked += len(fleet.acks)
     print(
