@@ -16,8 +16,8 @@ TENANT_TABLES = (
 # Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the
 # roles besides their owner that may execute them. PUBLIC may execute none (test_db_grants.py checks both).
 SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
-    "iot_device_auth(text,integer)": frozenset({"iotcloud_app"}),
-    "iot_login_lookup(text)": frozenset({"iotcloud_app"}),
-    "iot_tenants_with_expired_jobs(timestamp with time zone)": frozenset({"iotcloud_app"}),
-    "iot_tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.device_auth(text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.login_lookup(text)": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
 }

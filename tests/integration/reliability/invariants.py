@@ -15,15 +15,16 @@ from typing import Any
 import asyncpg
 
 from shared.infra.db import connect
-from shared.jobs.states import COUNTER_COLUMNS, TRANSITIONS, Actor, ExecutionStatus, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, Actor, ExecutionStatus, JobStatus
 from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
 
 TERMINAL = {s.value for s in TERMINAL_STATUSES}
 COLS = tuple(COUNTER_COLUMNS.values())
-QUEUED, IN_PROGRESS, TIMED_OUT = (
+QUEUED, IN_PROGRESS, TIMED_OUT, REJECTED = (
     ExecutionStatus.QUEUED.value,
     ExecutionStatus.IN_PROGRESS.value,
     ExecutionStatus.TIMED_OUT.value,
+    ExecutionStatus.REJECTED.value,
 )
 
 Key = tuple[str, str, str]  # (tenant_id, job_id, device_id)
@@ -54,13 +55,10 @@ class Ack:
 
 
 async def allowed_moves(conn: asyncpg.Connection) -> frozenset[Move]:
-    """Every (actor, from, to) move the state machine allows: the checker's only source for it.
-
-    Today that is shared.jobs.states.TRANSITIONS. The state machine is moving into the database; this
-    function will then read it from there through `conn`, and nothing else in the checker changes."""
-    return frozenset(
-        (actor.value, frm.value, to.value) for actor, pairs in TRANSITIONS.items() for frm, to in pairs
-    )
+    """Every (actor, from, to) move the state machine allows: the checker's only source for it, read from
+    the state machine's one definition, iotcloud.execution_moves() in db/functions/010_state_machine.sql."""
+    rows = await conn.fetch("SELECT actor, from_status, to_status FROM iotcloud.execution_moves()")
+    return frozenset((r["actor"], r["from_status"], r["to_status"]) for r in rows)
 
 
 def _chain_problems(key: Key, status: str, number: int, chain: list[asyncpg.Record]) -> list[str]:
@@ -105,7 +103,9 @@ def _move_problems(
                 out.append(
                     f"{TIMEOUT_NOT_DUE}: {where}: claimed at {claimed_at}, in-progress timeout {minutes} min"
                 )
-        if actor == Actor.OPERATOR and job["status"] != JobStatus.CANCELED:
+        # the operator's cancel, or the worker finishing its sweep: QUEUED -> REJECTED of a canceled job only
+        rejects_queued = actor == Actor.WORKER and (frm, to) == (QUEUED, REJECTED)
+        if (actor == Actor.OPERATOR or rejects_queued) and job["status"] != JobStatus.CANCELED:
             out.append(f"{OPERATOR_NOT_CANCELED}: {where}: the job is {job['status']}")
     return out
 
