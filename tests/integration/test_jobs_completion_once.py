@@ -14,8 +14,8 @@ import pytest
 
 from shared.auth import token_hash
 from shared.infra.db import SET_TENANT, connect, create_pool
-from shared.jobs.expiry import run_jobs_expiry_tick
 from shared.jobs.device import device_update
+from shared.jobs.expiry import run_jobs_expiry_tick
 from shared.jobs.states import ExecutionStatus
 from tests.conftest import Services, Tenant
 from tests.support.locks import until_waiting
