@@ -90,7 +90,9 @@ async def _plant(owner: asyncpg.Connection, tenant_id: str, h: History) -> None:
     expires_at = T0 + h.expires_in * MIN if h.expires_in is not None else None
     await owner.execute(
         "INSERT INTO jobs (tenant_id, job_id, document_type, target_all, status, execution_count, expires_at, "
-        "in_progress_timeout_minutes, created_at) VALUES ($1, 'j', 'test', true, $2, 1, $3, $4, $5)",
+        "in_progress_timeout_minutes, created_at, completed_at, canceled_at) "
+        "VALUES ($1, 'j', 'test', true, $2, 1, $3, $4, $5, "
+        "        CASE WHEN $2 = 'COMPLETED' THEN $5::timestamptz END, CASE WHEN $2 = 'CANCELED' THEN $5::timestamptz END)",
         tenant_id,
         job_status,
         expires_at,
@@ -98,8 +100,9 @@ async def _plant(owner: asyncpg.Connection, tenant_id: str, h: History) -> None:
         T0,
     )
     await owner.execute(
-        "INSERT INTO job_executions (tenant_id, job_id, device_id, status, execution_number, shard, queued_at) "
-        "VALUES ($1, 'j', 'dev-1', $2, $3, 0, $4)",
+        "INSERT INTO job_executions (tenant_id, job_id, device_id, status, execution_number, shard, queued_at, "
+        "started_at) VALUES ($1, 'j', 'dev-1', $2, $3, 0, $4, "
+        "                    CASE WHEN $2 IN ('IN_PROGRESS', 'SUCCEEDED', 'FAILED') THEN $4::timestamptz END)",
         tenant_id,
         final,
         max(numbers, default=1),
@@ -167,6 +170,7 @@ async def test_allowed_moves_is_the_documented_state_machine(fresh_db: TestDB) -
         ("device", IP, "FAILED"),
         ("device", IP, R),
         ("operator", Q, R),
+        ("worker", Q, R),  # finishing the sweep of a cancel cut short
         ("worker", Q, T),
         ("worker", IP, T),
     }
