@@ -69,18 +69,72 @@ BEGIN
 END
 $fn$;
 
--- A device's move of its own execution: iotcloud.move_executions for one request.
-CREATE FUNCTION iotcloud.device_move(p_token_hash text, p_seen_interval integer, p_now timestamptz, p_job_id text,
-                                p_target text, p_details jsonb, p_expected bigint)
+-- Many devices at once, by token hash (position = request order): tenant, device and status of each known
+-- token, last_seen_at refreshed as iotcloud.device_auth does. For group commit (iotcloud.device_moves).
+CREATE FUNCTION iotcloud.devices_auth(p_token_hashes text[], p_seen_interval integer, p_now timestamptz)
+RETURNS TABLE (ord bigint, tenant_id text, device_id text, status text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+    UPDATE device_state d SET last_seen_at = p_now
+     WHERE d.token_hash = ANY(p_token_hashes) AND d.status = 'ACTIVE'
+       AND (d.last_seen_at IS NULL OR d.last_seen_at < p_now - make_interval(secs => p_seen_interval));
+    RETURN QUERY
+    SELECT h.ord, d.tenant_id, d.device_id, d.status
+      FROM unnest(p_token_hashes) WITH ORDINALITY AS h(token_hash, ord)
+      JOIN device_state d ON d.token_hash = h.token_hash;
+END
+$fn$;
+
+-- Group commit: the moves of many devices, possibly of several tenants, in one statement (one commit).
+-- Each tenant's requests go to iotcloud.move_executions under that tenant; an unknown or revoked token's
+-- request comes back with outcome 'unauthorized'. One row per request, `ord` its position in the arrays.
+-- The caller keeps each (token, job) once per call: a device's second update waits for the next call.
+CREATE FUNCTION iotcloud.device_moves(p_seen_interval integer, p_now timestamptz, p_token_hashes text[],
+                                      p_job_ids text[], p_targets text[], p_details jsonb[],
+                                      p_expected bigint[])
 RETURNS SETOF iotcloud.move_result
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    s record;
+    a_ord     bigint[];
+    a_tenant  text[];
+    a_device  text[];
+    a_status  text[];
+    v_tenant  text;
+    v_pos     bigint[];
+    v_jobs    text[];
+    v_devices text[];
+    v_targets text[];
+    v_details jsonb[];
+    v_expect  bigint[];
 BEGIN
-    SELECT * INTO s FROM iotcloud.device_session(p_token_hash, p_seen_interval, p_now);
+    SELECT array_agg(x.ord), array_agg(x.tenant_id), array_agg(x.device_id), array_agg(x.status)
+      INTO a_ord, a_tenant, a_device, a_status
+      FROM iotcloud.devices_auth(p_token_hashes, p_seen_interval, p_now) x;
+
     RETURN QUERY
-    SELECT * FROM iotcloud.move_executions('device', p_now, ARRAY[p_job_id], ARRAY[s.device_id], ARRAY[p_target],
-                                      ARRAY[p_details], ARRAY[p_expected]);
+    SELECT h.ord::bigint, p_job_ids[h.ord], NULL::text, 'unauthorized', NULL::text, NULL::text, NULL::jsonb,
+           NULL::bigint, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
+           NULL::smallint, false
+      FROM generate_subscripts(p_token_hashes, 1) AS h(ord)
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(a_ord, a_status) AS u(ord, status)
+                        WHERE u.ord = h.ord AND u.status = 'ACTIVE');
+
+    FOR v_tenant IN
+        SELECT DISTINCT u.tenant_id FROM unnest(a_tenant, a_status) AS u(tenant_id, status) WHERE u.status = 'ACTIVE'
+    LOOP
+        PERFORM set_config('app.tenant_id', v_tenant, true);
+        SELECT array_agg(u.ord ORDER BY u.ord), array_agg(p_job_ids[u.ord] ORDER BY u.ord),
+               array_agg(u.device_id ORDER BY u.ord), array_agg(p_targets[u.ord] ORDER BY u.ord),
+               array_agg(p_details[u.ord] ORDER BY u.ord), array_agg(p_expected[u.ord] ORDER BY u.ord)
+          INTO v_pos, v_jobs, v_devices, v_targets, v_details, v_expect
+          FROM unnest(a_ord, a_tenant, a_device, a_status) AS u(ord, tenant_id, device_id, status)
+         WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE';
+        RETURN QUERY
+        SELECT v_pos[m.ord], m.job_id, m.device_id, m.outcome, m.from_status, m.status, m.status_details,
+               m.execution_number, m.queued_at, m.started_at, m.last_updated_at, m.timeout_at, m.shard,
+               m.job_completed
+          FROM iotcloud.move_executions('device', p_now, v_jobs, v_devices, v_targets, v_details, v_expect) m;
+    END LOOP;
 END
 $fn$;
 
@@ -95,5 +149,7 @@ $fn$;
 GRANT EXECUTE ON FUNCTION iotcloud.device_auth(text, integer, timestamptz) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.device_session(text, integer, timestamptz) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.device_poll(text, integer, timestamptz, integer) TO iotcloud_app;
-GRANT EXECUTE ON FUNCTION iotcloud.device_move(text, integer, timestamptz, text, text, jsonb, bigint) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.login_lookup(text) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.devices_auth(text[], integer, timestamptz) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.device_moves(integer, timestamptz, text[], text[], text[], jsonb[], bigint[])
+    TO iotcloud_app;

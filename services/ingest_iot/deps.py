@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 from shared.infra import db
+from shared.jobs.device import UnknownDevice
+from shared.jobs.group_commit import GroupCommit
 from shared.web.service_app import now_of
 
 TOKEN_MAX_LENGTH = 512
@@ -57,9 +59,18 @@ def counting_auth_failures(request: Request) -> Iterator[None]:
     """Turns the database's verdict on an unknown or revoked token into 401 and counts it for the limiter."""
     try:
         yield
-    except asyncpg.InvalidAuthorizationSpecificationError:
+    except (asyncpg.InvalidAuthorizationSpecificationError, UnknownDevice):
         request.app.state.auth_limiter.fail(client_key(request))
         raise Unauthorized("unknown or revoked provision token") from None
+
+
+def group_commit(request: Request) -> GroupCommit:
+    """The app's group commit of device moves, made on first use over the app's pool."""
+    state = request.app.state
+    mover: GroupCommit | None = getattr(state, "group_commit", None)
+    if mover is None or mover.pool is not state.pool:
+        mover = state.group_commit = GroupCommit(state.pool, state.settings.last_seen_interval_seconds)
+    return mover
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from shared.auth import token_hash
 from shared.infra.db import SET_TENANT, connect, create_pool
 from shared.jobs.device import device_update
 from shared.jobs.expiry import run_jobs_expiry_tick
+from shared.jobs.group_commit import GroupCommit
 from shared.jobs.states import ExecutionStatus
 from tests.conftest import Services, Tenant
 from tests.support.locks import until_waiting
@@ -52,7 +53,7 @@ async def test_last_devices_finishing_together_complete_the_job_once(
     hashes = {d: token_hash(tenant.tokens[d]) for d in devs}
 
     async def move(dev: str, job_id: str, to: ExecutionStatus, now: datetime) -> dict[str, Any]:
-        return await device_update(pool, hashes[dev], 60, job_id, to, None, None, now)
+        return await device_update(GroupCommit(pool, 60), hashes[dev], job_id, to, None, None, now)
 
     for round_ in range(3):
         job_id = f"last-{round_}"
@@ -79,12 +80,16 @@ async def test_devices_and_the_expiry_tick_finishing_together_complete_the_job_o
         job_id = f"mixed-{round_}"
         created = await _job(tenant, job_id, expires_in_hours=1)
         for d in working:
-            await device_update(pool, hashes[d], 60, job_id, ExecutionStatus.IN_PROGRESS, None, None, created)
+            await device_update(
+                GroupCommit(pool, 60), hashes[d], job_id, ExecutionStatus.IN_PROGRESS, None, None, created
+            )
         later = created + timedelta(hours=2)
         tick, *done = await asyncio.gather(
             run_jobs_expiry_tick(pool, later, batch_size=4),
             *(
-                device_update(pool, hashes[d], 60, job_id, ExecutionStatus.SUCCEEDED, None, None, later)
+                device_update(
+                    GroupCommit(pool, 60), hashes[d], job_id, ExecutionStatus.SUCCEEDED, None, None, later
+                )
                 for d in working
             ),
         )
@@ -107,7 +112,9 @@ async def test_device_and_tick_ending_a_job_together_complete_it_once(
     await tenant.create_group("last", devs)
     working = token_hash(tenant.tokens[devs[0]])  # the other device never moves: the tick times it out
     created = await _job(tenant, "held", expires_in_hours=1)
-    await device_update(pool, working, 60, "held", ExecutionStatus.IN_PROGRESS, None, None, created)
+    await device_update(
+        GroupCommit(pool, 60), working, "held", ExecutionStatus.IN_PROGRESS, None, None, created
+    )
     later = created + timedelta(hours=2)
     admin = await connect(services.db.admin_url)
     holder = await connect(services.db.app_url)
@@ -117,7 +124,9 @@ async def test_device_and_tick_ending_a_job_together_complete_it_once(
         await holder.execute(SET_TENANT, tenant.tenant_id)
         await holder.execute("SELECT 1 FROM jobs WHERE job_id = 'held' FOR UPDATE")
         device = asyncio.create_task(
-            device_update(pool, working, 60, "held", ExecutionStatus.SUCCEEDED, None, None, later)
+            device_update(
+                GroupCommit(pool, 60), working, "held", ExecutionStatus.SUCCEEDED, None, None, later
+            )
         )
         await until_waiting(admin, services.db.name, 1, device)
         tick = asyncio.create_task(run_jobs_expiry_tick(pool, later))  # times out the other, then waits

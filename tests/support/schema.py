@@ -17,6 +17,7 @@ TENANT_TABLES = (
 # roles besides their owner that may execute them. PUBLIC may execute none (test_db_grants.py checks both).
 SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.device_auth(text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.devices_auth(text[],integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.login_lookup(text)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest_iot.deps import CurrentDevice, device_call, device_credentials
+from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit
 from shared.jobs import device as jobs
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
@@ -85,9 +85,8 @@ async def pending(request: Request) -> Response:
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
     with device_call(request) as device:
         state = await jobs.device_update(
-            device.pool,
+            group_commit(request),
             device.token_hash,
-            device.seen_interval,
             job_id,
             ExecutionStatus(body.status),
             body.status_details,

@@ -8,9 +8,15 @@ from typing import Any
 
 import asyncpg
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, Unauthorized
 from shared.jobs import queries as q
+from shared.jobs.group_commit import GroupCommit, MoveRequest
 from shared.jobs.states import ExecutionStatus
+
+
+class UnknownDevice(Unauthorized):
+    """The provision token is unknown or revoked."""
+
 
 # Why iotcloud.move_executions refused a device's move, in words (the reason code goes along as `reason`).
 REFUSALS: dict[str, str] = {
@@ -20,6 +26,7 @@ REFUSALS: dict[str, str] = {
     "job_canceled": "the job is canceled; this execution can no longer start",
     "job_completed": "the job is completed; this execution can no longer start",
     "past_deadline": "the execution's in-progress timeout has passed; it is being timed out",
+    "raced": "the execution changed while this update was decided; read it and retry",
 }
 # The execution state a device's move answers with (and a refusal carries as `current`).
 STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
@@ -48,23 +55,24 @@ async def get_device_execution(conn: asyncpg.Connection, job_id: str, device_id:
 
 
 async def device_update(
-    pool: asyncpg.Pool,
+    mover: GroupCommit,
     token_hash: str,
-    seen_interval: int,
     job_id: str,
     target: ExecutionStatus,
     status_details: dict[str, Any] | None,
     expected_number: int | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A device moves its own execution, in one round trip. The answer is the execution's state, with
-    `job_completed` true when this move completed the job. A refused move raises Conflict with the reason
-    and the current state; repeating the terminal update already made returns the current state."""
-    row = await pool.fetchrow(
-        q.DEVICE_MOVE, token_hash, seen_interval, now, job_id, target.value, status_details, expected_number
+    """A device moves its own execution, through group commit (one statement for all devices updating at
+    that moment). The answer is the execution's state, with `job_completed` true when this move completed
+    the job. A refused move raises Conflict with the reason and the current state; repeating the terminal
+    update already made returns the current state; an unknown or revoked token raises UnknownDevice."""
+    row = await mover.move(
+        MoveRequest(token_hash, job_id, target.value, status_details, expected_number, now)
     )
-    assert row is not None
     outcome = row["outcome"]
+    if outcome == "unauthorized":
+        raise UnknownDevice("unknown or revoked provision token")
     state = {k: row[k] for k in STATE_FIELDS}
     if outcome in ("moved", "unchanged"):
         return {**state, "job_completed": bool(row["job_completed"])}

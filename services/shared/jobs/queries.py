@@ -127,9 +127,9 @@ SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expi
  WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2
 """
 
-# A device's hot calls authenticate and work in one statement each (db/functions/030_device_calls.sql).
+# A device's hot calls authenticate and work in one statement each (db/functions/030_device_calls.sql);
+# its moves go through group commit (DEVICE_MOVES below).
 DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
-DEVICE_MOVE = "SELECT * FROM iotcloud.device_move($1, $2, $3, $4, $5, $6, $7)"
 
 # --- operator cancel and the jobs tick (db/functions/040_sweeps.sql) ------------------------------------
 
@@ -153,3 +153,6 @@ TENANTS_WITH_OVERDUE_EXECUTIONS = "SELECT t FROM iotcloud.tenants_with_overdue_e
 TIME_OUT_OVERDUE = "SELECT moved, completed_jobs FROM iotcloud.time_out_overdue($1, $2)"
 
 CANCELED_AMONG = "SELECT job_id FROM jobs WHERE job_id = ANY($1::text[]) AND status = 'CANCELED'"
+
+# Group commit: many devices' moves in one statement (shared/jobs/group_commit.py).
+DEVICE_MOVES = "SELECT * FROM iotcloud.device_moves($1, $2, $3, $4, $5, $6, $7)"
