@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -11,7 +11,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
@@ -33,11 +36,33 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
 
 
-def error_response(http_status: int, code: str, detail: Any, /, **extra: Any) -> FastJSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if http_status == 401 else None
+def error_response(
+    http_status: int, code: str, detail: Any, /, headers: Mapping[str, str] | None = None, **extra: Any
+) -> FastJSONResponse:
+    if http_status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return FastJSONResponse(
         {"error": code, "detail": detail, **extra}, status_code=http_status, headers=headers
     )
+
+
+def allowed_methods(app: Starlette, path: str) -> list[str]:
+    """The methods served at `path`, by all its routes (Starlette's own 405 names only the first route that
+    matched, and GET and PATCH of one path are two routes). The web console's catch-all, an undocumented
+    API route, does not count."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.router.routes):  # included routers' routes with their prefixes
+        original = route.original_route
+        if isinstance(original, APIRoute) and not original.include_in_schema:
+            continue
+        if isinstance(original, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+def method_not_allowed(app: Starlette, path: str) -> FastJSONResponse:
+    allow = ", ".join(allowed_methods(app, path))
+    return error_response(405, "method_not_allowed", "Method Not Allowed", headers={"Allow": allow})
 
 
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
@@ -74,9 +99,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+        if exc.status_code == 405:
+            return method_not_allowed(request.app, request.url.path)
         code = _CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, exc.detail)
+        return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
 
     async def _db_down(_: Request, exc: Exception) -> FastJSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
