@@ -14,10 +14,11 @@ from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
+from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
 from shared.web.service_app import now_of
 from shared.web.validation import json_object
 
-router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
 DeviceTarget = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED"]
 assert set(DeviceTarget.__args__) == {s.value for s in DEVICE_TARGETS}  # type: ignore[attr-defined]
@@ -55,6 +56,15 @@ class ExecutionState(ExecutionOut):
     job_id: str
 
 
+class ExecutionConflict(ErrorOut):
+    """409 on an illegal or stale execution update."""
+
+    current: ExecutionState
+
+
+EXECUTION_CONFLICT = error(409, "illegal or stale update; `current` is the execution", ExecutionConflict)
+
+
 class DeviceExecution(ExecutionState):
     document: Document
     expires_at: datetime | None
@@ -63,7 +73,9 @@ class DeviceExecution(ExecutionState):
 
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
 # shared/web/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
-hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
+hot = APIRouter(
+    prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute, responses=DEVICE_TOKEN | UNAVAILABLE
+)
 
 
 @hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
@@ -79,7 +91,7 @@ async def pending(request: Request) -> Response:
     "/{job_id}/execution",
     response_model=ExecutionState,
     dependencies=[Depends(device_credentials)],
-    responses={409: {"description": "illegal or stale update; the body carries the current state"}},
+    responses=BAD_VALUE | NOT_FOUND | EXECUTION_CONFLICT | TOO_LARGE,
 )
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
     with device_call(request) as device:
@@ -96,6 +108,6 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
     return FastJSONResponse({k: state[k] for k in ExecutionState.model_fields})
 
 
-@router.get("/{job_id}/execution", response_model=DeviceExecution)
+@router.get("/{job_id}/execution", response_model=DeviceExecution, responses=BAD_VALUE | NOT_FOUND)
 async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
     return await service.get_device_execution(device.conn, job_id, device.device_id)

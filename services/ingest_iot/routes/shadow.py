@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict
 
 from ingest_iot.deps import CurrentDevice
 from shared import twin
-from shared.web.api_models import TwinOut
+from shared.web.api_models import TWIN_CONFLICT, TwinOut
+from shared.web.responses import DEVICE_TOKEN, TOO_LARGE, UNAVAILABLE
 from shared.web.validation import json_object
 
-router = APIRouter(prefix="/device/v1", tags=["shadow"])
+router = APIRouter(prefix="/device/v1", tags=["shadow"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
 
 class ReportIn(BaseModel):
@@ -27,6 +28,6 @@ async def get_shadow(device: CurrentDevice) -> dict[str, Any]:
     return await twin.get_twin(device.conn, device.device_id)
 
 
-@router.post("/shadow/reported", response_model=TwinOut)
+@router.post("/shadow/reported", response_model=TwinOut, responses=TWIN_CONFLICT | TOO_LARGE)
 async def report(body: ReportIn, device: CurrentDevice) -> dict[str, Any]:
     return await twin.patch_reported(device.conn, device.device_id, body.reported, body.version)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import asyncpg
 import orjson
@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -123,47 +124,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "bad_request", f"value rejected by constraint {exc.constraint_name}")
 
 
-# The body every 422 actually carries (see `_validation` above). FastAPI documents its own default shape
-# (`detail` as a list) under this name on every route, so the spec is corrected to match the answers.
-VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
-    "title": "HTTPValidationError",
-    "type": "object",
-    "required": ["error", "detail", "errors"],
-    "properties": {
-        "error": {"type": "string", "const": "validation_error"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                    "type": {"type": ["string", "null"]},
-                },
-            },
-        },
-    },
-}
-
-
-def document_validation_errors(app: FastAPI) -> None:
-    """Makes the OpenAPI spec describe the 422 body the app really sends."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        spec = build()
-        schemas = spec.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
-            schemas.pop("ValidationError", None)
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 class BodyLimitMiddleware:
     """Answers 413 to a request body larger than `max_bytes`, declared or streamed."""
 
@@ -210,7 +170,9 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, "request body too large")
 
 
-ReadyCheck = Callable[[], Awaitable[bool]]
+class ReadyOut(BaseModel):
+    status: Literal["ready", "unavailable"]
+    database: Literal["ok", "unreachable"]
 
 
 def add_health_routes(app: FastAPI) -> None:
@@ -218,7 +180,12 @@ def add_health_routes(app: FastAPI) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["health"], responses={503: {"description": "database unreachable"}})
+    @app.get(
+        "/ready",
+        tags=["health"],
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut, "description": "database unreachable"}},
+    )
     async def ready(request: Request) -> FastJSONResponse:
         pool = getattr(request.app.state, "pool", None)
         if pool is not None and await ping(pool):

@@ -17,9 +17,9 @@ from shared.web.http import (
     BodyLimitMiddleware,
     FastJSONResponse,
     add_health_routes,
-    document_validation_errors,
     install_error_handlers,
 )
+from shared.web.responses import document_validation_errors
 
 log = logging.getLogger("iotcloud")
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from shared import devices, twin
-from shared.web.api_models import TwinOut
+from shared.web.api_models import TWIN_CONFLICT, TwinOut
+from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
 from shared.web.validation import Identifier, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
-router = APIRouter(prefix="/customer/devices", tags=["devices"])
+router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
 
 ONLINE_WINDOW = timedelta(minutes=5)
 
@@ -72,13 +73,13 @@ def device_view(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "online": online}
 
 
-@router.post("", status_code=201, response_model=DeviceWithToken)
+@router.post("", status_code=201, response_model=DeviceWithToken, responses=WRITER | CONFLICT | TOO_LARGE)
 async def create_device(body: DeviceCreate, db: WriteDB) -> dict[str, Any]:
     row, token = await devices.create_device(db, body.device_id, body.name, body.attributes)
     return {**device_view(row), "provision_token": token}
 
 
-@router.get("", response_model=DeviceList)
+@router.get("", response_model=DeviceList, responses=BAD_VALUE)
 async def list_devices(
     db: ReadDB,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -90,32 +91,36 @@ async def list_devices(
     return {"devices": [device_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{device_id}", response_model=DeviceOut)
+@router.get("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | NOT_FOUND)
 async def get_device(device_id: str, db: ReadDB) -> dict[str, Any]:
     return device_view(await devices.get_device(db, device_id))
 
 
-@router.patch("/{device_id}", response_model=DeviceOut)
+@router.patch("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND | TOO_LARGE)
 async def patch_device(device_id: str, body: DevicePatch, db: WriteDB) -> dict[str, Any]:
     return device_view(await devices.patch_device(db, device_id, body.name, body.attributes))
 
 
-@router.post("/{device_id}/revoke", response_model=DeviceOut)
+@router.post("/{device_id}/revoke", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
 async def revoke_device(device_id: str, db: WriteDB) -> dict[str, Any]:
     return device_view(await devices.revoke_device(db, device_id))
 
 
-@router.post("/{device_id}/rotate-token", response_model=TokenOut)
+@router.post("/{device_id}/rotate-token", response_model=TokenOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
 async def rotate_token(device_id: str, db: WriteDB) -> dict[str, Any]:
     row, token = await devices.rotate_token(db, device_id)
     return {"device_id": row["device_id"], "provision_token": token}
 
 
-@router.get("/{device_id}/twin", response_model=TwinOut)
+@router.get("/{device_id}/twin", response_model=TwinOut, responses=BAD_VALUE | NOT_FOUND)
 async def get_twin(device_id: str, db: ReadDB) -> dict[str, Any]:
     return await twin.get_twin(db, device_id)
 
 
-@router.patch("/{device_id}/twin", response_model=TwinOut)
+@router.patch(
+    "/{device_id}/twin",
+    response_model=TwinOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | TWIN_CONFLICT | TOO_LARGE,
+)
 async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB) -> dict[str, Any]:
     return await twin.patch_desired(db, device_id, body.desired, body.expected_version)

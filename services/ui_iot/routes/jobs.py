@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.auth import Principal
 from shared.jobs import service
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
+from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
 from shared.web.service_app import Now
 from shared.web.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
-router = APIRouter(prefix="/customer", tags=["jobs"])
+router = APIRouter(prefix="/customer", tags=["jobs"], responses=BEARER | UNAVAILABLE)
 
 
 class JobCreate(BaseModel):
@@ -134,7 +135,12 @@ def _creator(principal: Principal) -> str:
     return principal.email or principal.user_id
 
 
-@router.post("/jobs", status_code=201, response_model=JobOut)
+@router.post(
+    "/jobs",
+    status_code=201,
+    response_model=JobOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
+)
 async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
     return await service.create_job(
         db,
@@ -151,7 +157,7 @@ async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, 
     )
 
 
-@router.get("/jobs", response_model=JobList)
+@router.get("/jobs", response_model=JobList, responses=BAD_VALUE)
 async def list_jobs(
     db: ReadDB,
     status: JobStatusName | None = None,
@@ -163,12 +169,12 @@ async def list_jobs(
     return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/jobs/{job_id}", response_model=JobDetail)
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=BAD_VALUE | NOT_FOUND)
 async def get_job(job_id: str, db: ReadDB) -> dict[str, Any]:
     return await service.get_job_with_executions(db, job_id)
 
 
-@router.get("/jobs/{job_id}/executions", response_model=ExecutionPage)
+@router.get("/jobs/{job_id}/executions", response_model=ExecutionPage, responses=BAD_VALUE | NOT_FOUND)
 async def list_executions(
     job_id: str,
     db: ReadDB,
@@ -182,19 +188,25 @@ async def list_executions(
     return await service.list_executions(db, job_id, status, limit, offset, after)
 
 
-@router.get("/jobs/{job_id}/executions/{device_id}/events", response_model=EventList)
+@router.get(
+    "/jobs/{job_id}/executions/{device_id}/events", response_model=EventList, responses=BAD_VALUE | NOT_FOUND
+)
 async def execution_events(job_id: str, device_id: str, db: ReadDB) -> dict[str, Any]:
     return await service.execution_events(db, job_id, device_id)
 
 
-@router.delete("/jobs/{job_id}", response_model=CancelOut)
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=CancelOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
+)
 async def cancel_job(
     job_id: str, db: WriteDB, now: Now, body: Annotated[JobCancel | None, Body()] = None
 ) -> dict[str, Any]:
     return await service.cancel_job(db, job_id, body.reason if body else None, now)
 
 
-@router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage)
+@router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage, responses=BAD_VALUE | NOT_FOUND)
 async def device_jobs(
     device_id: str,
     db: ReadDB,

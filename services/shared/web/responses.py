@@ -1,0 +1,93 @@
+"""What the APIs answer when they refuse, for the OpenAPI specs: the error body every handler sends (one
+model), the 422 body, and the named `responses=` declarations that routes and routers use, so each
+operation lists every status it can send and generated clients know them.
+
+A route's statuses come from what it depends on (see tests/unit/test_openapi_errors.py, which checks it):
+
+- an operator route (bearer token): BEARER; a write (WriteDB): also WRITER;
+- a device route (X-Provision-Token): DEVICE_TOKEN (401, and 429 once an address keeps failing);
+- anything that touches the database: UNAVAILABLE (503);
+- a request body: TOO_LARGE (413); 422 is added by FastAPI wherever a parameter or body is validated;
+- a string that reaches SQL from the path or query: BAD_VALUE (400, e.g. a NUL character);
+- then what the domain raises: NOT_FOUND, CONFLICT (or a conflict model that carries the current state).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer (shared/web/http.py `error_response`). Some errors carry more
+    fields: `current` on a 409 that reports the current state, `unknown_device_ids`, `status`..."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="stable code: bad_request, unauthorized, forbidden, not_found, ...")
+    detail: str = Field(description="what went wrong, for people")
+
+
+def error(status: int, description: str, model: type[BaseModel] = ErrorOut) -> Responses:
+    entry: dict[str, Any] = {"model": model, "description": description}
+    if status == 401:
+        header = {"description": "Bearer", "schema": {"type": "string"}}
+        entry["headers"] = {"WWW-Authenticate": header}
+    return {status: entry}
+
+
+BAD_VALUE = error(400, "a value the database cannot take (e.g. a NUL character), or a refused request")
+BEARER = error(401, "missing, invalid or expired bearer token, or its user no longer exists")
+WRITER = error(403, "the caller's role (viewer) may not change anything")
+NOT_FOUND = error(404, "not found in the caller's tenant")
+CONFLICT = error(409, "conflicts with the current state")
+TOO_LARGE = error(413, "request body too large")
+DEVICE_TOKEN = error(401, "missing, unknown or revoked X-Provision-Token") | error(
+    429, "too many failed authentications from this address: retry later"
+)
+UNAVAILABLE = error(503, "the database is unavailable: nothing was stored, retry later")
+
+
+# The body every 422 actually carries (`_validation` in http.py). FastAPI documents its own default shape
+# (`detail` as a list) under this name on every route, so the spec is corrected to match the answers.
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["error", "detail", "errors"],
+    "properties": {
+        "error": {"type": "string", "const": "validation_error"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+def document_validation_errors(app: FastAPI) -> None:
+    """Makes the OpenAPI spec describe the 422 body the app really sends."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        schemas = spec.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+            schemas.pop("ValidationError", None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
