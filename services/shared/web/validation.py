@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from shared.twin import json_depth
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_DEPTH = 16
+BIGINT_MAX = 2**63 - 1
+
+
+# The config of every JSON request body: unknown fields are refused, and no value is coerced to the declared
+# type (`false` is not 0 nor `1` true, "5" is not 5), as the OpenAPI spec says.
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)
 
 
 def _no_nul(value: str) -> str:

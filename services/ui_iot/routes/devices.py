@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from shared import devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
-from shared.web.validation import Identifier, Limit, Name, Offset, json_object
+from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
@@ -20,14 +20,14 @@ ONLINE_WINDOW = timedelta(minutes=5)
 
 
 class DeviceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     device_id: Identifier | None = None
     name: Name = ""
     attributes: json_object(16 * 1024) = {}  # type: ignore[valid-type]
 
 
 class DevicePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     name: Name | None = None
     attributes: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
 
@@ -62,7 +62,7 @@ class TokenOut(BaseModel):
 
 
 class TwinPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     desired: json_object(32 * 1024)  # type: ignore[valid-type]
     expected_version: int | None = None
 

@@ -6,18 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared import groups
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
-from shared.web.validation import Identifier, Limit, Name, Offset, Text
+from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/groups", tags=["groups"], responses=BEARER | UNAVAILABLE)
 
 
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     group_id: Identifier | None = None
     name: Annotated[Name, Field(min_length=1)]
     description: Text = ""
@@ -51,7 +51,7 @@ class GroupList(BaseModel):
 
 
 class MembersAdd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     device_ids: Annotated[list[Identifier], Field(min_length=1, max_length=10_000)]
 
 

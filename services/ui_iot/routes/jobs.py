@@ -6,21 +6,30 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.auth import Principal
 from shared.jobs import service
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
 from shared.web.service_app import Now
-from shared.web.validation import DocumentType, Identifier, JobId, Limit, Offset, Text, json_object
+from shared.web.validation import (
+    STRICT_BODY,
+    DocumentType,
+    Identifier,
+    JobId,
+    Limit,
+    Offset,
+    Text,
+    json_object,
+)
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer", tags=["jobs"], responses=BEARER | UNAVAILABLE)
 
 
 class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     job_id: JobId | None = None
     document_type: DocumentType
     document_params: json_object(32 * 1024) = {}  # type: ignore[valid-type]
@@ -33,7 +42,7 @@ class JobCreate(BaseModel):
 
 
 class JobCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     reason: Text | None = None
 
 
