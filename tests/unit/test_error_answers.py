@@ -1,5 +1,5 @@
 """The error answers have the body the specs document (ErrorOut): domain errors, routing's 404 and 405,
-and the body limit's 413."""
+the body limit's 413, and a JSON body that is not even text (FastAPI's own answer is a 400)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def test_domain_errors_answer_an_error_body(cls: type[DomainError]) -> None:
         ("GET", "/device/v1/nothing", b"", 404),
         ("DELETE", "/device/v1/shadow", b"", 405),
         ("POST", "/device/v1/shadow/reported", b"x" * (65 * 1024), 413),
+        ("POST", "/device/v1/shadow/reported", b'{"reported": "\xff\xfe"}', 422),  # not UTF-8: not JSON
     ],
 )
 async def test_http_errors_answer_an_error_body(
@@ -49,6 +50,6 @@ async def test_http_errors_answer_an_error_body(
     # No lifespan, so no pool: these answer before anything needs the database.
     transport = httpx.ASGITransport(app=device_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        r = await http.request(method, path, content=body)
+        r = await http.request(method, path, content=body, headers={"content-type": "application/json"})
     assert r.status_code == status
     ErrorOut.model_validate(r.json())

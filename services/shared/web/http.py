@@ -74,6 +74,15 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
+def validation_error(errors: Any) -> FastJSONResponse:
+    cleaned = _clean_errors(errors)
+    first = cleaned[0] if cleaned else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+    return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=cleaned)
+
+
+FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
+
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -94,15 +103,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> FastJSONResponse:
-        errors = _clean_errors(exc.errors())
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
-        return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=errors)
+        return validation_error(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
         if exc.status_code == 405:
             return method_not_allowed(request.app, request.url.path)
+        if exc.status_code == 400 and exc.detail == FASTAPI_UNPARSABLE_BODY:
+            # FastAPI's answer to a JSON body that is not UTF-8 (or a form it cannot parse); a body that is
+            # not JSON is a 422 everywhere else, LeanRoute's included.
+            return validation_error([{"loc": ("body",), "msg": "cannot be parsed", "type": "body_invalid"}])
         code = _CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
 
