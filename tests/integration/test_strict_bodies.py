@@ -40,7 +40,7 @@ async def test_device_bodies_are_strict(tenant: Tenant) -> None:
         r = await device.put(
             "/device/v1/jobs/j-1/execution", json={"status": "SUCCEEDED", "expected_execution_number": 2**63}
         )
-        assert r.status_code == 422, r.text  # beyond bigint: refused as input, not by the database
+        assert r.status_code == 422, r.text  # past the spec's maximum: refused as input, not by the database
 
 
 async def test_job_flags_and_numbers_are_strict(tenant: Tenant) -> None:

@@ -16,7 +16,7 @@ from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
 from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
 from shared.web.service_app import now_of
-from shared.web.validation import BIGINT_MAX, STRICT_BODY, json_object
+from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
@@ -49,7 +49,7 @@ class ExecutionUpdate(BaseModel):
     model_config = STRICT_BODY
     status: DeviceTarget
     status_details: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
-    expected_execution_number: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
+    expected_execution_number: int | None = Field(default=None, ge=1, le=SAFE_INT_MAX)
 
 
 class ExecutionState(ExecutionOut):

@@ -12,7 +12,8 @@ from shared.twin import json_depth
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_DEPTH = 16
-BIGINT_MAX = 2**63 - 1
+# The largest integer that a JSON number carries exactly to every client (JavaScript's included).
+SAFE_INT_MAX = 2**53 - 1
 
 
 # The config of every JSON request body: unknown fields are refused, and no value is coerced to the declared
