@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Tenant
 
 
-@pytest.mark.parametrize("version", [False, True, "0", 0.0])
+@pytest.mark.parametrize("version", [False, True, "0", 0.5])
 async def test_twin_patch_takes_only_an_integer_expected_version(tenant: Tenant, version: Any) -> None:
     [dev] = await tenant.create_devices(1, prefix="strict")
     async with tenant.api() as api:

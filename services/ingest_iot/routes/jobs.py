@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from ingest_iot.deps import CurrentDevice, device_call, device_credentials
 from shared.jobs import service
@@ -16,7 +16,7 @@ from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
 from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
 from shared.web.service_app import now_of
-from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, json_object
+from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, integer, json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
@@ -49,7 +49,7 @@ class ExecutionUpdate(BaseModel):
     model_config = STRICT_BODY
     status: DeviceTarget
     status_details: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
-    expected_execution_number: int | None = Field(default=None, ge=1, le=SAFE_INT_MAX)
+    expected_execution_number: integer(ge=1, le=SAFE_INT_MAX) | None = None  # type: ignore[valid-type]
 
 
 class ExecutionState(ExecutionOut):

@@ -11,7 +11,7 @@ from ingest_iot.deps import CurrentDevice
 from shared import twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import DEVICE_TOKEN, TOO_LARGE, UNAVAILABLE
-from shared.web.validation import STRICT_BODY, json_object
+from shared.web.validation import STRICT_BODY, Integer, json_object
 
 router = APIRouter(prefix="/device/v1", tags=["shadow"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
@@ -20,7 +20,7 @@ class ReportIn(BaseModel):
     model_config = STRICT_BODY
     reported: json_object(32 * 1024)  # type: ignore[valid-type]
     # Optimistic concurrency: when given, must equal the current reported_version (else 409).
-    version: int | None = None
+    version: Integer | None = None
 
 
 @router.get("/shadow", response_model=TwinOut)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from shared import devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
-from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, json_object
+from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
@@ -64,7 +64,7 @@ class TokenOut(BaseModel):
 class TwinPatch(BaseModel):
     model_config = STRICT_BODY
     desired: json_object(32 * 1024)  # type: ignore[valid-type]
-    expected_version: int | None = None
+    expected_version: Integer | None = None
 
 
 def device_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from shared.web.validation import (
     Limit,
     Offset,
     Text,
+    integer,
     json_object,
 )
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
@@ -38,7 +39,7 @@ class JobCreate(BaseModel):
     target_all: bool = False
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
     # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
-    in_progress_timeout_minutes: Annotated[int | None, Field(ge=1, le=7 * 24 * 60)] = None
+    in_progress_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
 
 
 class JobCancel(BaseModel):
