@@ -47,7 +47,7 @@ def _json_within(limit: int) -> AfterValidator:
 
 
 def json_object(limit: int) -> Any:
-    about = f"a JSON object of at most {limit} bytes and {MAX_DEPTH} levels, with no NUL character in it"
+    about = f"a JSON object of at most {limit} bytes and {MAX_DEPTH} levels, no NUL, no integer over 64 bits"
     return Annotated[dict[str, Any], _json_within(limit), Field(description=about)]
 
 

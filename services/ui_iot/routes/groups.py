@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from shared import groups
-from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
+from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER, error
 from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/groups", tags=["groups"], responses=BEARER | UNAVAILABLE)
+UNKNOWN_MEMBERS = error(400, "`unknown_device_ids` are not devices of the tenant (or a value is malformed)")
 
 
 class GroupCreate(BaseModel):
@@ -85,7 +86,9 @@ async def delete_group(group_id: str, db: WriteDB) -> Response:
 
 
 @router.post(
-    "/{group_id}/members", response_model=MembersAdded, responses=BAD_VALUE | WRITER | NOT_FOUND | TOO_LARGE
+    "/{group_id}/members",
+    response_model=MembersAdded,
+    responses=UNKNOWN_MEMBERS | WRITER | NOT_FOUND | TOO_LARGE,
 )
 async def add_members(group_id: str, body: MembersAdd, db: WriteDB) -> dict[str, Any]:
     return await groups.add_members(db, group_id, body.device_ids)
