@@ -151,3 +151,17 @@ def test_error_answers_document_the_error_body(app: FastAPI) -> None:
                     assert ref.endswith("/HTTPValidationError")
                 if code == "401":
                     assert "WWW-Authenticate" in response["headers"]
+
+
+@pytest.mark.parametrize("app", APPS, ids=lambda a: a.title.split()[1])
+def test_text_parameters_say_they_cannot_hold_nul(app: FastAPI) -> None:
+    """A NUL in a path or query string is BAD_VALUE's 400 (PostgreSQL text cannot hold it): the spec rules
+    it out, so a client or a fuzzer that keeps to the spec never meets that 400."""
+    for path, ops in app.openapi()["paths"].items():
+        for method, op in ops.items():
+            for parameter in op.get("parameters", ()):
+                if parameter["in"] not in ("path", "query"):
+                    continue
+                for option in (parameter["schema"], *parameter["schema"].get("anyOf", ())):
+                    if option.get("type") == "string":
+                        assert "pattern" in option or "enum" in option, (method, path, parameter["name"])

@@ -8,7 +8,8 @@ A route's statuses come from what it depends on (see tests/unit/test_openapi_err
 - a device route (X-Provision-Token): DEVICE_TOKEN (401, and 429 once an address keeps failing);
 - anything that touches the database: UNAVAILABLE (503);
 - a request body: TOO_LARGE (413); 422 is added by FastAPI wherever a parameter or body is validated;
-- a string that reaches SQL from the path or query: BAD_VALUE (400, e.g. a NUL character);
+- a string that reaches SQL from the path or query: BAD_VALUE (400, e.g. a NUL character, which the spec
+  rules out with a pattern on every such parameter);
 - then what the domain raises: NOT_FOUND, CONFLICT (or a conflict model that carries the current state).
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.web.validation import NO_NUL
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -76,8 +79,22 @@ VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def document_validation_errors(app: FastAPI) -> None:
-    """Makes the OpenAPI spec describe the 422 body the app really sends."""
+def _text_parameters_without_nul(spec: dict[str, Any]) -> None:
+    """Every string in a path or query reaches PostgreSQL as text, which cannot hold NUL (BAD_VALUE's 400):
+    the spec says so with a pattern, unless the parameter has its own pattern or values."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") not in ("path", "query"):
+                    continue
+                schema = parameter.get("schema", {})
+                for option in (schema, *schema.get("anyOf", ())):
+                    if option.get("type") == "string" and not {"pattern", "enum", "const"} & option.keys():
+                        option["pattern"] = NO_NUL
+
+
+def complete_openapi(app: FastAPI) -> None:
+    """Makes the OpenAPI spec describe the 422 body the app really sends, and the text parameters' limit."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -88,6 +105,7 @@ def document_validation_errors(app: FastAPI) -> None:
         if "HTTPValidationError" in schemas:
             schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
             schemas.pop("ValidationError", None)
+        _text_parameters_without_nul(spec)
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
