@@ -9,13 +9,14 @@ import asyncpg
 
 from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
+from shared.infra.db import TENANT_SQL
 
 DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
     created_at, updated_at"""
 
 INSERT_DEVICE = f"""
 INSERT INTO device_state (tenant_id, device_id, name, attributes, token_hash)
-VALUES (current_setting('app.tenant_id'), $1, $2, $3, $4)
+VALUES ({TENANT_SQL}, $1, $2, $3, $4)
 ON CONFLICT (tenant_id, device_id) DO NOTHING
 RETURNING {DEVICE_COLUMNS}
 """

@@ -9,12 +9,13 @@ import asyncpg
 
 from shared.devices import escape_like
 from shared.errors import BadRequest, Conflict, NotFound
+from shared.infra.db import TENANT_SQL
 
 GROUP_COLUMNS = "g.group_id, g.name, g.description, g.created_at"
 
-INSERT_GROUP = """
+INSERT_GROUP = f"""
 INSERT INTO device_groups (tenant_id, group_id, name, description)
-VALUES (current_setting('app.tenant_id'), $1, $2, $3)
+VALUES ({TENANT_SQL}, $1, $2, $3)
 ON CONFLICT (tenant_id, group_id) DO NOTHING
 RETURNING group_id, name, description, created_at, 0::bigint AS member_count
 """
@@ -51,16 +52,16 @@ SELECT d.device_id, d.name, d.status, d.last_seen_at, m.added_at
 DELETE_GROUP = "DELETE FROM device_groups WHERE group_id = $1 RETURNING group_id"
 
 # Set-based: one statement whatever the number of ids. Unknown ids are reported back, not inserted.
-ADD_MEMBERS = """
+ADD_MEMBERS = f"""
 WITH wanted AS (SELECT DISTINCT unnest($2::text[]) AS device_id),
      known AS (SELECT d.device_id FROM device_state d JOIN wanted w USING (device_id)),
      ins AS (
         INSERT INTO device_group_members (tenant_id, group_id, device_id)
-        SELECT current_setting('app.tenant_id'), $1, device_id FROM known
+        SELECT {TENANT_SQL}, $1, device_id FROM known
         ON CONFLICT DO NOTHING
         RETURNING device_id)
 SELECT (SELECT count(*) FROM ins) AS added,
-       (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{}')
+       (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{{}}')
           FROM wanted w WHERE w.device_id NOT IN (SELECT device_id FROM known)) AS unknown
 """
 
