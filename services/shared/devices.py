@@ -58,8 +58,6 @@ UPDATE device_state SET token_hash = $2, updated_at = now() WHERE device_id = $1
 RETURNING {DEVICE_COLUMNS}
 """
 
-DEVICE_AUTH = "SELECT tenant_id, device_id, status FROM iot_device_auth($1, $2)"
-
 
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
