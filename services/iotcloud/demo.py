@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ DEMO_GROUPS = {
 
 async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any]:
     """Creates what is missing; provision tokens are kept in <home>/demo-tokens.json (0600)."""
+    now = datetime.now(UTC)  # the CLI's clock, as a request's in the services
     tokens_file = home / "demo-tokens.json"
     known: dict[str, str] = json.loads(tokens_file.read_text()) if tokens_file.exists() else {}
     owner: asyncpg.Connection = await connect(owner_url)
@@ -48,10 +50,11 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
                         device_id,
                         f"Demo {kind} {i:02d}",
                         {"model": kind, "site": "lab" if i <= 8 else "field"},
+                        now,
                     )
                     known[device_id] = token
                 elif device_id not in known:
-                    _, known[device_id] = await rotate_token(conn, device_id)
+                    _, known[device_id] = await rotate_token(conn, device_id, now)
             for group_id, (name, description, members) in DEMO_GROUPS.items():
                 has = await conn.fetchval("SELECT 1 FROM device_groups WHERE group_id = $1", group_id)
                 if not has:

@@ -11,6 +11,7 @@ from ingest_iot.deps import CurrentDevice
 from shared import twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import DEVICE_TOKEN, TOO_LARGE, UNAVAILABLE
+from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Integer, json_object
 
 router = APIRouter(prefix="/device/v1", tags=["shadow"], responses=DEVICE_TOKEN | UNAVAILABLE)
@@ -29,5 +30,5 @@ async def get_shadow(device: CurrentDevice) -> dict[str, Any]:
 
 
 @router.post("/shadow/reported", response_model=TwinOut, responses=TWIN_CONFLICT | TOO_LARGE)
-async def report(body: ReportIn, device: CurrentDevice) -> dict[str, Any]:
-    return await twin.patch_reported(device.conn, device.device_id, body.reported, body.version)
+async def report(body: ReportIn, device: CurrentDevice, now: Now) -> dict[str, Any]:
+    return await twin.patch_reported(device.conn, device.device_id, body.reported, body.version, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from shared import devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
+from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
@@ -67,48 +68,49 @@ class TwinPatch(BaseModel):
     expected_version: Integer | None = None
 
 
-def device_view(row: dict[str, Any]) -> dict[str, Any]:
+def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     seen = row.get("last_seen_at")
-    online = row["status"] == "ACTIVE" and seen is not None and datetime.now(UTC) - seen < ONLINE_WINDOW
+    online = row["status"] == "ACTIVE" and seen is not None and now - seen < ONLINE_WINDOW
     return {**row, "online": online}
 
 
 @router.post("", status_code=201, response_model=DeviceWithToken, responses=WRITER | CONFLICT | TOO_LARGE)
-async def create_device(body: DeviceCreate, db: WriteDB) -> dict[str, Any]:
-    row, token = await devices.create_device(db, body.device_id, body.name, body.attributes)
-    return {**device_view(row), "provision_token": token}
+async def create_device(body: DeviceCreate, db: WriteDB, now: Now) -> dict[str, Any]:
+    row, token = await devices.create_device(db, body.device_id, body.name, body.attributes, now)
+    return {**device_view(row, now), "provision_token": token}
 
 
 @router.get("", response_model=DeviceList, responses=BAD_VALUE)
 async def list_devices(
     db: ReadDB,
+    now: Now,
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["ACTIVE", "REVOKED"] | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     rows, total = await devices.list_devices(db, q, status, limit, offset)
-    return {"devices": [device_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {"devices": [device_view(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | NOT_FOUND)
-async def get_device(device_id: str, db: ReadDB) -> dict[str, Any]:
-    return device_view(await devices.get_device(db, device_id))
+async def get_device(device_id: str, db: ReadDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.get_device(db, device_id), now)
 
 
 @router.patch("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND | TOO_LARGE)
-async def patch_device(device_id: str, body: DevicePatch, db: WriteDB) -> dict[str, Any]:
-    return device_view(await devices.patch_device(db, device_id, body.name, body.attributes))
+async def patch_device(device_id: str, body: DevicePatch, db: WriteDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.patch_device(db, device_id, body.name, body.attributes, now), now)
 
 
 @router.post("/{device_id}/revoke", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def revoke_device(device_id: str, db: WriteDB) -> dict[str, Any]:
-    return device_view(await devices.revoke_device(db, device_id))
+async def revoke_device(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.revoke_device(db, device_id, now), now)
 
 
 @router.post("/{device_id}/rotate-token", response_model=TokenOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def rotate_token(device_id: str, db: WriteDB) -> dict[str, Any]:
-    row, token = await devices.rotate_token(db, device_id)
+async def rotate_token(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
+    row, token = await devices.rotate_token(db, device_id, now)
     return {"device_id": row["device_id"], "provision_token": token}
 
 
@@ -122,5 +124,5 @@ async def get_twin(device_id: str, db: ReadDB) -> dict[str, Any]:
     response_model=TwinOut,
     responses=BAD_VALUE | WRITER | NOT_FOUND | TWIN_CONFLICT | TOO_LARGE,
 )
-async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB) -> dict[str, Any]:
-    return await twin.patch_desired(db, device_id, body.desired, body.expected_version)
+async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB, now: Now) -> dict[str, Any]:
+    return await twin.patch_desired(db, device_id, body.desired, body.expected_version, now)
