@@ -9,10 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from shared.devices import create_device, rotate_token
-from shared.groups import add_members, create_group
+from shared.devices import create_device, device_exists, rotate_token
+from shared.groups import add_members, create_group, group_exists
 from shared.infra.db import SET_TENANT, connect
-from shared.tenants import create_tenant, upsert_user
+from shared.tenants import create_tenant, principal_for_email, upsert_user
 
 DEMO_TENANT = "demo"
 DEMO_EMAIL = "admin@demo.local"
@@ -38,12 +38,10 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
     try:
         async with conn.transaction():
             await conn.execute(SET_TENANT, DEMO_TENANT)
-            exists = await conn.fetchval("SELECT 1 FROM users WHERE lower(email) = $1", DEMO_EMAIL)
-            if not exists:
+            if await principal_for_email(conn, DEMO_EMAIL) is None:
                 await upsert_user(conn, DEMO_TENANT, DEMO_EMAIL, DEMO_PASSWORD, "admin")
             for i, device_id in enumerate(DEMO_DEVICES, start=1):
-                row = await conn.fetchrow("SELECT 1 FROM device_state WHERE device_id = $1", device_id)
-                if row is None:
+                if not await device_exists(conn, device_id):
                     kind = "sensor" if i % 2 else "gateway"
                     _, token = await create_device(
                         conn,
@@ -56,8 +54,7 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
                 elif device_id not in known:
                     _, known[device_id] = await rotate_token(conn, device_id, now)
             for group_id, (name, description, members) in DEMO_GROUPS.items():
-                has = await conn.fetchval("SELECT 1 FROM device_groups WHERE group_id = $1", group_id)
-                if not has:
+                if not await group_exists(conn, group_id):
                     await create_group(conn, group_id, name, description)
                     await add_members(conn, group_id, members)
     finally:

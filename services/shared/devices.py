@@ -25,6 +25,8 @@ RETURNING {DEVICE_COLUMNS}
 
 SELECT_DEVICE = f"SELECT {DEVICE_COLUMNS} FROM device_state WHERE device_id = $1"
 
+DEVICE_EXISTS = "SELECT 1 FROM device_state WHERE device_id = $1"
+
 # $1: search text or NULL (matches id or name, case-insensitive), $2: status or NULL
 LIST_DEVICES = f"""
 SELECT {DEVICE_COLUMNS}, count(*) OVER () AS total
@@ -80,6 +82,10 @@ async def create_device(
     if row is None:
         raise Conflict(f"device {device_id!r} already exists")
     return dict(row), token
+
+
+async def device_exists(conn: asyncpg.Connection, device_id: str) -> bool:
+    return await conn.fetchval(DEVICE_EXISTS, device_id) is not None
 
 
 async def get_device(conn: asyncpg.Connection, device_id: str) -> dict[str, Any]:

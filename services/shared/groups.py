@@ -74,6 +74,10 @@ def new_group_id() -> str:
     return "grp-" + secrets.token_hex(5)
 
 
+async def group_exists(conn: asyncpg.Connection, group_id: str) -> bool:
+    return await conn.fetchval(GROUP_EXISTS, group_id) is not None
+
+
 async def create_group(
     conn: asyncpg.Connection, group_id: str | None, name: str, description: str
 ) -> dict[str, Any]:
@@ -108,7 +112,7 @@ async def delete_group(conn: asyncpg.Connection, group_id: str) -> None:
 
 
 async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[str]) -> dict[str, Any]:
-    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+    if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
     row = await conn.fetchrow(ADD_MEMBERS, group_id, device_ids)
     assert row is not None
@@ -119,7 +123,7 @@ async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[
 
 
 async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str) -> None:
-    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+    if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
     if await conn.fetchval(REMOVE_MEMBER, group_id, device_id) is None:
         raise NotFound(f"device {device_id!r} is not a member of group {group_id!r}")
