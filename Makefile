@@ -8,7 +8,7 @@ PY_DIRS := $(wildcard services tests bench)
 FRONT_STAMP := frontend/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install frontend run demo test lint typecheck unit integration e2e test-frontend bench bench-quick clean
+.PHONY: help install frontend run demo test lint typecheck unit integration e2e test-frontend fuzz bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ e2e: install frontend ## browser end-to-end tests
 	$(BIN)/pytest tests/e2e -q
 
 test: lint typecheck unit integration test-frontend e2e ## the whole suite
+
+fuzz: install ## schemathesis on both APIs of a fresh `iotcloud up --demo`, 100 examples per operation (minutes)
+	$(BIN)/python -m tests.fuzz
 
 bench-quick: install ## benchmarks, quick (under 2 minutes)
 	$(BIN)/python -m bench --quick

@@ -16,7 +16,7 @@ import typer
 from iotcloud.context import console, load_settings, open_db
 from shared.auth import issue_token
 from shared.infra.db import SET_TENANT, connect
-from shared.tenants import create_tenant, principal_for_email, upsert_user
+from shared.tenants import create_tenant, principal_for_email, tenant_exists, upsert_user
 
 app = typer.Typer(
     help="iotcloud: a self-hostable multi-tenant IoT device cloud with fleet jobs.",
@@ -206,7 +206,7 @@ def create_user_cmd(
         try:
             async with conn.transaction():
                 await conn.execute(SET_TENANT, tenant)
-                if await conn.fetchval("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant) is None:
+                if not await tenant_exists(conn, tenant):
                     raise typer.BadParameter(f"no tenant {tenant!r}: run `iotcloud create-tenant {tenant}`")
                 await upsert_user(conn, tenant, email, password, role)
         finally:

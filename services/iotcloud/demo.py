@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from shared.devices import create_device, rotate_token
-from shared.groups import add_members, create_group
+from shared.devices import create_device, device_exists, rotate_token
+from shared.groups import add_members, create_group, group_exists
 from shared.infra.db import SET_TENANT, connect
-from shared.tenants import create_tenant, upsert_user
+from shared.tenants import create_tenant, principal_for_email, upsert_user
 
 DEMO_TENANT = "demo"
 DEMO_EMAIL = "admin@demo.local"
@@ -25,6 +26,7 @@ DEMO_GROUPS = {
 
 async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any]:
     """Creates what is missing; provision tokens are kept in <home>/demo-tokens.json (0600)."""
+    now = datetime.now(UTC)  # the CLI's clock, as a request's in the services
     tokens_file = home / "demo-tokens.json"
     known: dict[str, str] = json.loads(tokens_file.read_text()) if tokens_file.exists() else {}
     owner: asyncpg.Connection = await connect(owner_url)
@@ -36,25 +38,23 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
     try:
         async with conn.transaction():
             await conn.execute(SET_TENANT, DEMO_TENANT)
-            exists = await conn.fetchval("SELECT 1 FROM users WHERE lower(email) = $1", DEMO_EMAIL)
-            if not exists:
+            if await principal_for_email(conn, DEMO_EMAIL) is None:
                 await upsert_user(conn, DEMO_TENANT, DEMO_EMAIL, DEMO_PASSWORD, "admin")
             for i, device_id in enumerate(DEMO_DEVICES, start=1):
-                row = await conn.fetchrow("SELECT 1 FROM device_state WHERE device_id = $1", device_id)
-                if row is None:
+                if not await device_exists(conn, device_id):
                     kind = "sensor" if i % 2 else "gateway"
                     _, token = await create_device(
                         conn,
                         device_id,
                         f"Demo {kind} {i:02d}",
                         {"model": kind, "site": "lab" if i <= 8 else "field"},
+                        now,
                     )
                     known[device_id] = token
                 elif device_id not in known:
-                    _, known[device_id] = await rotate_token(conn, device_id)
+                    _, known[device_id] = await rotate_token(conn, device_id, now)
             for group_id, (name, description, members) in DEMO_GROUPS.items():
-                has = await conn.fetchval("SELECT 1 FROM device_groups WHERE group_id = $1", group_id)
-                if not has:
+                if not await group_exists(conn, group_id):
                     await create_group(conn, group_id, name, description)
                     await add_members(conn, group_id, members)
     finally:

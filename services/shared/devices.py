@@ -1,26 +1,31 @@
-"""Devices (rows of device_state): registration, listing, provision tokens. Tenant-scoped connections."""
+"""Devices (rows of device_state): registration, listing, provision tokens. Tenant-scoped connections.
+Writes take the caller's `now` (the request's clock) and bind it: no statement reads the database's clock."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
+from shared.infra.db import TENANT_SQL
 
 DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
     created_at, updated_at"""
 
 INSERT_DEVICE = f"""
-INSERT INTO device_state (tenant_id, device_id, name, attributes, token_hash)
-VALUES (current_setting('app.tenant_id'), $1, $2, $3, $4)
+INSERT INTO device_state (tenant_id, device_id, name, attributes, token_hash, created_at, updated_at)
+VALUES ({TENANT_SQL}, $1, $2, $3, $4, $5, $5)
 ON CONFLICT (tenant_id, device_id) DO NOTHING
 RETURNING {DEVICE_COLUMNS}
 """
 
 SELECT_DEVICE = f"SELECT {DEVICE_COLUMNS} FROM device_state WHERE device_id = $1"
+
+DEVICE_EXISTS = "SELECT 1 FROM device_state WHERE device_id = $1"
 
 # $1: search text or NULL (matches id or name, case-insensitive), $2: status or NULL
 LIST_DEVICES = f"""
@@ -42,22 +47,20 @@ PATCH_DEVICE = f"""
 UPDATE device_state
    SET name = COALESCE($2, name),
        attributes = CASE WHEN $3::jsonb IS NULL THEN attributes ELSE attributes || $3::jsonb END,
-       updated_at = now()
+       updated_at = $4
  WHERE device_id = $1
 RETURNING {DEVICE_COLUMNS}
 """
 
 REVOKE_DEVICE = f"""
-UPDATE device_state SET status = 'REVOKED', updated_at = now() WHERE device_id = $1
+UPDATE device_state SET status = 'REVOKED', updated_at = $2 WHERE device_id = $1
 RETURNING {DEVICE_COLUMNS}
 """
 
 ROTATE_TOKEN = f"""
-UPDATE device_state SET token_hash = $2, updated_at = now() WHERE device_id = $1
+UPDATE device_state SET token_hash = $2, updated_at = $3 WHERE device_id = $1
 RETURNING {DEVICE_COLUMNS}
 """
-
-DEVICE_AUTH = "SELECT tenant_id, device_id, status FROM iot_device_auth($1, $2)"
 
 
 def escape_like(text: str) -> str:
@@ -69,16 +72,20 @@ def new_device_id() -> str:
 
 
 async def create_device(
-    conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any]
+    conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any], now: datetime
 ) -> tuple[dict[str, Any], str]:
     """Registers a device. Returns its row and its provision token (shown this once only)."""
     token = new_provision_token()
     row = await conn.fetchrow(
-        INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token)
+        INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token), now
     )
     if row is None:
         raise Conflict(f"device {device_id!r} already exists")
     return dict(row), token
+
+
+async def device_exists(conn: asyncpg.Connection, device_id: str) -> bool:
+    return await conn.fetchval(DEVICE_EXISTS, device_id) is not None
 
 
 async def get_device(conn: asyncpg.Connection, device_id: str) -> dict[str, Any]:
@@ -101,24 +108,28 @@ async def list_devices(
 
 
 async def patch_device(
-    conn: asyncpg.Connection, device_id: str, name: str | None, attributes: dict[str, Any] | None
+    conn: asyncpg.Connection,
+    device_id: str,
+    name: str | None,
+    attributes: dict[str, Any] | None,
+    now: datetime,
 ) -> dict[str, Any]:
-    row = await conn.fetchrow(PATCH_DEVICE, device_id, name, attributes)
+    row = await conn.fetchrow(PATCH_DEVICE, device_id, name, attributes, now)
     if row is None:
         raise NotFound(f"device {device_id!r} not found")
     return dict(row)
 
 
-async def revoke_device(conn: asyncpg.Connection, device_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow(REVOKE_DEVICE, device_id)
+async def revoke_device(conn: asyncpg.Connection, device_id: str, now: datetime) -> dict[str, Any]:
+    row = await conn.fetchrow(REVOKE_DEVICE, device_id, now)
     if row is None:
         raise NotFound(f"device {device_id!r} not found")
     return dict(row)
 
 
-async def rotate_token(conn: asyncpg.Connection, device_id: str) -> tuple[dict[str, Any], str]:
+async def rotate_token(conn: asyncpg.Connection, device_id: str, now: datetime) -> tuple[dict[str, Any], str]:
     token = new_provision_token()
-    row = await conn.fetchrow(ROTATE_TOKEN, device_id, token_hash(token))
+    row = await conn.fetchrow(ROTATE_TOKEN, device_id, token_hash(token), now)
     if row is None:
         raise NotFound(f"device {device_id!r} not found")
     return dict(row), token

@@ -9,12 +9,13 @@ import asyncpg
 
 from shared.devices import escape_like
 from shared.errors import BadRequest, Conflict, NotFound
+from shared.infra.db import TENANT_SQL
 
 GROUP_COLUMNS = "g.group_id, g.name, g.description, g.created_at"
 
-INSERT_GROUP = """
+INSERT_GROUP = f"""
 INSERT INTO device_groups (tenant_id, group_id, name, description)
-VALUES (current_setting('app.tenant_id'), $1, $2, $3)
+VALUES ({TENANT_SQL}, $1, $2, $3)
 ON CONFLICT (tenant_id, group_id) DO NOTHING
 RETURNING group_id, name, description, created_at, 0::bigint AS member_count
 """
@@ -51,16 +52,16 @@ SELECT d.device_id, d.name, d.status, d.last_seen_at, m.added_at
 DELETE_GROUP = "DELETE FROM device_groups WHERE group_id = $1 RETURNING group_id"
 
 # Set-based: one statement whatever the number of ids. Unknown ids are reported back, not inserted.
-ADD_MEMBERS = """
+ADD_MEMBERS = f"""
 WITH wanted AS (SELECT DISTINCT unnest($2::text[]) AS device_id),
      known AS (SELECT d.device_id FROM device_state d JOIN wanted w USING (device_id)),
      ins AS (
         INSERT INTO device_group_members (tenant_id, group_id, device_id)
-        SELECT current_setting('app.tenant_id'), $1, device_id FROM known
+        SELECT {TENANT_SQL}, $1, device_id FROM known
         ON CONFLICT DO NOTHING
         RETURNING device_id)
 SELECT (SELECT count(*) FROM ins) AS added,
-       (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{}')
+       (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{{}}')
           FROM wanted w WHERE w.device_id NOT IN (SELECT device_id FROM known)) AS unknown
 """
 
@@ -71,6 +72,10 @@ GROUP_EXISTS = "SELECT 1 FROM device_groups WHERE group_id = $1"
 
 def new_group_id() -> str:
     return "grp-" + secrets.token_hex(5)
+
+
+async def group_exists(conn: asyncpg.Connection, group_id: str) -> bool:
+    return await conn.fetchval(GROUP_EXISTS, group_id) is not None
 
 
 async def create_group(
@@ -107,7 +112,7 @@ async def delete_group(conn: asyncpg.Connection, group_id: str) -> None:
 
 
 async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[str]) -> dict[str, Any]:
-    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+    if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
     row = await conn.fetchrow(ADD_MEMBERS, group_id, device_ids)
     assert row is not None
@@ -118,7 +123,7 @@ async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[
 
 
 async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str) -> None:
-    if await conn.fetchval(GROUP_EXISTS, group_id) is None:
+    if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
     if await conn.fetchval(REMOVE_MEMBER, group_id, device_id) is None:
         raise NotFound(f"device {device_id!r} is not a member of group {group_id!r}")

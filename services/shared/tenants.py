@@ -32,11 +32,18 @@ USER_BY_EMAIL = "SELECT tenant_id, user_id::text, email, role FROM users WHERE l
 
 USER_ROLE = "SELECT role FROM users WHERE tenant_id = $1 AND user_id = $2::uuid"
 
+TENANT_EXISTS = "SELECT 1 FROM tenants WHERE tenant_id = $1"
+
 
 async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> dict[str, Any]:
     row = await conn.fetchrow(INSERT_TENANT, tenant_id, name)
     assert row is not None
     return dict(row)
+
+
+async def tenant_exists(conn: asyncpg.Connection, tenant_id: str) -> bool:
+    """Whether the tenant exists (owner connection, or the tenant's own transaction: RLS)."""
+    return await conn.fetchval(TENANT_EXISTS, tenant_id) is not None
 
 
 async def upsert_user(

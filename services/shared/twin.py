@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from shared.errors import Conflict, NotFound
@@ -60,7 +61,7 @@ def json_depth(value: Any, limit: int = 32) -> int:
     return deepest
 
 
-# --- persistence (tenant-scoped connection) ---------------------------------------------------------
+# --- persistence (tenant-scoped connection; writes bind the caller's `now`) ---------------------------
 
 TWIN_COLUMNS = "device_id, desired_state, reported_state, desired_version, reported_version, updated_at"
 
@@ -70,12 +71,12 @@ SELECT_TWIN = f"SELECT {TWIN_COLUMNS} FROM device_state WHERE device_id = $1"
 LOCK_TWIN = f"SELECT {TWIN_COLUMNS} FROM device_state WHERE device_id = $1 FOR UPDATE"
 
 SET_DESIRED = f"""
-UPDATE device_state SET desired_state = $2, desired_version = desired_version + 1, updated_at = now()
+UPDATE device_state SET desired_state = $2, desired_version = desired_version + 1, updated_at = $3
  WHERE device_id = $1 RETURNING {TWIN_COLUMNS}
 """
 
 SET_REPORTED = f"""
-UPDATE device_state SET reported_state = $2, reported_version = reported_version + 1, updated_at = now()
+UPDATE device_state SET reported_state = $2, reported_version = reported_version + 1, updated_at = $3
  WHERE device_id = $1 RETURNING {TWIN_COLUMNS}
 """
 
@@ -103,7 +104,7 @@ async def get_twin(conn: Any, device_id: str) -> JSONDict:
 
 
 async def _patch(
-    conn: Any, device_id: str, column: str, stmt: str, patch: JSONDict, expected: int | None
+    conn: Any, device_id: str, column: str, stmt: str, patch: JSONDict, expected: int | None, now: datetime
 ) -> JSONDict:
     """Runs inside the caller's tenant transaction: the row lock taken here holds until it commits."""
     row = await conn.fetchrow(LOCK_TWIN, device_id)
@@ -114,15 +115,17 @@ async def _patch(
         raise Conflict(
             f"version mismatch: expected {expected}, current {row[version_col]}", current=twin_view(row)
         )
-    updated = await conn.fetchrow(stmt, device_id, merge_patch(row[column], patch))
+    updated = await conn.fetchrow(stmt, device_id, merge_patch(row[column], patch), now)
     return twin_view(updated)
 
 
-async def patch_desired(conn: Any, device_id: str, patch: JSONDict, expected_version: int | None) -> JSONDict:
-    return await _patch(conn, device_id, "desired_state", SET_DESIRED, patch, expected_version)
+async def patch_desired(
+    conn: Any, device_id: str, patch: JSONDict, expected_version: int | None, now: datetime
+) -> JSONDict:
+    return await _patch(conn, device_id, "desired_state", SET_DESIRED, patch, expected_version, now)
 
 
 async def patch_reported(
-    conn: Any, device_id: str, patch: JSONDict, expected_version: int | None
+    conn: Any, device_id: str, patch: JSONDict, expected_version: int | None, now: datetime
 ) -> JSONDict:
-    return await _patch(conn, device_id, "reported_state", SET_REPORTED, patch, expected_version)
+    return await _patch(conn, device_id, "reported_state", SET_REPORTED, patch, expected_version, now)

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from shared.auth import Principal, decode_token
+from shared.auth import WRITE_ROLES, Principal, decode_token
 from shared.errors import Forbidden, Unauthorized
 from shared.infra.db import tenant_tx
 from shared.tenants import current_role
@@ -40,7 +40,7 @@ async def _open(pool: asyncpg.Pool, principal: Principal, write: bool) -> AsyncI
         role = await current_role(conn, principal)
         if role is None:
             raise Unauthorized("user no longer exists")
-        if write and role not in ("admin", "operator"):
+        if write and role not in WRITE_ROLES:
             raise Forbidden(f"role {role!r} may not change anything")
         yield conn
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +57,12 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) ->
 
 
 @contextmanager
-def iotcloud_up(home: Path) -> Iterator[Stack]:
+def iotcloud_up(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
     """`iotcloud up --demo` with a 1 s expiry tick on free ports; stopped with SIGINT (must exit 0)."""
     env = checkout_env(
         {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
     )
+    env.update(extra_env or {})
     ui_port, dev_port = free_port(), free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
     cmd += ["--device-port", str(dev_port), "--jobs-tick-seconds", "1", "--demo"]

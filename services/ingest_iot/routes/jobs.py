@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit
 from shared.jobs import device as jobs
@@ -14,9 +14,10 @@ from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
-from shared.web.validation import json_object
+from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
+from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, integer, json_object
 
-router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
 
 DeviceTarget = Literal["IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED"]
 assert set(DeviceTarget.__args__) == {s.value for s in DEVICE_TARGETS}  # type: ignore[attr-defined]
@@ -44,10 +45,10 @@ class PendingOut(BaseModel):
 
 
 class ExecutionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     status: DeviceTarget
     status_details: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
-    expected_execution_number: int | None = Field(default=None, ge=1)
+    expected_execution_number: integer(ge=1, le=SAFE_INT_MAX) | None = None  # type: ignore[valid-type]
 
 
 class ExecutionState(ExecutionOut):
@@ -58,6 +59,19 @@ class ExecutionMoved(ExecutionState):
     job_completed: bool = Field(description="this update completed the job (true on exactly one update)")
 
 
+class ExecutionConflict(ErrorOut):
+    """409 on an illegal or stale execution update."""
+
+    reason: str = Field(
+        description="why: not_allowed, version_mismatch, job_expired, job_canceled, job_completed, "
+        "past_deadline or raced"
+    )
+    current: ExecutionState
+
+
+EXECUTION_CONFLICT = error(409, "illegal or stale update; `current` is the execution", ExecutionConflict)
+
+
 class DeviceExecution(ExecutionState):
     document: Document
     expires_at: datetime | None
@@ -66,7 +80,9 @@ class DeviceExecution(ExecutionState):
 
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
 # shared/web/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
-hot = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute)
+hot = APIRouter(
+    prefix="/device/v1/jobs", tags=["jobs"], route_class=LeanRoute, responses=DEVICE_TOKEN | UNAVAILABLE
+)
 
 
 @hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
@@ -80,7 +96,7 @@ async def pending(request: Request) -> Response:
     "/{job_id}/execution",
     response_model=ExecutionMoved,
     dependencies=[Depends(device_credentials)],
-    responses={409: {"description": "illegal or stale update; the body carries the current state"}},
+    responses=BAD_VALUE | NOT_FOUND | EXECUTION_CONFLICT | TOO_LARGE,
 )
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
     with device_call(request) as device:
@@ -96,6 +112,6 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
     return FastJSONResponse({k: state[k] for k in ExecutionMoved.model_fields})
 
 
-@router.get("/{job_id}/execution", response_model=DeviceExecution)
+@router.get("/{job_id}/execution", response_model=DeviceExecution, responses=BAD_VALUE | NOT_FOUND)
 async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
     return await jobs.get_device_execution(device.conn, job_id, device.device_id)

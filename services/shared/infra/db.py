@@ -19,7 +19,7 @@ Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
 SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)"
-# The tenant of the current transaction, in SQL (RLS policies read the same setting).
+# The transaction's tenant, in SQL: what a statement writes into tenant_id (RLS checks it matches).
 TENANT_SQL = "current_setting('app.tenant_id')"
 
 # What a request can meet while PostgreSQL is down, restarting or out of connections: the services turn

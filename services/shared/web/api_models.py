@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from shared.jobs.states import ExecutionStatus, JobStatus
+from shared.web.responses import ErrorOut, error
 
 JobStatusName = Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
 ExecutionStatusName = Literal["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"]
@@ -23,6 +24,15 @@ class TwinOut(BaseModel):
     reported_version: int
     delta: dict[str, Any]
     updated_at: datetime
+
+
+class TwinConflict(ErrorOut):
+    """409 on a twin update whose expected version is not the current one."""
+
+    current: TwinOut
+
+
+TWIN_CONFLICT = error(409, "the expected version is not the current one; `current` is the twin", TwinConflict)
 
 
 class ExecutionOut(BaseModel):

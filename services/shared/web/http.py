@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
@@ -33,11 +37,33 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
 
 
-def error_response(http_status: int, code: str, detail: Any, /, **extra: Any) -> FastJSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if http_status == 401 else None
+def error_response(
+    http_status: int, code: str, detail: Any, /, headers: Mapping[str, str] | None = None, **extra: Any
+) -> FastJSONResponse:
+    if http_status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return FastJSONResponse(
         {"error": code, "detail": detail, **extra}, status_code=http_status, headers=headers
     )
+
+
+def allowed_methods(app: Starlette, path: str) -> list[str]:
+    """The methods served at `path`, by all its routes (Starlette's own 405 names only the first route that
+    matched, and GET and PATCH of one path are two routes). The web console's catch-all, an undocumented
+    API route, does not count."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.router.routes):  # included routers' routes with their prefixes
+        original = route.original_route
+        if isinstance(original, APIRoute) and not original.include_in_schema:
+            continue
+        if isinstance(original, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+def method_not_allowed(app: Starlette, path: str) -> FastJSONResponse:
+    allow = ", ".join(allowed_methods(app, path))
+    return error_response(405, "method_not_allowed", "Method Not Allowed", headers={"Allow": allow})
 
 
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:
@@ -47,6 +73,15 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
         out.append(item)
     return out
 
+
+def validation_error(errors: Any) -> FastJSONResponse:
+    cleaned = _clean_errors(errors)
+    first = cleaned[0] if cleaned else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
+    return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=cleaned)
+
+
+FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 
 _CODES = {
     400: "bad_request",
@@ -68,15 +103,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> FastJSONResponse:
-        errors = _clean_errors(exc.errors())
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
-        return error_response(422, "validation_error", f"{where}: {first['msg']}", errors=errors)
+        return validation_error(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+        if exc.status_code == 405:
+            return method_not_allowed(request.app, request.url.path)
+        if exc.status_code == 400 and exc.detail == FASTAPI_UNPARSABLE_BODY:
+            # FastAPI's answer to a JSON body that is not UTF-8 (or a form it cannot parse); a body that is
+            # not JSON is a 422 everywhere else, LeanRoute's included.
+            return validation_error([{"loc": ("body",), "msg": "cannot be parsed", "type": "body_invalid"}])
         code = _CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, exc.detail)
+        return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
 
     async def _db_down(_: Request, exc: Exception) -> FastJSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
@@ -101,47 +139,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.CheckViolationError)
     async def _check(_: Request, exc: asyncpg.CheckViolationError) -> FastJSONResponse:
         return error_response(400, "bad_request", f"value rejected by constraint {exc.constraint_name}")
-
-
-# The body every 422 actually carries (see `_validation` above). FastAPI documents its own default shape
-# (`detail` as a list) under this name on every route, so the spec is corrected to match the answers.
-VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
-    "title": "HTTPValidationError",
-    "type": "object",
-    "required": ["error", "detail", "errors"],
-    "properties": {
-        "error": {"type": "string", "const": "validation_error"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                    "type": {"type": ["string", "null"]},
-                },
-            },
-        },
-    },
-}
-
-
-def document_validation_errors(app: FastAPI) -> None:
-    """Makes the OpenAPI spec describe the 422 body the app really sends."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        spec = build()
-        schemas = spec.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
-            schemas.pop("ValidationError", None)
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class BodyLimitMiddleware:
@@ -190,7 +187,9 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, "request body too large")
 
 
-ReadyCheck = Callable[[], Awaitable[bool]]
+class ReadyOut(BaseModel):
+    status: Literal["ready", "unavailable"]
+    database: Literal["ok", "unreachable"]
 
 
 def add_health_routes(app: FastAPI) -> None:
@@ -198,7 +197,12 @@ def add_health_routes(app: FastAPI) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["health"], responses={503: {"description": "database unreachable"}})
+    @app.get(
+        "/ready",
+        tags=["health"],
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut, "description": "database unreachable"}},
+    )
     async def ready(request: Request) -> FastJSONResponse:
         pool = getattr(request.app.state, "pool", None)
         if pool is not None and await ping(pool):

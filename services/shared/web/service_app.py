@@ -17,9 +17,9 @@ from shared.web.http import (
     BodyLimitMiddleware,
     FastJSONResponse,
     add_health_routes,
-    document_validation_errors,
     install_error_handlers,
 )
+from shared.web.responses import complete_openapi
 
 log = logging.getLogger("iotcloud")
 
@@ -79,6 +79,6 @@ def build_app(
     app.state.clock = utcnow
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
     install_error_handlers(app)
-    document_validation_errors(app)
+    complete_openapi(app)
     add_health_routes(app)
     return app

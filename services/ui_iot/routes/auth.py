@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from shared.auth import issue_token
 from shared.infra.db import tx
 from shared.tenants import authenticate
+from shared.web.responses import BAD_VALUE, BEARER, TOO_LARGE, UNAVAILABLE, error
 from ui_iot.deps import CurrentPrincipal, PoolDep, ReadDB
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=UNAVAILABLE)
 
 
 class TokenOut(BaseModel):
@@ -32,7 +33,11 @@ class MeOut(BaseModel):
     role: str
 
 
-@router.post("/auth/token", response_model=TokenOut, responses={401: {"description": "bad credentials"}})
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses=BAD_VALUE | error(401, "incorrect e-mail or password") | TOO_LARGE,
+)
 async def login(
     request: Request, pool: PoolDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> dict[str, Any]:
@@ -50,7 +55,7 @@ async def login(
     }
 
 
-@router.get("/auth/me", response_model=MeOut)
+@router.get("/auth/me", response_model=MeOut, responses=BEARER)
 async def me(principal: CurrentPrincipal, _db: ReadDB) -> dict[str, Any]:
     return {
         "tenant_id": principal.tenant_id,

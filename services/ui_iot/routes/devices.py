@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from shared import devices, twin
-from shared.web.api_models import TwinOut
-from shared.web.validation import Identifier, Limit, Name, Offset, json_object
+from shared.web.api_models import TWIN_CONFLICT, TwinOut
+from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
+from shared.web.service_app import Now
+from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
 
-router = APIRouter(prefix="/customer/devices", tags=["devices"])
+router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
 
 ONLINE_WINDOW = timedelta(minutes=5)
 
 
 class DeviceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     device_id: Identifier | None = None
     name: Name = ""
     attributes: json_object(16 * 1024) = {}  # type: ignore[valid-type]
 
 
 class DevicePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     name: Name | None = None
     attributes: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
 
@@ -61,61 +63,66 @@ class TokenOut(BaseModel):
 
 
 class TwinPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     desired: json_object(32 * 1024)  # type: ignore[valid-type]
-    expected_version: int | None = None
+    expected_version: Integer | None = None
 
 
-def device_view(row: dict[str, Any]) -> dict[str, Any]:
+def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     seen = row.get("last_seen_at")
-    online = row["status"] == "ACTIVE" and seen is not None and datetime.now(UTC) - seen < ONLINE_WINDOW
+    online = row["status"] == "ACTIVE" and seen is not None and now - seen < ONLINE_WINDOW
     return {**row, "online": online}
 
 
-@router.post("", status_code=201, response_model=DeviceWithToken)
-async def create_device(body: DeviceCreate, db: WriteDB) -> dict[str, Any]:
-    row, token = await devices.create_device(db, body.device_id, body.name, body.attributes)
-    return {**device_view(row), "provision_token": token}
+@router.post("", status_code=201, response_model=DeviceWithToken, responses=WRITER | CONFLICT | TOO_LARGE)
+async def create_device(body: DeviceCreate, db: WriteDB, now: Now) -> dict[str, Any]:
+    row, token = await devices.create_device(db, body.device_id, body.name, body.attributes, now)
+    return {**device_view(row, now), "provision_token": token}
 
 
-@router.get("", response_model=DeviceList)
+@router.get("", response_model=DeviceList, responses=BAD_VALUE)
 async def list_devices(
     db: ReadDB,
+    now: Now,
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["ACTIVE", "REVOKED"] | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     rows, total = await devices.list_devices(db, q, status, limit, offset)
-    return {"devices": [device_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {"devices": [device_view(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{device_id}", response_model=DeviceOut)
-async def get_device(device_id: str, db: ReadDB) -> dict[str, Any]:
-    return device_view(await devices.get_device(db, device_id))
+@router.get("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | NOT_FOUND)
+async def get_device(device_id: str, db: ReadDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.get_device(db, device_id), now)
 
 
-@router.patch("/{device_id}", response_model=DeviceOut)
-async def patch_device(device_id: str, body: DevicePatch, db: WriteDB) -> dict[str, Any]:
-    return device_view(await devices.patch_device(db, device_id, body.name, body.attributes))
+@router.patch("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND | TOO_LARGE)
+async def patch_device(device_id: str, body: DevicePatch, db: WriteDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.patch_device(db, device_id, body.name, body.attributes, now), now)
 
 
-@router.post("/{device_id}/revoke", response_model=DeviceOut)
-async def revoke_device(device_id: str, db: WriteDB) -> dict[str, Any]:
-    return device_view(await devices.revoke_device(db, device_id))
+@router.post("/{device_id}/revoke", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
+async def revoke_device(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
+    return device_view(await devices.revoke_device(db, device_id, now), now)
 
 
-@router.post("/{device_id}/rotate-token", response_model=TokenOut)
-async def rotate_token(device_id: str, db: WriteDB) -> dict[str, Any]:
-    row, token = await devices.rotate_token(db, device_id)
+@router.post("/{device_id}/rotate-token", response_model=TokenOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
+async def rotate_token(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
+    row, token = await devices.rotate_token(db, device_id, now)
     return {"device_id": row["device_id"], "provision_token": token}
 
 
-@router.get("/{device_id}/twin", response_model=TwinOut)
+@router.get("/{device_id}/twin", response_model=TwinOut, responses=BAD_VALUE | NOT_FOUND)
 async def get_twin(device_id: str, db: ReadDB) -> dict[str, Any]:
     return await twin.get_twin(db, device_id)
 
 
-@router.patch("/{device_id}/twin", response_model=TwinOut)
-async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB) -> dict[str, Any]:
-    return await twin.patch_desired(db, device_id, body.desired, body.expected_version)
+@router.patch(
+    "/{device_id}/twin",
+    response_model=TwinOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | TWIN_CONFLICT | TOO_LARGE,
+)
+async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB, now: Now) -> dict[str, Any]:
+    return await twin.patch_desired(db, device_id, body.desired, body.expected_version, now)

@@ -6,17 +6,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared import groups
-from shared.web.validation import Identifier, Limit, Name, Offset, Text
+from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER, error
+from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
 
-router = APIRouter(prefix="/customer/groups", tags=["groups"])
+router = APIRouter(prefix="/customer/groups", tags=["groups"], responses=BEARER | UNAVAILABLE)
+UNKNOWN_MEMBERS = error(400, "`unknown_device_ids` are not devices of the tenant (or a value is malformed)")
 
 
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     group_id: Identifier | None = None
     name: Annotated[Name, Field(min_length=1)]
     description: Text = ""
@@ -50,7 +52,7 @@ class GroupList(BaseModel):
 
 
 class MembersAdd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
     device_ids: Annotated[list[Identifier], Field(min_length=1, max_length=10_000)]
 
 
@@ -59,12 +61,12 @@ class MembersAdded(BaseModel):
     added: int
 
 
-@router.post("", status_code=201, response_model=GroupOut)
+@router.post("", status_code=201, response_model=GroupOut, responses=WRITER | CONFLICT | TOO_LARGE)
 async def create_group(body: GroupCreate, db: WriteDB) -> dict[str, Any]:
     return await groups.create_group(db, body.group_id, body.name, body.description)
 
 
-@router.get("", response_model=GroupList)
+@router.get("", response_model=GroupList, responses=BAD_VALUE)
 async def list_groups(
     db: ReadDB, q: Annotated[str | None, Query(max_length=100)] = None, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -72,23 +74,27 @@ async def list_groups(
     return {"groups": rows, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{group_id}", response_model=GroupDetail)
+@router.get("/{group_id}", response_model=GroupDetail, responses=BAD_VALUE | NOT_FOUND)
 async def get_group(group_id: str, db: ReadDB, limit: Limit = 500, offset: Offset = 0) -> dict[str, Any]:
     return await groups.get_group(db, group_id, limit, offset)
 
 
-@router.delete("/{group_id}", status_code=204)
+@router.delete("/{group_id}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND)
 async def delete_group(group_id: str, db: WriteDB) -> Response:
     await groups.delete_group(db, group_id)
     return Response(status_code=204)
 
 
-@router.post("/{group_id}/members", response_model=MembersAdded)
+@router.post(
+    "/{group_id}/members",
+    response_model=MembersAdded,
+    responses=UNKNOWN_MEMBERS | WRITER | NOT_FOUND | TOO_LARGE,
+)
 async def add_members(group_id: str, body: MembersAdd, db: WriteDB) -> dict[str, Any]:
     return await groups.add_members(db, group_id, body.device_ids)
 
 
-@router.delete("/{group_id}/members/{device_id}", status_code=204)
+@router.delete("/{group_id}/members/{device_id}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND)
 async def remove_member(group_id: str, device_id: str, db: WriteDB) -> Response:
     await groups.remove_member(db, group_id, device_id)
     return Response(status_code=204)
