@@ -8,13 +8,16 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from iotcloud.context import console, load_settings, open_db
+from iotcloud.database import Database
 from shared.auth import issue_token
+from shared.errors import DomainError
 from shared.infra.db import SET_TENANT, connect
 from shared.tenants import create_tenant, principal_for_email, tenant_exists, upsert_user
 
@@ -161,6 +164,17 @@ def psql(ctx: typer.Context) -> None:
     raise typer.Exit(code)
 
 
+def _run_refusing_clearly(go: Callable[[], Coroutine[Any, Any, None]], db: Database) -> None:
+    """Runs an administration command; what the domain refuses is said in one line, exit code 2."""
+    try:
+        asyncio.run(go())
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+
+
 @app.command("create-tenant")
 def create_tenant_cmd(
     tenant_id: Annotated[str, typer.Argument(help="lowercase id, e.g. acme")],
@@ -177,10 +191,7 @@ def create_tenant_cmd(
         finally:
             await conn.close()
 
-    try:
-        asyncio.run(go())
-    finally:
-        db.close()
+    _run_refusing_clearly(go, db)
     print(f"tenant {tenant_id} ready")
 
 
@@ -212,10 +223,7 @@ def create_user_cmd(
         finally:
             await conn.close()
 
-    try:
-        asyncio.run(go())
-    finally:
-        db.close()
+    _run_refusing_clearly(go, db)
     print(f"user {email} ({role}) ready in tenant {tenant}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import asyncpg
@@ -35,7 +36,14 @@ USER_ROLE = "SELECT role FROM users WHERE tenant_id = $1 AND user_id = $2::uuid"
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE tenant_id = $1"
 
 
+TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as tenants_tenant_id_check in 001_core.sql
+
+
 async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> dict[str, Any]:
+    if not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise BadRequest(
+            f"tenant id {tenant_id!r}: 1-63 lowercase letters, digits and hyphens, not starting with a hyphen"
+        )
     row = await conn.fetchrow(INSERT_TENANT, tenant_id, name)
     assert row is not None
     return dict(row)
@@ -52,7 +60,9 @@ async def upsert_user(
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}")
     pw_hash = await asyncio.to_thread(hash_password, password)
-    existing = await conn.fetchrow(USER_BY_EMAIL, email)
+    # Across tenants (a SECURITY DEFINER lookup): e-mails are unique over the whole system, and RLS would
+    # hide another tenant's user from this tenant's transaction.
+    existing = await conn.fetchrow(LOGIN_LOOKUP, email)
     if existing is not None:
         if existing["tenant_id"] != tenant_id:
             raise Conflict(f"{email} already belongs to another tenant")

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from shared.infra.db import connect
 from shared.tenants import authenticate
 from tests.support.checkout import checkout_env
@@ -117,11 +115,6 @@ async def test_create_user_with_a_short_password_is_refused(fresh_db: TestDB, tm
     assert await _rows(fresh_db, "SELECT email FROM users") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CLI bug: create-user with an unknown role dies with a traceback (shared.errors.BadRequest is not "
-    "caught in services/iotcloud/cli.py), exit code 1",
-)
 async def test_create_user_with_an_unknown_role_is_refused_clearly(fresh_db: TestDB, tmp_path: Path) -> None:
     ok(iotcloud(fresh_db, tmp_path, "create-tenant", "acme"))
     result = iotcloud(fresh_db, tmp_path, "create-user", "--tenant", "acme", "--email", "a@acme.test",
@@ -130,13 +123,6 @@ async def test_create_user_with_an_unknown_role_is_refused_clearly(fresh_db: Tes
     clear_error(result, "role must be one of admin, operator, viewer")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CLI bug: create-user with an e-mail that belongs to another tenant dies with a traceback "
-    "(asyncpg UniqueViolationError on users_email_key): upsert_user runs as the runtime role in the new "
-    "tenant, where RLS hides the other tenant's user, so its 'already belongs to another tenant' check never "
-    "fires",
-)
 async def test_create_user_with_another_tenants_email_is_refused_clearly(
     fresh_db: TestDB, tmp_path: Path
 ) -> None:
@@ -150,11 +136,6 @@ async def test_create_user_with_another_tenants_email_is_refused_clearly(
     clear_error(result, "already belongs to another tenant")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CLI bug: create-tenant with an id the schema refuses (here uppercase) dies with a traceback "
-    "(asyncpg CheckViolationError on tenants_tenant_id_check), exit code 1",
-)
 async def test_create_tenant_with_an_invalid_id_is_refused_clearly(fresh_db: TestDB, tmp_path: Path) -> None:
     result = iotcloud(fresh_db, tmp_path, "create-tenant", "Bad_ID")
     assert await _rows(fresh_db, "SELECT tenant_id FROM tenants") == []
