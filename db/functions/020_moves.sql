@@ -56,18 +56,32 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
            END
 $fn$;
 
-CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[],
-                                         p_device_ids text[], p_targets text[], p_details jsonb[] DEFAULT NULL,
-                                         p_expected bigint[] DEFAULT NULL)
-RETURNS SETOF iotcloud.move_result
+-- What the moves of one call change in one counter row of a job.
+CREATE TYPE iotcloud.counter_delta AS (
+    job_id      text,
+    shard       smallint,
+    queued      integer,
+    in_progress integer,
+    succeeded   integer,
+    failed      integer,
+    timed_out   integer,
+    rejected    integer
+);
+
+-- The primitive's body. `p_rows`: build the per-request answers (results), with the refusals explained;
+-- without it (bulk moves: sweeps, timeouts), only the count moved and the jobs completed come back.
+CREATE FUNCTION iotcloud.apply_moves(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
+                                     p_targets text[], p_details jsonb[], p_expected bigint[], p_rows boolean,
+                                     OUT results iotcloud.move_result[], OUT moved integer,
+                                     OUT completed_jobs text[])
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_tenant    text := current_setting('app.tenant_id');
     v_moved     iotcloud.move_result[];
     v_refused   iotcloud.move_result[];
     v_results   iotcloud.move_result[];
+    v_deltas    iotcloud.counter_delta[];
     v_done      text[];
-    v_completed text[];
 BEGIN
     -- 1 and 2: the guarded move (the row lock is the UPDATE's own: a concurrent change is re-checked
     -- against the same conditions) and its history rows.
@@ -106,16 +120,33 @@ BEGIN
         SELECT v_tenant, u.job_id, u.device_id, u.from_status, u.status, p_actor, u.execution_number,
                u.details, p_now
           FROM upd u
+    ), d AS (
+        SELECT u.job_id, u.shard,
+               sum((u.status = 'QUEUED')::int      - (u.from_status = 'QUEUED')::int)::int      AS queued,
+               sum((u.status = 'IN_PROGRESS')::int - (u.from_status = 'IN_PROGRESS')::int)::int AS in_progress,
+               sum((u.status = 'SUCCEEDED')::int   - (u.from_status = 'SUCCEEDED')::int)::int   AS succeeded,
+               sum((u.status = 'FAILED')::int      - (u.from_status = 'FAILED')::int)::int      AS failed,
+               sum((u.status = 'TIMED_OUT')::int   - (u.from_status = 'TIMED_OUT')::int)::int   AS timed_out,
+               sum((u.status = 'REJECTED')::int    - (u.from_status = 'REJECTED')::int)::int    AS rejected
+          FROM upd u
+         WHERE u.from_status <> u.status
+         GROUP BY u.job_id, u.shard
     )
-    SELECT array_agg(ROW(u.ord, u.job_id, u.device_id, 'moved', u.from_status, u.status, u.status_details,
-                         u.execution_number, u.queued_at, u.started_at, u.last_updated_at, u.timeout_at,
-                         u.shard, false)::iotcloud.move_result)
-      INTO v_moved
-      FROM upd u;
+    SELECT (SELECT count(*)::int FROM upd),
+           CASE WHEN p_rows THEN
+             (SELECT array_agg(ROW(u.ord, u.job_id, u.device_id, 'moved', u.from_status, u.status,
+                                   u.status_details, u.execution_number, u.queued_at, u.started_at,
+                                   u.last_updated_at, u.timeout_at, u.shard, false)::iotcloud.move_result)
+                FROM upd u)
+           END,
+           (SELECT array_agg(ROW(d.job_id, d.shard, d.queued, d.in_progress, d.succeeded, d.failed, d.timed_out,
+                                 d.rejected)::iotcloud.counter_delta ORDER BY d.job_id, d.shard)
+              FROM d)
+      INTO moved, v_moved, v_deltas;
 
     -- Why the others were not moved, read in a new statement (a fresh snapshot: what a concurrent move
     -- committed meanwhile is seen). A request the fresh state would allow lost a race: 'raced'.
-    IF coalesce(cardinality(v_moved), 0) < cardinality(p_job_ids) THEN
+    IF p_rows AND moved < cardinality(p_job_ids) THEN
         WITH req AS (
             SELECT r.job_id, r.device_id, r.target, r.details, r.expected, r.ord,
                    row_number() OVER (PARTITION BY r.job_id, r.device_id ORDER BY r.ord) AS nth
@@ -146,37 +177,28 @@ BEGIN
          WHERE q.ord <> ALL (SELECT (x).ord FROM unnest(coalesce(v_moved, '{}')) x);
     END IF;
     v_results := coalesce(v_moved, '{}') || coalesce(v_refused, '{}');
+    v_done := NULL;
 
     -- 3: counters, locked in key order, then moved; shards left with no active execution name the jobs
     -- that may now be done.
-    PERFORM 1
-       FROM job_counters c
-      WHERE c.tenant_id = v_tenant
-        AND (c.job_id, c.shard) IN (SELECT r.job_id, r.shard FROM unnest(v_results) r
-                                     WHERE r.outcome = 'moved' AND r.from_status <> r.status)
-      ORDER BY c.job_id, c.shard
-        FOR UPDATE;
-    WITH d AS (
-        SELECT r.job_id, r.shard,
-               sum((r.status = 'QUEUED')::int      - (r.from_status = 'QUEUED')::int)      AS queued,
-               sum((r.status = 'IN_PROGRESS')::int - (r.from_status = 'IN_PROGRESS')::int) AS in_progress,
-               sum((r.status = 'SUCCEEDED')::int   - (r.from_status = 'SUCCEEDED')::int)   AS succeeded,
-               sum((r.status = 'FAILED')::int      - (r.from_status = 'FAILED')::int)      AS failed,
-               sum((r.status = 'TIMED_OUT')::int   - (r.from_status = 'TIMED_OUT')::int)   AS timed_out,
-               sum((r.status = 'REJECTED')::int    - (r.from_status = 'REJECTED')::int)    AS rejected
-          FROM unnest(v_results) r
-         WHERE r.outcome = 'moved' AND r.from_status <> r.status
-         GROUP BY r.job_id, r.shard
-    ), cnt AS (
-        UPDATE job_counters c
-           SET queued = c.queued + d.queued, in_progress = c.in_progress + d.in_progress,
-               succeeded = c.succeeded + d.succeeded, failed = c.failed + d.failed,
-               timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected
-          FROM d
-         WHERE c.tenant_id = v_tenant AND c.job_id = d.job_id AND c.shard = d.shard
-        RETURNING c.job_id, c.queued + c.in_progress AS active
-    )
-    SELECT array_agg(DISTINCT cnt.job_id) INTO v_done FROM cnt WHERE cnt.active = 0;
+    IF v_deltas IS NOT NULL THEN
+        PERFORM 1
+           FROM job_counters c
+           JOIN unnest(v_deltas) d ON c.job_id = d.job_id AND c.shard = d.shard
+          WHERE c.tenant_id = v_tenant
+          ORDER BY c.job_id, c.shard
+            FOR UPDATE OF c;
+        WITH cnt AS (
+            UPDATE job_counters c
+               SET queued = c.queued + d.queued, in_progress = c.in_progress + d.in_progress,
+                   succeeded = c.succeeded + d.succeeded, failed = c.failed + d.failed,
+                   timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected
+              FROM unnest(v_deltas) d
+             WHERE c.tenant_id = v_tenant AND c.job_id = d.job_id AND c.shard = d.shard
+            RETURNING c.job_id, c.queued + c.in_progress AS active
+        )
+        SELECT array_agg(DISTINCT cnt.job_id) INTO v_done FROM cnt WHERE cnt.active = 0;
+    END IF;
 
     -- 4: completion.
     IF v_done IS NOT NULL THEN
@@ -192,21 +214,50 @@ BEGIN
                                   AND c.queued + c.in_progress > 0)
             RETURNING j.job_id
         )
-        SELECT array_agg(done.job_id) INTO v_completed FROM done;
+        SELECT array_agg(done.job_id) INTO completed_jobs FROM done;
     END IF;
+    completed_jobs := coalesce(completed_jobs, '{}');
 
-    RETURN QUERY
-    SELECT r.ord, r.job_id, r.device_id, r.outcome, r.from_status, r.status, r.status_details,
-           r.execution_number, r.queued_at, r.started_at, r.last_updated_at, r.timeout_at, r.shard,
-           coalesce(r.job_id = ANY(v_completed) AND r.outcome = 'moved'
-                    AND r.ord = min(r.ord) FILTER (WHERE r.outcome = 'moved') OVER (PARTITION BY r.job_id),
-                    false)
-      FROM unnest(v_results) r
-     ORDER BY r.ord;
+    IF p_rows THEN
+        SELECT array_agg(ROW(r.ord, r.job_id, r.device_id, r.outcome, r.from_status, r.status, r.status_details,
+                             r.execution_number, r.queued_at, r.started_at, r.last_updated_at, r.timeout_at,
+                             r.shard, r.first_move AND r.job_id = ANY(completed_jobs))::iotcloud.move_result
+                         ORDER BY r.ord)
+          INTO results
+          FROM (SELECT x.*, x.outcome = 'moved' AND x.ord = min(x.ord) FILTER (WHERE x.outcome = 'moved')
+                                                            OVER (PARTITION BY x.job_id) AS first_move
+                  FROM unnest(v_results) x) r;
+    END IF;
 END
+$fn$;
+
+-- The primitive: one row per request, in request order.
+CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[],
+                                         p_device_ids text[], p_targets text[], p_details jsonb[] DEFAULT NULL,
+                                         p_expected bigint[] DEFAULT NULL)
+RETURNS SETOF iotcloud.move_result
+LANGUAGE sql AS $fn$
+    SELECT r.*
+      FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, p_expected,
+                                true) a,
+           unnest(a.results) r
+     ORDER BY r.ord
+$fn$;
+
+-- The same for bulk moves that need no answer per request: how many moved, which jobs they completed.
+CREATE FUNCTION iotcloud.move_executions_counted(p_actor text, p_now timestamptz, p_job_ids text[],
+                                                 p_device_ids text[], p_targets text[], p_details jsonb[])
+RETURNS TABLE (moved integer, completed_jobs text[])
+LANGUAGE sql AS $fn$
+    SELECT a.moved, a.completed_jobs
+      FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, NULL, false) a
 $fn$;
 
 GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz)
     TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.apply_moves(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
+                                               boolean) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[])
+    TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.move_executions_counted(text, timestamptz, text[], text[], text[], jsonb[])
     TO iotcloud_app;

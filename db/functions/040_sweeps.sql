@@ -56,10 +56,11 @@ BEGIN
     completed := false;
     v_n := coalesce(cardinality(v_ids), 0);
     IF v_n > 0 THEN
-        SELECT count(*) FILTER (WHERE m.outcome = 'moved'), coalesce(bool_or(m.job_completed), false)
+        SELECT m.moved, cardinality(m.completed_jobs) > 0
           INTO moved, completed
-          FROM iotcloud.move_executions(p_actor, p_now, array_fill(p_job_id, ARRAY[v_n]), v_ids,
-                                   array_fill(v_target, ARRAY[v_n]), array_fill(v_details, ARRAY[v_n])) m;
+          FROM iotcloud.move_executions_counted(p_actor, p_now, array_fill(p_job_id, ARRAY[v_n]), v_ids,
+                                                array_fill(v_target, ARRAY[v_n]),
+                                                array_fill(v_details, ARRAY[v_n])) m;
     END IF;
     swept := scanned < p_limit;
     IF swept THEN
@@ -92,10 +93,10 @@ BEGIN
         RETURN;
     END IF;
     RETURN QUERY
-    SELECT count(*) FILTER (WHERE m.outcome = 'moved')::integer,
-           coalesce(array_agg(m.job_id) FILTER (WHERE m.job_completed), '{}')
-      FROM iotcloud.move_executions('worker', p_now, v_jobs, v_devices, array_fill('TIMED_OUT'::text, ARRAY[v_n]),
-                               array_fill('{"reason": "in_progress_timeout"}'::jsonb, ARRAY[v_n])) m;
+    SELECT m.moved, m.completed_jobs
+      FROM iotcloud.move_executions_counted('worker', p_now, v_jobs, v_devices,
+                                            array_fill('TIMED_OUT'::text, ARRAY[v_n]),
+                                            array_fill('{"reason": "in_progress_timeout"}'::jsonb, ARRAY[v_n])) m;
 END
 $fn$;
 
