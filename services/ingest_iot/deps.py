@@ -69,7 +69,13 @@ def group_commit(request: Request) -> GroupCommit:
     state = request.app.state
     mover: GroupCommit | None = getattr(state, "group_commit", None)
     if mover is None or mover.pool is not state.pool:
-        mover = state.group_commit = GroupCommit(state.pool, state.settings.last_seen_interval_seconds)
+        settings = state.settings
+        mover = state.group_commit = GroupCommit(
+            state.pool,
+            settings.last_seen_interval_seconds,
+            max_batch=settings.device_batch_max,
+            max_in_flight=settings.device_batches_in_flight,
+        )
     return mover
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     last_seen_interval_seconds: int = 60
     # failed device authentications per client address and minute before 429
     device_auth_failures_per_minute: int = 30
+    # group commit of device updates: statements in flight at once, updates per statement at most
+    device_batches_in_flight: int = 1
+    device_batch_max: int = 512
     static_dir: Path | None = None
 
     def signing_secret(self) -> str:
