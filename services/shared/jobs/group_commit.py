@@ -6,10 +6,11 @@ its own row back (moved, or refused with its reason and the current state) only 
 The window adapts by itself: a request that finds a free flush slot goes at once (a lone device waits no
 longer than with one statement per request); requests that arrive while `max_in_flight` flushes are running
 wait and leave together in the next one. One slot measured best on 2 cores (B3 quick: 0.40x of the floor
-with 1, 0.35x with 2, 0.36x with 4): the bigger the batches, the less each update costs. A device's second update of the same execution waits for the next
-batch, so each (device, job) is decided once per statement and in arrival order. A batch that loses a lock
-race is retried whole (nothing of it was committed); a batch that fails for another reason is split, so one
-bad request fails alone."""
+with 1, 0.35x with 2, 0.36x with 4): the bigger the batches, the less each update costs.
+
+A device's second update of the same execution waits for the next batch, so each (device, job) is decided
+once per statement and in arrival order. A batch that loses a lock race is retried whole (nothing of it was
+committed); a batch that fails for another reason is split, so one bad request fails alone."""
 
 from __future__ import annotations
 
