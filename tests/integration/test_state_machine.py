@@ -5,6 +5,8 @@ each kind of illegal request with its reason and changes nothing, and that times
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,79 +98,81 @@ async def _state(
     return [tuple(r) for r in rows], events, dict(counts)
 
 
-async def test_the_primitive_refuses_with_a_reason_and_changes_nothing(
-    services: Services, tenant: Tenant
-) -> None:
-    devs, job = await _setup(tenant, 3, expires_in_hours=1)
+@asynccontextmanager
+async def _in_tenant(services: Services, tenant: Tenant) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction of the runtime role in the tenant, as the services open one."""
     conn = await connect(services.db.app_url)
     try:
         async with conn.transaction():
             await conn.execute(SET_TENANT, tenant.tenant_id)
-            before = await _state(conn, job)
-            now = T0 + timedelta(minutes=1)
-            rows = await _move(
-                conn,
-                "device",
-                now,
-                [
-                    (job, devs[0], "SUCCEEDED"),  # QUEUED -> SUCCEEDED skips IN_PROGRESS
-                    (job, "no-such-device", "IN_PROGRESS"),
-                    (job, devs[1], "IN_PROGRESS"),  # stale expected number
-                    (job, devs[2], "TIMED_OUT"),  # a device cannot time itself out
-                ],
-                expected=[None, None, 7, None],
-            )
-            assert [r["outcome"] for r in rows] == [
-                "not_allowed",
-                "not_found",
-                "version_mismatch",
-                "not_allowed",
-            ]
-            assert rows[0]["status"] == "QUEUED" and rows[2]["execution_number"] == 1
-            # the worker may time out QUEUED work only once the job has expired, and IN_PROGRESS work only
-            # past a deadline the job never set
-            early = await _move(conn, "worker", now, [(job, devs[0], "TIMED_OUT")])
-            assert early[0]["outcome"] == "not_expired"
-            # the operator rejects QUEUED work only of a canceled job
-            op = await _move(conn, "operator", now, [(job, devs[0], "REJECTED")])
-            assert op[0]["outcome"] == "not_canceled"
-            assert await _state(conn, job) == before
+            yield conn
     finally:
         await conn.close()
+
+
+async def test_the_primitive_refuses_with_a_reason_and_changes_nothing(
+    services: Services, tenant: Tenant
+) -> None:
+    devs, job = await _setup(tenant, 3, expires_in_hours=1)
+    async with _in_tenant(services, tenant) as conn:
+        before = await _state(conn, job)
+        now = T0 + timedelta(minutes=1)
+        rows = await _move(
+            conn,
+            "device",
+            now,
+            [
+                (job, devs[0], "SUCCEEDED"),  # QUEUED -> SUCCEEDED skips IN_PROGRESS
+                (job, "no-such-device", "IN_PROGRESS"),
+                (job, devs[1], "IN_PROGRESS"),  # stale expected number
+                (job, devs[2], "TIMED_OUT"),  # a device cannot time itself out
+            ],
+            expected=[None, None, 7, None],
+        )
+        assert [r["outcome"] for r in rows] == [
+            "not_allowed",
+            "not_found",
+            "version_mismatch",
+            "not_allowed",
+        ]
+        assert rows[0]["status"] == "QUEUED" and rows[2]["execution_number"] == 1
+        # the worker may time out QUEUED work only once the job has expired, and IN_PROGRESS work only
+        # past a deadline the job never set
+        early = await _move(conn, "worker", now, [(job, devs[0], "TIMED_OUT")])
+        assert early[0]["outcome"] == "not_expired"
+        # the operator rejects QUEUED work only of a canceled job
+        op = await _move(conn, "operator", now, [(job, devs[0], "REJECTED")])
+        assert op[0]["outcome"] == "not_canceled"
+        assert await _state(conn, job) == before
 
 
 async def test_the_primitive_moves_counts_records_and_completes_once(
     services: Services, tenant: Tenant
 ) -> None:
     devs, job = await _setup(tenant, 3, expires_in_hours=1)
-    conn = await connect(services.db.app_url)
-    try:
-        async with conn.transaction():
-            await conn.execute(SET_TENANT, tenant.tenant_id)
-            now = T0 + timedelta(minutes=1)
-            claims = await _move(conn, "device", now, [(job, d, "IN_PROGRESS") for d in devs[:2]])
-            assert [r["outcome"] for r in claims] == ["moved", "moved"]
-            # the same execution twice in one call: the first is decided, the second is refused
-            dup = await _move(conn, "device", now, [(job, devs[0], "SUCCEEDED"), (job, devs[0], "FAILED")])
-            assert [r["outcome"] for r in dup] == ["moved", "duplicate"]
-            # repeating the terminal update changes nothing and says so
-            again = await _move(conn, "device", now, [(job, devs[0], "SUCCEEDED")])
-            assert again[0]["outcome"] == "unchanged" and again[0]["execution_number"] == 3
-            # past expiry, the worker times out the QUEUED one; a device may still finish what it started
-            later = T0 + timedelta(hours=2)
-            claim = await _move(conn, "device", later, [(job, devs[2], "IN_PROGRESS")])
-            assert claim[0]["outcome"] == "job_expired"
-            out = await _move(conn, "worker", later, [(job, devs[2], "TIMED_OUT")])
-            assert out[0]["outcome"] == "moved" and not out[0]["job_completed"]
-            done = await _move(conn, "device", later, [(job, devs[1], "SUCCEEDED")])
-            assert done[0]["outcome"] == "moved" and done[0]["job_completed"]
-            rows, events, counts = await _state(conn, job)
-            assert [r[1] for r in rows] == ["SUCCEEDED", "SUCCEEDED", "TIMED_OUT"]
-            assert events == 5 and counts == {"q": 0, "ip": 0, "s": 2, "t": 1}
-            status = await conn.fetchval("SELECT status FROM jobs WHERE job_id = $1", job)
-            assert status == "COMPLETED"
-    finally:
-        await conn.close()
+    async with _in_tenant(services, tenant) as conn:
+        now = T0 + timedelta(minutes=1)
+        claims = await _move(conn, "device", now, [(job, d, "IN_PROGRESS") for d in devs[:2]])
+        assert [r["outcome"] for r in claims] == ["moved", "moved"]
+        # the same execution twice in one call: the first is decided, the second is refused
+        dup = await _move(conn, "device", now, [(job, devs[0], "SUCCEEDED"), (job, devs[0], "FAILED")])
+        assert [r["outcome"] for r in dup] == ["moved", "duplicate"]
+        # repeating the terminal update changes nothing and says so
+        again = await _move(conn, "device", now, [(job, devs[0], "SUCCEEDED")])
+        assert again[0]["outcome"] == "unchanged" and again[0]["execution_number"] == 3
+        # past expiry, the worker times out the QUEUED one; a device may still finish what it started
+        later = T0 + timedelta(hours=2)
+        claim = await _move(conn, "device", later, [(job, devs[2], "IN_PROGRESS")])
+        assert claim[0]["outcome"] == "job_expired"
+        out = await _move(conn, "worker", later, [(job, devs[2], "TIMED_OUT")])
+        assert out[0]["outcome"] == "moved" and not out[0]["job_completed"]
+        done = await _move(conn, "device", later, [(job, devs[1], "SUCCEEDED")])
+        assert done[0]["outcome"] == "moved" and done[0]["job_completed"]
+        rows, events, counts = await _state(conn, job)
+        assert [r[1] for r in rows] == ["SUCCEEDED", "SUCCEEDED", "TIMED_OUT"]
+        assert events == 5 and counts == {"q": 0, "ip": 0, "s": 2, "t": 1}
+        status = await conn.fetchval("SELECT status FROM jobs WHERE job_id = $1", job)
+        assert status == "COMPLETED"
 
 
 async def test_timestamps_follow_statuses(services: Services, tenant: Tenant) -> None:
