@@ -9,10 +9,14 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra
+        self.headers: dict[str, str] = {}
+        if retry_after is not None:  # seconds: a Retry-After header, and the same in the body
+            self.headers["Retry-After"] = str(retry_after)
+            self.extra["retry_after"] = retry_after
 
     def body(self) -> dict[str, Any]:
         return {"error": self.code, "detail": self.message, **self.extra}

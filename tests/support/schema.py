@@ -19,6 +19,10 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.device_auth(text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.devices_auth(text[],integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.login_lookup(text)": frozenset({"iotcloud_app"}),
+    "iotcloud.login_attempt(text,text,timestamp with time zone,integer,integer,integer)": frozenset(
+        {"iotcloud_app"}
+    ),
+    "iotcloud.login_release(text,text,boolean,integer,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
 }

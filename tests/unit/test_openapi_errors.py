@@ -29,7 +29,7 @@ from ui_iot.deps import get_pool, get_principal, tenant_writer, tenant_writer_po
 DOMAIN: dict[str, set[int]] = {
     "GET /health": set(),
     "GET /ready": {503},  # its own body: {"status", "database"}
-    "POST /auth/token": {400, 401},
+    "POST /auth/token": {400, 401, 429},  # 429: the login guard (503 when busy, as when the database is out)
     "GET /auth/me": set(),
     "POST /customer/devices": {409},
     "GET /customer/devices": {400},

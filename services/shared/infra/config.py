@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     last_seen_interval_seconds: int = 60
     # failed device authentications per client address and minute before 429
     device_auth_failures_per_minute: int = 30
+    # operator logins (docs/operations.md): failed logins per account (e-mail) and per client address in a
+    # window before 429 (the lockout then lasts a window); passwords checked at once per process, and how
+    # long a login waits for its turn before 503
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    password_checks_at_once: int = Field(default=2, ge=1)
+    password_check_wait_seconds: float = Field(default=10.0, gt=0)
     # group commit of device updates: statements in flight at once, updates per statement at most
     device_batches_in_flight: int = 1
     device_batch_max: int = 512

@@ -99,7 +99,7 @@ _CODES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> FastJSONResponse:
-        return error_response(exc.status_code, exc.code, exc.message, **exc.extra)
+        return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> FastJSONResponse:

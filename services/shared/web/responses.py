@@ -35,11 +35,16 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, for people")
 
 
-def error(status: int, description: str, model: type[BaseModel] = ErrorOut) -> Responses:
+def error(
+    status: int, description: str, model: type[BaseModel] = ErrorOut, *, retry_after: bool = False
+) -> Responses:
     entry: dict[str, Any] = {"model": model, "description": description}
     if status == 401:
         header = {"description": "Bearer", "schema": {"type": "string"}}
         entry["headers"] = {"WWW-Authenticate": header}
+    if retry_after:  # the body then carries the same number as `retry_after`
+        header = {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}
+        entry["headers"] = {"Retry-After": header}
     return {status: entry}
 
 
