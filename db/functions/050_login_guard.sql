@@ -1,4 +1,4 @@
--- Operator login guard (the table: db/migrations/082_login_guard.sql). A login first asks
+-- Operator login guard (the table: db/migrations/083_login_guard.sql). A login first asks
 -- iotcloud.login_attempt, which refuses it while its account (e-mail) or its client address is locked out,
 -- and otherwise counts it for both at once, before the password is checked: concurrent wrong guesses cannot
 -- get past the limit together. A login that did not fail (it succeeded, or it was never judged) is taken back
