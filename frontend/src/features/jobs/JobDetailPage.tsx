@@ -106,7 +106,12 @@ export function JobDetailPage() {
               <Title order={4} mb="xs">
                 Executions
               </Title>
-              <ExecutionsTable jobId={j.job_id} live={live} version={`${j.status} ${JSON.stringify(j.counts)}`} />
+              <ExecutionsTable
+                jobId={j.job_id}
+                live={live}
+                version={`${j.status} ${JSON.stringify(j.counts)}`}
+                canCancel={canWrite(session)}
+              />
             </Card>
           </>
         )}
