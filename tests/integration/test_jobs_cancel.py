@@ -127,6 +127,7 @@ async def test_force_cancel_job_cancels_started_work_too(tenant: Tenant) -> None
     late = await _put(tenant, devs[0], job, "SUCCEEDED")
     assert late.status_code == 409, late.text
     assert late.json()["reason"] == "not_allowed" and late.json()["current"]["status"] == "CANCELED"
+    assert "canceled" in late.json()["detail"]
     assert late.json()["current"]["status_details"] == {"reason": "job_canceled", "force": True}
     assert await _events(tenant, job, devs[0]) == [
         ("device", "QUEUED", "IN_PROGRESS"),
