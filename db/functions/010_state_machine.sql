@@ -9,7 +9,10 @@
 --   in_time       the execution is not past its in-progress deadline (timeout_at)
 --   job_expired   the job is IN_PROGRESS and past expires_at (the worker's expiry)
 --   overdue       the execution is past its in-progress deadline (the worker's in-progress timeout)
---   job_canceled  the job is CANCELED (its QUEUED work is rejected)
+--   job_canceled  the job is CANCELED (its QUEUED work is rejected, or canceled)
+--   requested     always holds: the operator's explicit cancel (of the job, or of this one execution)
+--   forced        the call is forced (move_executions' p_force: a cancel with force, of the job or of the
+--                 execution; the worker finishing a forced cancel's sweep passes it from the job)
 -- An IN_PROGRESS -> IN_PROGRESS move is a progress update.
 CREATE FUNCTION iotcloud.execution_moves()
 RETURNS TABLE (actor text, from_status text, to_status text, guard text)
@@ -21,7 +24,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
            ('device',   'IN_PROGRESS', 'FAILED',      'in_time'),
            ('device',   'IN_PROGRESS', 'REJECTED',    'in_time'),
            ('operator', 'QUEUED',      'REJECTED',    'job_canceled'),
+           ('operator', 'QUEUED',      'CANCELED',    'requested'),
+           ('operator', 'IN_PROGRESS', 'CANCELED',    'forced'),
            ('worker',   'QUEUED',      'REJECTED',    'job_canceled'),  -- finishing a cancel's sweep
+           ('worker',   'QUEUED',      'CANCELED',    'job_canceled'),  -- the same, for CancelJob
+           ('worker',   'IN_PROGRESS', 'CANCELED',    'forced'),        -- the same, with force
            ('worker',   'QUEUED',      'TIMED_OUT',   'job_expired'),
            ('worker',   'IN_PROGRESS', 'TIMED_OUT',   'overdue')
 $fn$;

@@ -14,8 +14,9 @@
 -- terminal update already made: nothing changes) or why it was refused, with the execution's state after
 -- the call; `job_completed` is true on the one row whose move completed its job.
 -- Refusals: not_found, duplicate (the same execution twice in one call), version_mismatch, not_allowed
--- (no such move for this actor from the current status), job_expired / job_canceled / job_completed (a
--- device starting or rejecting work of a job that no longer runs), past_deadline (the in-progress timeout
+-- (no such move for this actor from the current status), not_forced (canceling IN_PROGRESS work needs
+-- p_force), job_expired / job_canceled / job_completed (a device starting or rejecting work of a job that
+-- no longer runs), past_deadline (the in-progress timeout
 -- has passed), not_expired / not_overdue / not_canceled (a worker or operator move whose time has not come),
 -- raced (refused under the row lock, yet allowed by the state committed since: ask again).
 
@@ -39,7 +40,7 @@ CREATE TYPE iotcloud.move_result AS (
 -- Whether a move's guard (iotcloud.execution_moves) holds: NULL when it does, else the refusal reason
 -- ('not_allowed' for a NULL guard: a move that does not exist).
 CREATE FUNCTION iotcloud.guard_refusal(p_guard text, p_job_status text, p_expires_at timestamptz,
-                                       p_timeout_at timestamptz, p_now timestamptz)
+                                       p_timeout_at timestamptz, p_now timestamptz, p_force boolean)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE p_guard
@@ -52,6 +53,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
                     THEN 'not_expired' END
              WHEN 'overdue' THEN CASE WHEN NOT coalesce(p_timeout_at <= p_now, false) THEN 'not_overdue' END
              WHEN 'job_canceled' THEN CASE WHEN p_job_status <> 'CANCELED' THEN 'not_canceled' END
+             WHEN 'requested' THEN NULL
+             WHEN 'forced' THEN CASE WHEN NOT coalesce(p_force, false) THEN 'not_forced' END
              ELSE 'not_allowed'  -- no such move: no guard
            END
 $fn$;
@@ -65,14 +68,16 @@ CREATE TYPE iotcloud.counter_delta AS (
     succeeded   integer,
     failed      integer,
     timed_out   integer,
-    rejected    integer
+    rejected    integer,
+    canceled    integer,
+    removed     integer
 );
 
 -- The primitive's body. `p_rows`: build the per-request answers (results), with the refusals explained;
 -- without it (bulk moves: sweeps, timeouts), only the count moved and the jobs completed come back.
 CREATE FUNCTION iotcloud.apply_moves(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
                                      p_targets text[], p_details jsonb[], p_expected bigint[], p_rows boolean,
-                                     OUT results iotcloud.move_result[], OUT moved integer,
+                                     p_force boolean, OUT results iotcloud.move_result[], OUT moved integer,
                                      OUT completed_jobs text[])
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -110,7 +115,7 @@ BEGIN
          WHERE q.nth = 1 AND e.ctid = o.ctid
            AND (q.expected IS NULL OR o.execution_number = q.expected)
            AND iotcloud.guard_refusal(iotcloud.move_guard(p_actor, o.status, q.target), j.status, j.expires_at,
-                                      o.timeout_at, p_now) IS NULL
+                                      o.timeout_at, p_now, p_force) IS NULL
         RETURNING q.ord, e.job_id, e.device_id, o.status AS from_status, e.status, e.status_details,
                   e.execution_number, e.queued_at, e.started_at, e.last_updated_at, e.timeout_at, e.shard,
                   q.details
@@ -127,7 +132,9 @@ BEGIN
                sum((u.status = 'SUCCEEDED')::int   - (u.from_status = 'SUCCEEDED')::int)::int   AS succeeded,
                sum((u.status = 'FAILED')::int      - (u.from_status = 'FAILED')::int)::int      AS failed,
                sum((u.status = 'TIMED_OUT')::int   - (u.from_status = 'TIMED_OUT')::int)::int   AS timed_out,
-               sum((u.status = 'REJECTED')::int    - (u.from_status = 'REJECTED')::int)::int    AS rejected
+               sum((u.status = 'REJECTED')::int    - (u.from_status = 'REJECTED')::int)::int    AS rejected,
+               sum((u.status = 'CANCELED')::int    - (u.from_status = 'CANCELED')::int)::int    AS canceled,
+               sum((u.status = 'REMOVED')::int     - (u.from_status = 'REMOVED')::int)::int     AS removed
           FROM upd u
          WHERE u.from_status <> u.status
          GROUP BY u.job_id, u.shard
@@ -140,7 +147,8 @@ BEGIN
                 FROM upd u)
            END,
            (SELECT array_agg(ROW(d.job_id, d.shard, d.queued, d.in_progress, d.succeeded, d.failed, d.timed_out,
-                                 d.rejected)::iotcloud.counter_delta ORDER BY d.job_id, d.shard)
+                                 d.rejected, d.canceled, d.removed)::iotcloud.counter_delta
+                             ORDER BY d.job_id, d.shard)
               FROM d)
       INTO moved, v_moved, v_deltas;
 
@@ -162,7 +170,8 @@ BEGIN
                       AND (q.details IS NULL OR q.details = e.status_details) THEN 'unchanged'
                  WHEN q.expected IS NOT NULL AND q.expected <> e.execution_number THEN 'version_mismatch'
                  WHEN m.guard IS NULL THEN 'not_allowed'
-                 ELSE coalesce(iotcloud.guard_refusal(m.guard, j.status, j.expires_at, e.timeout_at, p_now),
+                 ELSE coalesce(iotcloud.guard_refusal(m.guard, j.status, j.expires_at, e.timeout_at, p_now,
+                                                      p_force),
                                'raced')
                END,
                e.status, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
@@ -192,7 +201,8 @@ BEGIN
             UPDATE job_counters c
                SET queued = c.queued + d.queued, in_progress = c.in_progress + d.in_progress,
                    succeeded = c.succeeded + d.succeeded, failed = c.failed + d.failed,
-                   timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected
+                   timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected,
+                   canceled = c.canceled + d.canceled, removed = c.removed + d.removed
               FROM unnest(v_deltas) d
              WHERE c.tenant_id = v_tenant AND c.job_id = d.job_id AND c.shard = d.shard
             RETURNING c.job_id, c.queued + c.in_progress AS active
@@ -231,33 +241,35 @@ BEGIN
 END
 $fn$;
 
--- The primitive: one row per request, in request order.
+-- The primitive: one row per request, in request order. `p_force`: the call is forced (the 'forced' guard).
 CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[],
                                          p_device_ids text[], p_targets text[], p_details jsonb[] DEFAULT NULL,
-                                         p_expected bigint[] DEFAULT NULL)
+                                         p_expected bigint[] DEFAULT NULL, p_force boolean DEFAULT false)
 RETURNS SETOF iotcloud.move_result
 LANGUAGE sql AS $fn$
     SELECT r.*
       FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, p_expected,
-                                true) a,
+                                true, p_force) a,
            unnest(a.results) r
      ORDER BY r.ord
 $fn$;
 
 -- The same for bulk moves that need no answer per request: how many moved, which jobs they completed.
 CREATE FUNCTION iotcloud.move_executions_counted(p_actor text, p_now timestamptz, p_job_ids text[],
-                                                 p_device_ids text[], p_targets text[], p_details jsonb[])
+                                                 p_device_ids text[], p_targets text[], p_details jsonb[],
+                                                 p_force boolean DEFAULT false)
 RETURNS TABLE (moved integer, completed_jobs text[])
 LANGUAGE sql AS $fn$
     SELECT a.moved, a.completed_jobs
-      FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, NULL, false) a
+      FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, NULL, false,
+                                p_force) a
 $fn$;
 
-GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz)
+GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz, boolean)
     TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.apply_moves(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
-                                               boolean) TO iotcloud_app;
-GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[])
-    TO iotcloud_app;
-GRANT EXECUTE ON FUNCTION iotcloud.move_executions_counted(text, timestamptz, text[], text[], text[], jsonb[])
-    TO iotcloud_app;
+                                               boolean, boolean) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
+                                                   boolean) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.move_executions_counted(text, timestamptz, text[], text[], text[], jsonb[],
+                                                           boolean) TO iotcloud_app;

@@ -1,7 +1,8 @@
 -- Bulk moves in bounded batches, each in its caller's transaction (RLS: the caller's tenant).
 
 -- Which jobs still have QUEUED executions to sweep: running jobs past expires_at (-> TIMED_OUT) and
--- canceled jobs (-> REJECTED). Each job is swept once; queued_swept_at marks it done.
+-- canceled jobs (-> REJECTED or CANCELED, by the job's cancel_mode; a forced cancel also cancels IN_PROGRESS
+-- work). Each job is swept once; queued_swept_at marks it done.
 CREATE FUNCTION iotcloud.jobs_to_sweep(p_now timestamptz, p_limit integer)
 RETURNS SETOF text
 LANGUAGE sql STABLE AS $fn$
@@ -15,6 +16,9 @@ $fn$;
 
 -- One batch of a job's sweep: a window of its executions in key order (keyset, after p_after), of which the
 -- QUEUED ones move (iotcloud.move_executions). The window reaching the job's end marks the job swept.
+-- The target follows the job: expired -> TIMED_OUT; canceled by DELETE (cancel_mode 'reject') -> REJECTED;
+-- by CancelJob ('cancel') -> CANCELED; with force ('force') the window's IN_PROGRESS executions are canceled
+-- too, locked first (in key order) so that none a device updates meanwhile is left behind.
 CREATE FUNCTION iotcloud.sweep_queued(p_actor text, p_now timestamptz, p_job_id text, p_after text,
                                  p_limit integer)
 RETURNS TABLE (last_device_id text, scanned integer, moved integer, swept boolean, completed boolean)
@@ -24,19 +28,27 @@ DECLARE
     j         record;
     v_target  text;
     v_details jsonb;
+    v_force   boolean := false;
     v_ids     text[];
     v_n       integer;
 BEGIN
-    SELECT x.status, x.expires_at, x.cancel_reason, x.queued_swept_at INTO j
+    SELECT x.status, x.expires_at, x.cancel_reason, x.cancel_reason_code, x.cancel_mode, x.queued_swept_at
+      INTO j
       FROM jobs x WHERE x.tenant_id = v_tenant AND x.job_id = p_job_id;
     IF NOT FOUND OR j.queued_swept_at IS NOT NULL THEN
         RETURN QUERY SELECT NULL::text, 0, 0, true, false;
         RETURN;
     END IF;
-    IF j.status = 'CANCELED' THEN
+    IF j.status = 'CANCELED' AND j.cancel_mode = 'reject' THEN
         v_target := 'REJECTED';
         v_details := jsonb_build_object('reason', 'job_canceled')
                      || coalesce(jsonb_build_object('message', j.cancel_reason), '{}');
+    ELSIF j.status = 'CANCELED' THEN
+        v_target := 'CANCELED';
+        v_force := j.cancel_mode = 'force';
+        v_details := jsonb_strip_nulls(jsonb_build_object('reason', 'job_canceled', 'force', nullif(v_force, false),
+                                                          'reason_code', j.cancel_reason_code,
+                                                          'message', j.cancel_reason));
     ELSIF j.status = 'IN_PROGRESS' AND j.expires_at <= p_now THEN
         v_target := 'TIMED_OUT';
         v_details := '{"reason": "job_expired"}';
@@ -52,6 +64,15 @@ BEGIN
              WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
              ORDER BY e.device_id
              LIMIT p_limit) w;
+    IF v_force AND scanned > 0 THEN
+        -- the window's active executions, locked in key order and read as committed now
+        SELECT array_agg(a.device_id ORDER BY a.device_id) INTO v_ids
+          FROM (SELECT e.device_id FROM job_executions e
+                 WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
+                   AND e.device_id <= last_device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
+                 ORDER BY e.device_id
+                   FOR UPDATE) a;
+    END IF;
     moved := 0;
     completed := false;
     v_n := coalesce(cardinality(v_ids), 0);
@@ -60,7 +81,7 @@ BEGIN
           INTO moved, completed
           FROM iotcloud.move_executions_counted(p_actor, p_now, array_fill(p_job_id, ARRAY[v_n]), v_ids,
                                                 array_fill(v_target, ARRAY[v_n]),
-                                                array_fill(v_details, ARRAY[v_n])) m;
+                                                array_fill(v_details, ARRAY[v_n]), v_force) m;
     END IF;
     swept := scanned < p_limit;
     IF swept THEN

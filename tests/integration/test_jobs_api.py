@@ -281,6 +281,8 @@ async def test_cancel(tenant: Tenant) -> None:
         "failed": 0,
         "timed_out": 0,
         "rejected": 2,
+        "canceled": 0,
+        "removed": 0,
     }
     # the device that had started may still finish; the job stays CANCELED
     assert (await _put(tenant, devs[0], job, status="SUCCEEDED")).status_code == 200

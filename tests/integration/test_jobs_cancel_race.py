@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from shared.infra.db import SET_TENANT, connect
+from shared.jobs.states import COUNTER_COLUMNS
 from tests.conftest import Services, Tenant
 from tests.support.locks import until_waiting
 
-ZERO = {"queued": 0, "in_progress": 0, "succeeded": 0, "failed": 0, "timed_out": 0, "rejected": 0}
+ZERO = dict.fromkeys(COUNTER_COLUMNS.values(), 0)
 
 
 @pytest.mark.parametrize("first", ["claim", "cancel"])

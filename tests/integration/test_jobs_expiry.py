@@ -97,6 +97,8 @@ async def test_tick_times_out_queued_and_completes(
         "failed": 0,
         "timed_out": 2,
         "rejected": 0,
+        "canceled": 0,
+        "removed": 0,
     }
     by_dev = {e["device_id"]: e for e in job["executions"]}
     assert by_dev[devs[1]]["status"] == "TIMED_OUT" and by_dev[devs[1]]["status_details"] == {

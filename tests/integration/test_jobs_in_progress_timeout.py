@@ -12,10 +12,11 @@ import asyncpg
 import httpx
 
 from shared.jobs.expiry import run_in_progress_timeouts, run_jobs_expiry_tick
+from shared.jobs.states import COUNTER_COLUMNS
 from tests.conftest import Services, Tenant
 
 T0 = datetime(2032, 3, 1, tzinfo=UTC)
-ZERO = {"queued": 0, "in_progress": 0, "succeeded": 0, "failed": 0, "timed_out": 0, "rejected": 0}
+ZERO = dict.fromkeys(COUNTER_COLUMNS.values(), 0)
 
 
 async def _job(t: Tenant, job_id: str) -> dict[str, Any]:

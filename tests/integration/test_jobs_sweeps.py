@@ -138,7 +138,7 @@ async def test_cancel_sweeps_in_batches(services: Services, tenant: Tenant, app_
     out = await service.cancel_job(
         app_pool, tenant.tenant_id, job, "bad build", T0 + timedelta(minutes=1), batch=2
     )
-    assert out == {"job_id": job, "status": "CANCELED", "rejected_executions": 6, "sweep_complete": True}
+    assert out == {"job_id": job, "status": "CANCELED", "moved": 6, "sweep_complete": True}
     async with tenant.api() as api:
         body = (await api.get(f"/customer/jobs/{job}")).json()
         history = (await api.get(f"/customer/jobs/{job}/executions/{devs[0]}/events")).json()["events"]
@@ -158,7 +158,8 @@ async def test_a_cancel_cut_short_is_finished_by_the_tick(
     owner = await connect(services.db.owner_url)
     try:  # the job was canceled, and the process died before its sweep
         await owner.execute(
-            "UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2 WHERE tenant_id = $1",
+            "UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2, cancel_mode = 'reject' "
+            "WHERE tenant_id = $1",
             tenant.tenant_id,
             T0,
         )

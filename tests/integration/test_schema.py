@@ -8,7 +8,7 @@ import pytest
 from shared.infra.config import APP_ROLE, OWNER_ROLE
 from shared.infra.db import SET_TENANT, connect
 from shared.infra.migrations import migrate, pending
-from shared.jobs.states import Actor, ExecutionStatus, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, Actor, CancelMode, ExecutionStatus, JobStatus
 from tests.support.pg import TestDB
 from tests.support.schema import TENANT_TABLES
 
@@ -30,6 +30,13 @@ async def test_status_checks_mirror_python(session_db: TestDB) -> None:
         assert await _check_values(conn, "job_execution_events_from_check") == execs
         assert await _check_values(conn, "job_execution_events_to_check") == execs
         assert await _check_values(conn, "job_execution_events_actor_check") == {a.value for a in Actor}
+        assert await _check_values(conn, "jobs_cancel_mode_check") == {m.value for m in CancelMode}
+        # one counter column per execution status
+        columns = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'job_counters' "
+            "AND data_type = 'integer'"
+        )
+        assert {r["column_name"] for r in columns} == set(COUNTER_COLUMNS.values())
     finally:
         await conn.close()
 

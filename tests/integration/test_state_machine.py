@@ -182,7 +182,8 @@ async def test_timestamps_follow_statuses(services: Services, tenant: Tenant) ->
         for stmt in (
             "UPDATE jobs SET status = 'COMPLETED' WHERE job_id = $1",  # no completed_at
             "UPDATE jobs SET completed_at = now() WHERE job_id = $1",  # completed_at on a running job
-            "UPDATE jobs SET status = 'CANCELED' WHERE job_id = $1",  # no canceled_at
+            "UPDATE jobs SET status = 'CANCELED', cancel_mode = 'reject' WHERE job_id = $1",  # no canceled_at
+            "UPDATE jobs SET status = 'CANCELED', canceled_at = now() WHERE job_id = $1",  # no cancel_mode
             "UPDATE job_executions SET status = 'IN_PROGRESS' WHERE job_id = $1",  # no started_at
             "UPDATE job_executions SET started_at = now() WHERE job_id = $1",  # QUEUED but started
             "UPDATE job_executions SET timeout_at = now() WHERE job_id = $1",  # a deadline, never started

@@ -21,6 +21,8 @@ CANCEL = {
     "DELETE /customer/jobs/{job_id}",
     "GET /customer/jobs/{job_id}/executions",
     "GET /customer/jobs/{job_id}/executions/{device_id}/events",
+    "POST /customer/jobs/{job_id}/cancel",
+    "POST /customer/jobs/{job_id}/executions/{device_id}/cancel",
 }
 EVERY_OTHER_CHECK = (
     "not_a_server_error",

@@ -26,10 +26,19 @@ def test_job_transition_queued_to_in_progress() -> None:
 
 
 def test_terminal_statuses() -> None:
-    assert {s.value for s in TERMINAL} == {"SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"}
+    assert {s.value for s in TERMINAL} == {
+        "SUCCEEDED",
+        "FAILED",
+        "TIMED_OUT",
+        "REJECTED",
+        "CANCELED",
+        "REMOVED",
+    }
     assert not is_terminal("IN_PROGRESS")
     assert not is_terminal("QUEUED")
-    assert all(is_terminal(s) for s in ["SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"])
+    assert all(
+        is_terminal(s) for s in ["SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"]
+    )
     assert TERMINAL | ACTIVE == set(ExecutionStatus)
     assert not TERMINAL & ACTIVE
 
@@ -37,7 +46,7 @@ def test_terminal_statuses() -> None:
 def test_contract_status_names() -> None:
     assert [s.value for s in JobStatus] == ["IN_PROGRESS", "COMPLETED", "CANCELED"]
     assert [s.value for s in ExecutionStatus] == [
-        "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED",
+        "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED",
     ]  # fmt: skip
 
 

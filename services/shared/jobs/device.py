@@ -79,6 +79,8 @@ async def device_update(
     if outcome == "not_found":
         raise NotFound(f"no execution of job {job_id!r} for this device")
     message = REFUSALS.get(outcome, "cannot move execution from {status} to {target}")
+    if outcome == "not_allowed" and state["status"] == ExecutionStatus.CANCELED:
+        message = "an operator canceled this execution; it can no longer change"
     raise Conflict(
         message.format(expected=expected_number, target=target.value, **state), reason=outcome, current=state
     )

@@ -1,6 +1,7 @@
 """The jobs tick, tenant by tenant under RLS, in bounded batches:
 - sweeps: the QUEUED executions of running jobs past expires_at become TIMED_OUT, and those of canceled jobs
-  whose cancel did not finish its sweep become REJECTED (shared/jobs/sweep.py); each job is swept once;
+  whose cancel did not finish its sweep become REJECTED or CANCELED, as the cancel said (a forced cancel's
+  IN_PROGRESS ones too) (shared/jobs/sweep.py); each job is swept once;
 - in-progress timeout: IN_PROGRESS executions past their timeout_at (claim + the job's
   in_progress_timeout_minutes) become TIMED_OUT.
 Every move goes through iotcloud.move_executions, which also completes the jobs left with nothing active."""
@@ -15,7 +16,7 @@ import asyncpg
 
 from shared.infra.db import retrying_tenant_tx, tenant_tx, tx
 from shared.jobs import queries as q
-from shared.jobs.states import Actor
+from shared.jobs.states import Actor, CancelMode
 from shared.jobs.sweep import SWEEP_BATCH, sweep_job
 
 log = logging.getLogger("iotcloud.jobs.expiry")
@@ -24,7 +25,8 @@ log = logging.getLogger("iotcloud.jobs.expiry")
 @dataclass
 class ExpiryResult:
     timed_out: int = 0  # QUEUED executions of expired jobs timed out
-    rejected: int = 0  # QUEUED executions of canceled jobs rejected (a cancel's sweep finished here)
+    rejected: int = 0  # QUEUED executions of canceled jobs rejected (a DELETE's sweep finished here)
+    canceled: int = 0  # executions of canceled jobs canceled (a CancelJob's sweep finished here)
     completed: int = 0
     jobs: int = 0  # jobs swept
     batches: int = 0
@@ -48,11 +50,13 @@ async def run_jobs_expiry_tick(
     for tenant_id in result.tenants:
         async with tenant_tx(pool, tenant_id) as conn:
             job_ids = [r["job_id"] for r in await conn.fetch(q.JOBS_TO_SWEEP, now, max_jobs)]
-            canceled = {r["job_id"] for r in await conn.fetch(q.CANCELED_AMONG, job_ids)}
+            canceled = {r["job_id"]: r["cancel_mode"] for r in await conn.fetch(q.CANCELED_AMONG, job_ids)}
         for job_id in job_ids:
             swept = await sweep_job(pool, tenant_id, job_id, Actor.WORKER, now, batch_size)
-            if job_id in canceled:
+            if canceled.get(job_id) == CancelMode.REJECT:
                 result.rejected += swept.moved
+            elif job_id in canceled:
+                result.canceled += swept.moved
             else:
                 result.timed_out += swept.moved
                 result.count_timeouts(tenant_id, swept.moved)
@@ -68,13 +72,14 @@ async def run_jobs_expiry_tick(
     result.completed_jobs += overdue.completed_jobs
     for tenant_id, n in overdue.timed_out_by_tenant.items():
         result.count_timeouts(tenant_id, n)
-    if result.timed_out or result.rejected or result.completed or result.overdue_timed_out:
+    if result.timed_out or result.rejected or result.canceled or result.completed or result.overdue_timed_out:
         log.info(
             "jobs expiry: %d executions timed out, %d past their in-progress timeout, %d rejected, "
-            "%d jobs completed (%d tenants, %d batches)",
+            "%d canceled, %d jobs completed (%d tenants, %d batches)",
             result.timed_out,
             result.overdue_timed_out,
             result.rejected,
+            result.canceled,
             result.completed,
             len(result.tenants),
             result.batches,

@@ -59,7 +59,7 @@ JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
        j.status, j.execution_count, j.expires_at, j.in_progress_timeout_minutes, j.created_by, j.created_at,
        j.updated_at,
-       j.completed_at, j.canceled_at, j.cancel_reason, c.*
+       j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c
                       WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) c
@@ -134,9 +134,16 @@ DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
 # --- operator cancel and the jobs tick (db/functions/040_sweeps.sql) ------------------------------------
 
 CANCEL_JOB = """
-UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2, cancel_reason = $3
+UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2, cancel_reason = $3, cancel_mode = $4,
+                cancel_reason_code = $5
  WHERE job_id = $1 AND status = 'IN_PROGRESS'
 RETURNING job_id
+"""
+
+# The operator cancels one execution (AWS CancelJobExecution): one request to iotcloud.move_executions.
+CANCEL_EXECUTION = """
+SELECT * FROM iotcloud.move_executions('operator', $1, ARRAY[$2::text], ARRAY[$3::text], ARRAY['CANCELED'],
+                                       ARRAY[$4::jsonb], ARRAY[$5::bigint], $6)
 """
 
 JOB_STATUS = "SELECT status FROM jobs WHERE job_id = $1"
@@ -152,7 +159,7 @@ TENANTS_WITH_OVERDUE_EXECUTIONS = "SELECT t FROM iotcloud.tenants_with_overdue_e
 
 TIME_OUT_OVERDUE = "SELECT moved, completed_jobs FROM iotcloud.time_out_overdue($1, $2)"
 
-CANCELED_AMONG = "SELECT job_id FROM jobs WHERE job_id = ANY($1::text[]) AND status = 'CANCELED'"
+CANCELED_AMONG = "SELECT job_id, cancel_mode FROM jobs WHERE job_id = ANY($1::text[]) AND status = 'CANCELED'"
 
 # Group commit: many devices' moves in one statement (shared/jobs/group_commit.py).
 DEVICE_MOVES = "SELECT * FROM iotcloud.device_moves($1, $2, $3, $4, $5, $6, $7)"

@@ -14,13 +14,16 @@ from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
 from shared.jobs import queries as q
-from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
 log = logging.getLogger("iotcloud.jobs")
 
 EMBEDDED_EXECUTIONS = 1000
 EVENTS_PAGE = 100
+# The execution state an operator's cancel of one execution answers with (and a refusal carries as `current`).
+EXECUTION_STATE = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
+                   "started_at", "last_updated_at")  # fmt: skip
 
 
 def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
@@ -192,12 +195,17 @@ async def cancel_job(
     reason: str | None,
     now: datetime,
     batch: int = SWEEP_BATCH,
+    *,
+    mode: CancelMode = CancelMode.REJECT,
+    reason_code: str | None = None,
 ) -> dict[str, Any]:
     """The job becomes CANCELED (from then on no device can start its work), then its QUEUED executions
-    become REJECTED in batches (reason in status_details); IN_PROGRESS ones may still finish. Should the
-    sweep be cut short, the jobs tick finishes it."""
+    move in batches (reason in status_details): to REJECTED (`DELETE`, mode reject) or CANCELED (AWS
+    CancelJob, mode cancel); with mode force its IN_PROGRESS executions are CANCELED too, else they may still
+    finish. The mode is stored on the job, so should the sweep be cut short, the jobs tick finishes it the
+    same way. `moved` is how many executions this call moved."""
     async with tenant_tx(pool, tenant_id) as conn:
-        if await conn.fetchval(q.CANCEL_JOB, job_id, now, reason) is None:
+        if await conn.fetchval(q.CANCEL_JOB, job_id, now, reason, mode.value, reason_code) is None:
             status = await conn.fetchval(q.JOB_STATUS, job_id)
             if status is None:
                 raise NotFound(f"job {job_id!r} not found")
@@ -207,13 +215,51 @@ async def cancel_job(
     swept = SweepResult()
     try:
         await sweep_job(pool, tenant_id, job_id, Actor.OPERATOR, now, batch, into=swept)
-    except DB_ERRORS as exc:  # the cancel stands; the jobs tick rejects what is left
+    except DB_ERRORS as exc:  # the cancel stands; the jobs tick moves what is left
         log.warning(
             "cancel of %s/%s: sweep left to the jobs tick (%s)", tenant_id, job_id, type(exc).__name__
         )
     return {
         "job_id": job_id,
         "status": JobStatus.CANCELED.value,
-        "rejected_executions": swept.moved,
+        "moved": swept.moved,
         "sweep_complete": swept.swept,
     }
+
+
+# Why iotcloud.move_executions refused an operator's cancel of one execution (the code goes along as
+# `reason`).
+CANCEL_REFUSALS: dict[str, str] = {
+    "version_mismatch": "stale expected_version {expected}; current is {execution_number}",
+    "not_allowed": "the execution is {status}; only a QUEUED or IN_PROGRESS execution can be canceled",
+    "not_forced": "the execution is IN_PROGRESS; cancel it with force: true",
+    "raced": "the execution changed while this cancel was decided; read it and retry",
+}
+
+
+async def cancel_execution(
+    conn: asyncpg.Connection,
+    job_id: str,
+    device_id: str,
+    *,
+    force: bool,
+    expected_version: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The operator cancels one execution (AWS CancelJobExecution): QUEUED -> CANCELED, IN_PROGRESS ->
+    CANCELED only with force; `expected_version` must then be its execution_number. One request to
+    iotcloud.move_executions (counters, history and the job's completion included). Repeating the same
+    cancel answers the current state; any other refusal raises Conflict with the reason and the state."""
+    details: dict[str, Any] = {"reason": "execution_canceled"} | ({"force": True} if force else {})
+    row = await conn.fetchrow(q.CANCEL_EXECUTION, now, job_id, device_id, details, expected_version, force)
+    assert row is not None
+    outcome = row["outcome"]
+    if outcome == "not_found":
+        raise NotFound(f"no execution of job {job_id!r} for device {device_id!r}")
+    state = {k: row[k] for k in EXECUTION_STATE}
+    if outcome in ("moved", "unchanged"):
+        return {**state, "job_completed": bool(row["job_completed"])}
+    message = CANCEL_REFUSALS.get(outcome, "cannot cancel the execution: {reason}")
+    raise Conflict(
+        message.format(expected=expected_version, reason=outcome, **state), reason=outcome, current=state
+    )

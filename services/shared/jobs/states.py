@@ -24,6 +24,8 @@ class ExecutionStatus(StrEnum):
     FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     REJECTED = "REJECTED"
+    CANCELED = "CANCELED"  # an operator canceled it (QUEUED, or IN_PROGRESS with force)
+    REMOVED = "REMOVED"  # defined for continuous jobs (the device left the target); no move reaches it yet
 
 
 class Actor(StrEnum):
@@ -40,7 +42,9 @@ S, F, T, R = (
     ExecutionStatus.REJECTED,
 )
 
-TERMINAL: frozenset[ExecutionStatus] = frozenset({S, F, T, R})
+C, RM = ExecutionStatus.CANCELED, ExecutionStatus.REMOVED
+
+TERMINAL: frozenset[ExecutionStatus] = frozenset({S, F, T, R, C, RM})
 ACTIVE: frozenset[ExecutionStatus] = frozenset({Q, IP})
 
 # Statuses a device may ask for in PUT /device/v1/jobs/{job_id}/execution: the targets of the device's
@@ -49,6 +53,14 @@ DEVICE_TARGETS: frozenset[ExecutionStatus] = frozenset({IP, S, F, R})
 
 # Each execution status has a counter column on the job (job_counters).
 COUNTER_COLUMNS: dict[ExecutionStatus, str] = {s: s.value.lower() for s in ExecutionStatus}
+
+
+class CancelMode(StrEnum):
+    """How a CANCELED job was canceled (jobs.cancel_mode): what its sweep does with its active executions."""
+
+    REJECT = "reject"  # DELETE /customer/jobs/{id}: QUEUED -> REJECTED
+    CANCEL = "cancel"  # POST /customer/jobs/{id}/cancel (AWS CancelJob): QUEUED -> CANCELED
+    FORCE = "force"  # the same with force: QUEUED and IN_PROGRESS -> CANCELED
 
 
 def is_terminal(status: ExecutionStatus | str) -> bool:

@@ -1,5 +1,6 @@
 """A job's QUEUED sweep, batch by batch: when it expires (QUEUED -> TIMED_OUT, by the worker) or is
-canceled (QUEUED -> REJECTED). Each batch is one transaction calling iotcloud.sweep_queued
+canceled (QUEUED -> REJECTED for DELETE, -> CANCELED for CancelJob; with force, IN_PROGRESS -> CANCELED too:
+the job's cancel_mode says which). Each batch is one transaction calling iotcloud.sweep_queued
 (db/functions/040_sweeps.sql), which moves a keyset window of the job's executions through
 iotcloud.move_executions (counters, history and completion included) and marks the job swept when the
 window reaches its end. No batch holds locks for long; a sweep cut short is finished by the next tick."""

@@ -11,7 +11,9 @@ from shared.jobs.states import ExecutionStatus, JobStatus
 from shared.web.responses import ErrorOut, error
 
 JobStatusName = Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
-ExecutionStatusName = Literal["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"]
+ExecutionStatusName = Literal[
+    "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"
+]
 assert set(JobStatusName.__args__) == {s.value for s in JobStatus}  # type: ignore[attr-defined]
 assert set(ExecutionStatusName.__args__) == {s.value for s in ExecutionStatus}  # type: ignore[attr-defined]
 

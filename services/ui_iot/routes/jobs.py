@@ -6,14 +6,26 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.auth import Principal
 from shared.jobs import service
+from shared.jobs.states import CancelMode
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
-from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
+from shared.web.responses import (
+    BAD_VALUE,
+    BEARER,
+    CONFLICT,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    WRITER,
+    ErrorOut,
+    error,
+)
 from shared.web.service_app import Now
 from shared.web.validation import (
+    SAFE_INT_MAX,
     STRICT_BODY,
     DocumentType,
     Identifier,
@@ -77,6 +89,28 @@ class JobCancel(BaseModel):
     reason: Text | None = None
 
 
+# AWS CancelJob's reasonCode: upper-case letters, digits and underscores.
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,128}$")]
+
+
+class JobCancelRequest(BaseModel):
+    """AWS CancelJob: with force, IN_PROGRESS executions are canceled too."""
+
+    model_config = STRICT_BODY
+    force: bool = False
+    reason_code: ReasonCode | None = None
+    comment: Text | None = None
+
+
+class ExecutionCancelRequest(BaseModel):
+    """AWS CancelJobExecution: an IN_PROGRESS execution needs force; expected_version is its
+    execution_number."""
+
+    model_config = STRICT_BODY
+    force: bool = False
+    expected_version: integer(ge=1, le=SAFE_INT_MAX) | None = None  # type: ignore[valid-type]
+
+
 class Counts(BaseModel):
     queued: int
     in_progress: int
@@ -84,6 +118,8 @@ class Counts(BaseModel):
     failed: int
     timed_out: int
     rejected: int
+    canceled: int
+    removed: int
 
 
 class Target(BaseModel):
@@ -110,7 +146,12 @@ class JobOut(BaseModel):
     updated_at: datetime
     completed_at: datetime | None
     canceled_at: datetime | None
-    cancel_reason: str | None
+    cancel_reason: str | None = Field(description="the cancel's reason (DELETE) or comment (cancel)")
+    cancel_reason_code: str | None
+    cancel_mode: Literal["reject", "cancel", "force"] | None = Field(
+        description="how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> "
+        "CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)"
+    )
 
 
 class JobDetail(JobOut):
@@ -174,6 +215,37 @@ class CancelOut(BaseModel):
     sweep_complete: bool = Field(
         description="all QUEUED executions are REJECTED (else the jobs tick finishes)"
     )
+
+
+class JobCanceledOut(BaseModel):
+    job_id: str
+    status: Literal["CANCELED"]
+    force: bool
+    canceled_executions: int = Field(description="executions this call moved to CANCELED")
+    sweep_complete: bool = Field(
+        description="every active execution to cancel is CANCELED (else the jobs tick finishes)"
+    )
+
+
+class ExecutionCanceledOut(ExecutionOut):
+    job_id: str
+    job_completed: bool = Field(description="this cancel completed the job")
+
+
+class ExecutionCancelConflict(ErrorOut):
+    """409 on a cancel of one execution that its state does not allow."""
+
+    reason: str = Field(
+        description="why: not_allowed (already terminal), not_forced, version_mismatch or raced"
+    )
+    current: ExecutionCanceledOut
+
+
+EXECUTION_CANCEL_CONFLICT = error(
+    409,
+    "the execution is terminal, IN_PROGRESS without force, or not at expected_version; `current` is it",
+    ExecutionCancelConflict,
+)
 
 
 def _creator(principal: Principal) -> str:
@@ -254,7 +326,48 @@ async def execution_events(
 async def cancel_job(
     job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancel | None, Body()] = None
 ) -> dict[str, Any]:
-    return await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, body.reason if body else None, now)
+    out = await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, body.reason if body else None, now)
+    return {**out, "rejected_executions": out["moved"]}
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobCanceledOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
+)
+async def cancel_job_aws(
+    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancelRequest | None, Body()] = None
+) -> dict[str, Any]:
+    """AWS CancelJob: the job becomes CANCELED and its QUEUED executions CANCELED (with force, its
+    IN_PROGRESS ones too, whose devices' next update gets 409 with the current state). 409 unless the job is
+    IN_PROGRESS."""
+    body = body or JobCancelRequest()
+    mode = CancelMode.FORCE if body.force else CancelMode.CANCEL
+    out = await service.cancel_job(
+        tenant.pool, tenant.tenant_id, job_id, body.comment, now, mode=mode, reason_code=body.reason_code
+    )
+    return {**out, "force": body.force, "canceled_executions": out["moved"]}
+
+
+@router.post(
+    "/jobs/{job_id}/executions/{device_id}/cancel",
+    response_model=ExecutionCanceledOut,
+    responses=BAD_VALUE | WRITER | NOT_FOUND | EXECUTION_CANCEL_CONFLICT | TOO_LARGE,
+)
+async def cancel_execution(
+    job_id: str,
+    device_id: str,
+    db: WriteDB,
+    now: Now,
+    body: Annotated[ExecutionCancelRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    """AWS CancelJobExecution: QUEUED -> CANCELED, IN_PROGRESS -> CANCELED only with force. 404 when the job
+    has no execution for the device; 409 (with `reason` and `current`) when it is terminal, IN_PROGRESS
+    without force, or not at expected_version. Canceling the job's last active execution completes it."""
+    body = body or ExecutionCancelRequest()
+    return await service.cancel_execution(
+        db, job_id, device_id, force=body.force, expected_version=body.expected_version, now=now
+    )
 
 
 @router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage, responses=BAD_VALUE | NOT_FOUND)

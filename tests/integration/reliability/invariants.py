@@ -3,7 +3,7 @@
 Every recorded move is checked against the state machine, which the checker learns from one function,
 `allowed_moves()`; each execution's history must chain from QUEUED to the execution's current status; the
 worker's timeouts and the operator's rejections must have had their reason (an expired job, a passed
-in-progress deadline, a canceled job)."""
+in-progress deadline, a canceled job), and an IN_PROGRESS execution is canceled only with force."""
 
 from __future__ import annotations
 
@@ -15,16 +15,17 @@ from typing import Any
 import asyncpg
 
 from shared.infra.db import connect
-from shared.jobs.states import COUNTER_COLUMNS, Actor, ExecutionStatus, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, Actor, CancelMode, ExecutionStatus, JobStatus
 from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
 
 TERMINAL = {s.value for s in TERMINAL_STATUSES}
 COLS = tuple(COUNTER_COLUMNS.values())
-QUEUED, IN_PROGRESS, TIMED_OUT, REJECTED = (
+QUEUED, IN_PROGRESS, TIMED_OUT, REJECTED, CANCELED = (
     ExecutionStatus.QUEUED.value,
     ExecutionStatus.IN_PROGRESS.value,
     ExecutionStatus.TIMED_OUT.value,
     ExecutionStatus.REJECTED.value,
+    ExecutionStatus.CANCELED.value,
 )
 
 Key = tuple[str, str, str]  # (tenant_id, job_id, device_id)
@@ -39,6 +40,7 @@ ILLEGAL_MOVE = "illegal move"
 EXPIRY_NOT_DUE = "expiry not due"
 TIMEOUT_NOT_DUE = "in-progress timeout not due"
 OPERATOR_NOT_CANCELED = "operator move on a job not canceled"
+CANCEL_NOT_DUE = "cancel not due"
 ORPHAN = "orphan events"
 LOST_ACK = "acknowledged update not in history"
 
@@ -103,10 +105,28 @@ def _move_problems(
                 out.append(
                     f"{TIMEOUT_NOT_DUE}: {where}: claimed at {claimed_at}, in-progress timeout {minutes} min"
                 )
-        # the operator's cancel, or the worker finishing its sweep: QUEUED -> REJECTED of a canceled job only
-        rejects_queued = actor == Actor.WORKER and (frm, to) == (QUEUED, REJECTED)
-        if (actor == Actor.OPERATOR or rejects_queued) and job["status"] != JobStatus.CANCELED:
-            out.append(f"{OPERATOR_NOT_CANCELED}: {where}: the job is {job['status']}")
+        # the operator's cancel (DELETE), or the worker finishing its sweep: QUEUED -> REJECTED of a job
+        # canceled that way only
+        if (frm, to) == (QUEUED, REJECTED) and actor in (Actor.OPERATOR, Actor.WORKER):
+            if job["status"] != JobStatus.CANCELED or job["cancel_mode"] != CancelMode.REJECT:
+                out.append(
+                    f"{OPERATOR_NOT_CANCELED}: {where}: the job is {job['status']} ({job['cancel_mode']})"
+                )
+        # CANCELED: the operator's explicit cancel (of the job or of this execution) may cancel QUEUED work at
+        # any time; the worker only finishes a job's CancelJob sweep; IN_PROGRESS work only with force (the
+        # worker's: only of a job canceled with force)
+        if to == CANCELED:
+            force = bool((e["status_details"] or {}).get("force"))
+            job_canceled = job["status"] == JobStatus.CANCELED and job["cancel_mode"] in (
+                CancelMode.CANCEL,
+                CancelMode.FORCE,
+            )
+            if actor == Actor.WORKER and not job_canceled:
+                out.append(f"{CANCEL_NOT_DUE}: {where}: the job is {job['status']} ({job['cancel_mode']})")
+            if frm == IN_PROGRESS and not force:
+                out.append(f"{CANCEL_NOT_DUE}: {where}: an IN_PROGRESS execution canceled without force")
+            if frm == IN_PROGRESS and actor == Actor.WORKER and job["cancel_mode"] != CancelMode.FORCE:
+                out.append(f"{CANCEL_NOT_DUE}: {where}: the job's cancel was not forced")
     return out
 
 
@@ -124,9 +144,9 @@ async def find_problems(
     sums = ", ".join(f"coalesce(sum(c.{c}), 0)::int AS {c}" for c in COLS)
     jobs = await conn.fetch(
         f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, j.expires_at, "
-        f"j.in_progress_timeout_minutes, {sums} FROM jobs j "
+        f"j.in_progress_timeout_minutes, j.cancel_mode, {sums} FROM jobs j "
         "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id "
-        "GROUP BY 1, 2, 3, 4, 5, 6"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7"
     )
     for j in jobs:
         key = (j["tenant_id"], j["job_id"])
@@ -153,7 +173,8 @@ async def find_problems(
     job_facts = {(j["tenant_id"], j["job_id"]): dict(j) for j in jobs}
     chains: dict[Key, list[asyncpg.Record]] = defaultdict(list)
     events = await conn.fetch(
-        "SELECT tenant_id, job_id, device_id, from_status, to_status, execution_number, actor, at "
+        "SELECT tenant_id, job_id, device_id, from_status, to_status, execution_number, actor, at, "
+        "status_details "
         "FROM job_execution_events ORDER BY event_id"
     )
     for ev in events:

@@ -17,7 +17,7 @@ from tests.integration.reliability import invariants as inv
 from tests.support.pg import TestDB
 
 T0 = datetime(2031, 1, 1, tzinfo=UTC)
-Q, IP, S, T, R = "QUEUED", "IN_PROGRESS", "SUCCEEDED", "TIMED_OUT", "REJECTED"
+Q, IP, S, T, R, C = "QUEUED", "IN_PROGRESS", "SUCCEEDED", "TIMED_OUT", "REJECTED", "CANCELED"
 MIN = timedelta(minutes=1)
 
 
@@ -32,6 +32,8 @@ class History:
     job_status: str | None = None
     numbers: list[int] | None = None
     row_status: str | None = None
+    cancel_mode: str | None = None  # a CANCELED job's: reject unless given
+    force: bool = False  # the moves to CANCELED say {"force": true} in their status_details
 
 
 LEGAL = {
@@ -42,6 +44,17 @@ LEGAL = {
         [("device", Q, IP, 0), ("worker", IP, T, 5)], in_progress_timeout=5, expires_in=600
     ),
     "rejected by a cancel": History([("operator", Q, R, 1)], job_status="CANCELED"),
+    "canceled by the job's cancel": History(
+        [("operator", Q, C, 1)], job_status="CANCELED", cancel_mode="cancel"
+    ),
+    "canceled alone, job running": History([("operator", Q, C, 1)]),
+    "cancel finished by the worker": History(
+        [("worker", Q, C, 1)], job_status="CANCELED", cancel_mode="cancel"
+    ),
+    "force-canceled in progress": History([("device", Q, IP, 0), ("operator", IP, C, 1)], force=True),
+    "force cancel finished by the worker": History(
+        [("device", Q, IP, 0), ("worker", IP, C, 1)], job_status="CANCELED", cancel_mode="force", force=True
+    ),
     "still queued, no history": History([]),
 }
 
@@ -67,6 +80,28 @@ BROKEN = {
         History([("operator", Q, R, 1)], job_status="COMPLETED"),
         inv.OPERATOR_NOT_CANCELED,
     ),
+    "operator cancels in-progress work without force": (
+        History([("device", Q, IP, 0), ("operator", IP, C, 1)]),
+        inv.CANCEL_NOT_DUE,
+    ),
+    "worker cancels queued work of a running job": (History([("worker", Q, C, 1)]), inv.CANCEL_NOT_DUE),
+    "worker cancels queued work of a job rejected by DELETE": (
+        History([("worker", Q, C, 1)], job_status="CANCELED"),
+        inv.CANCEL_NOT_DUE,
+    ),
+    "worker force-cancels work of a job not canceled with force": (
+        History(
+            [("device", Q, IP, 0), ("worker", IP, C, 1)],
+            job_status="CANCELED",
+            cancel_mode="cancel",
+            force=True,
+        ),
+        inv.CANCEL_NOT_DUE,
+    ),
+    "a DELETE's rejection in a job canceled by CancelJob": (
+        History([("operator", Q, R, 1)], job_status="CANCELED", cancel_mode="cancel"),
+        inv.OPERATOR_NOT_CANCELED,
+    ),
     "history starts elsewhere than QUEUED": (History([("device", IP, S, 0)]), inv.CHAIN),
     "a move from where the execution was not": (
         History([("device", Q, IP, 0), ("device", Q, R, 1)]),
@@ -90,14 +125,16 @@ async def _plant(owner: asyncpg.Connection, tenant_id: str, h: History) -> None:
     expires_at = T0 + h.expires_in * MIN if h.expires_in is not None else None
     await owner.execute(
         "INSERT INTO jobs (tenant_id, job_id, document_type, target_all, status, execution_count, expires_at, "
-        "in_progress_timeout_minutes, created_at, completed_at, canceled_at) "
+        "in_progress_timeout_minutes, created_at, completed_at, canceled_at, cancel_mode) "
         "VALUES ($1, 'j', 'test', true, $2, 1, $3, $4, $5, "
-        "        CASE WHEN $2 = 'COMPLETED' THEN $5::timestamptz END, CASE WHEN $2 = 'CANCELED' THEN $5::timestamptz END)",
+        "        CASE WHEN $2 = 'COMPLETED' THEN $5::timestamptz END, CASE WHEN $2 = 'CANCELED' THEN $5::timestamptz END,"
+        "        CASE WHEN $2 = 'CANCELED' THEN coalesce($6, 'reject') END)",
         tenant_id,
         job_status,
         expires_at,
         h.in_progress_timeout,
         T0,
+        h.cancel_mode,
     )
     await owner.execute(
         "INSERT INTO job_executions (tenant_id, job_id, device_id, status, execution_number, shard, queued_at, "
@@ -115,13 +152,14 @@ async def _plant(owner: asyncpg.Connection, tenant_id: str, h: History) -> None:
     for (actor, frm, to, minutes), number in zip(h.moves, numbers, strict=True):
         await owner.execute(
             "INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor, "
-            "execution_number, at) VALUES ($1, 'j', 'dev-1', $2, $3, $4, $5, $6)",
+            "execution_number, at, status_details) VALUES ($1, 'j', 'dev-1', $2, $3, $4, $5, $6, $7)",
             tenant_id,
             frm,
             to,
             actor,
             number,
             T0 + minutes * MIN,
+            {"force": True} if h.force and to == C else None,
         )
 
 
@@ -170,7 +208,11 @@ async def test_allowed_moves_is_the_documented_state_machine(fresh_db: TestDB) -
         ("device", IP, "FAILED"),
         ("device", IP, R),
         ("operator", Q, R),
+        ("operator", Q, C),  # CancelJob, or CancelJobExecution
+        ("operator", IP, C),  # the same with force
         ("worker", Q, R),  # finishing the sweep of a cancel cut short
+        ("worker", Q, C),  # the same, for CancelJob
+        ("worker", IP, C),  # the same, with force
         ("worker", Q, T),
         ("worker", IP, T),
     }

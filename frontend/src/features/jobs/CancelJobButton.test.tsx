@@ -8,7 +8,7 @@ import { fakeApi, renderWithProviders } from "../../test/render";
 import { DeviceJobsPanel } from "../devices/DeviceJobsPanel";
 import { CancelJobButton } from "./CancelJobButton";
 
-const counts: JobCounts = { queued: 2, in_progress: 0, succeeded: 1, failed: 0, timed_out: 0, rejected: 0 };
+const counts: JobCounts = { queued: 2, in_progress: 0, succeeded: 1, failed: 0, timed_out: 0, rejected: 0, canceled: 0, removed: 0 };
 
 /** dev-1 already finished its execution of j-1 (so its panel has no reason to poll); the job is still running. */
 const devicePage = (jobStatus: JobStatus): DeviceExecutionPage => ({

@@ -7,17 +7,29 @@ import { Link } from "react-router-dom";
 
 import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
 import { queryKeys } from "../../services/api/queryKeys";
-import { EXECUTION_STATUSES, statusFrom } from "../../services/api/statuses";
+import { EXECUTION_STATUSES, isOpenExecution, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
+import { CancelExecutionButton } from "./CancelExecutionButton";
 import { ExecutionHistoryModal } from "./ExecutionHistory";
 import { StatusBadge } from "./StatusBadge";
 
 const PAGE = 50;
 
 /** `version` changes whenever the job's counters or status do: the table then refetches at once. */
-export function ExecutionsTable({ jobId, live, version }: { jobId: string; live: number | false; version: string }) {
+export function ExecutionsTable({
+  jobId,
+  live,
+  version,
+  canCancel = false,
+}: {
+  jobId: string;
+  live: number | false;
+  version: string;
+  /** offer to cancel each open execution (AWS CancelJobExecution) */
+  canCancel?: boolean;
+}) {
   const queryClient = useQueryClient();
   const seen = useRef(version);
   useEffect(() => {
@@ -91,9 +103,12 @@ export function ExecutionsTable({ jobId, live, version }: { jobId: string; live:
                         )}
                       </Table.Td>
                       <Table.Td>
-                        <Button size="compact-xs" variant="subtle" onClick={() => setHistory(x.device_id)}>
-                          History
-                        </Button>
+                        <Group gap={4} wrap="nowrap">
+                          <Button size="compact-xs" variant="subtle" onClick={() => setHistory(x.device_id)}>
+                            History
+                          </Button>
+                          {canCancel && isOpenExecution(x.status) && <CancelExecutionButton jobId={jobId} execution={x} />}
+                        </Group>
                       </Table.Td>
                     </Table.Tr>
                   ))}

@@ -14,6 +14,7 @@ import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { CancelJobButton } from "./CancelJobButton";
+import { ForceCancelJobButton } from "./ForceCancelJobButton";
 import { ExecutionsTable } from "./ExecutionsTable";
 import { JobProgressBar } from "./JobProgressBar";
 import { LIVE_REFRESH_MS, targetLabel } from "./JobsPage";
@@ -49,7 +50,12 @@ export function JobDetailPage() {
               <Title order={2} data-testid="job-title">
                 Job <span style={{ fontFamily: "monospace" }}>{j.job_id}</span> <StatusBadge status={j.status} />
               </Title>
-              {canWrite(session) && isJobLive(j.status) && <CancelJobButton jobId={j.job_id} counts={j.counts} />}
+              {canWrite(session) && isJobLive(j.status) && (
+                <Group gap="xs">
+                  <ForceCancelJobButton jobId={j.job_id} counts={j.counts} />
+                  <CancelJobButton jobId={j.job_id} counts={j.counts} />
+                </Group>
+              )}
             </Group>
             <Card withBorder>
               <SimpleGrid cols={{ base: 2, md: 4 }} spacing="md">
@@ -100,7 +106,12 @@ export function JobDetailPage() {
               <Title order={4} mb="xs">
                 Executions
               </Title>
-              <ExecutionsTable jobId={j.job_id} live={live} version={`${j.status} ${JSON.stringify(j.counts)}`} />
+              <ExecutionsTable
+                jobId={j.job_id}
+                live={live}
+                version={`${j.status} ${JSON.stringify(j.counts)}`}
+                canCancel={canWrite(session)}
+              />
             </Card>
           </>
         )}

@@ -11,6 +11,7 @@ const COLOR: Record<JobStatus | ExecutionStatus, string> = {
   TIMED_OUT: "orange",
   REJECTED: "grape",
   CANCELED: "yellow",
+  REMOVED: "dark",
 };
 
 export function StatusBadge({ status }: { status: JobStatus | ExecutionStatus }) {

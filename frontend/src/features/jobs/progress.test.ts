@@ -9,6 +9,8 @@ const counts = (over: Partial<Record<string, number>> = {}) => ({
   failed: 0,
   timed_out: 0,
   rejected: 0,
+  canceled: 0,
+  removed: 0,
   ...over,
 });
 

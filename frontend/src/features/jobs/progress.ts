@@ -11,6 +11,8 @@ export const SEGMENTS: readonly { key: CountKey; label: string; color: string }[
   { key: "failed", label: "Failed", color: "red" },
   { key: "timed_out", label: "Timed out", color: "orange" },
   { key: "rejected", label: "Rejected", color: "grape" },
+  { key: "canceled", label: "Canceled", color: "yellow" },
+  { key: "removed", label: "Removed", color: "dark" },
   { key: "in_progress", label: "In progress", color: "blue" },
   { key: "queued", label: "Queued", color: "gray" },
 ];

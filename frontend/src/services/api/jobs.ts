@@ -38,6 +38,20 @@ export function cancelJob(jobId: string, reason?: string): Promise<Schemas["Canc
   return request(jobPath(jobId), { method: "DELETE", json: body });
 }
 
+/** AWS CancelJob: QUEUED executions become CANCELED; with force, IN_PROGRESS ones too. */
+export function cancelJobAws(jobId: string, body: Schemas["JobCancelRequest"]): Promise<Schemas["JobCanceledOut"]> {
+  return request(`${jobPath(jobId)}/cancel`, { method: "POST", json: body });
+}
+
+/** AWS CancelJobExecution: one execution; an IN_PROGRESS one only with force. */
+export function cancelExecution(
+  jobId: string,
+  deviceId: string,
+  body: Schemas["ExecutionCancelRequest"],
+): Promise<Schemas["ExecutionCanceledOut"]> {
+  return request(`${jobPath(jobId)}/executions/${encodeURIComponent(deviceId)}/cancel`, { method: "POST", json: body });
+}
+
 export function listExecutions(
   jobId: string,
   params: ExecutionListParams = {},

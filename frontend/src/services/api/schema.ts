@@ -249,6 +249,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Job Aws
+         * @description AWS CancelJob: the job becomes CANCELED and its QUEUED executions CANCELED (with force, its
+         *     IN_PROGRESS ones too, whose devices' next update gets 409 with the current state). 409 unless the job is
+         *     IN_PROGRESS.
+         */
+        post: operations["cancel_job_aws_customer_jobs__job_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/jobs/{job_id}/executions": {
         parameters: {
             query?: never;
@@ -260,6 +282,28 @@ export interface paths {
         get: operations["list_executions_customer_jobs__job_id__executions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/jobs/{job_id}/executions/{device_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Execution
+         * @description AWS CancelJobExecution: QUEUED -> CANCELED, IN_PROGRESS -> CANCELED only with force. 404 when the job
+         *     has no execution for the device; 409 (with `reason` and `current`) when it is terminal, IN_PROGRESS
+         *     without force, or not at expected_version. Canceling the job's last active execution completes it.
+         */
+        post: operations["cancel_execution_customer_jobs__job_id__executions__device_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -364,6 +408,8 @@ export interface components {
         };
         /** Counts */
         Counts: {
+            /** Canceled */
+            canceled: number;
             /** Failed */
             failed: number;
             /** In Progress */
@@ -372,6 +418,8 @@ export interface components {
             queued: number;
             /** Rejected */
             rejected: number;
+            /** Removed */
+            removed: number;
             /** Succeeded */
             succeeded: number;
             /** Timed Out */
@@ -426,7 +474,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED";
+            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
             /** Status Details */
             status_details: {
                 [key: string]: unknown;
@@ -590,7 +638,7 @@ export interface components {
              * From Status
              * @enum {string}
              */
-            from_status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED";
+            from_status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
             /** Status Details */
             status_details: {
                 [key: string]: unknown;
@@ -599,7 +647,80 @@ export interface components {
              * To Status
              * @enum {string}
              */
-            to_status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED";
+            to_status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
+        };
+        /**
+         * ExecutionCancelConflict
+         * @description 409 on a cancel of one execution that its state does not allow.
+         */
+        ExecutionCancelConflict: {
+            current: components["schemas"]["ExecutionCanceledOut"];
+            /**
+             * Detail
+             * @description what went wrong, for people
+             */
+            detail: string;
+            /**
+             * Error
+             * @description stable code: bad_request, unauthorized, forbidden, not_found, ...
+             */
+            error: string;
+            /**
+             * Reason
+             * @description why: not_allowed (already terminal), not_forced, version_mismatch or raced
+             */
+            reason: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ExecutionCancelRequest
+         * @description AWS CancelJobExecution: an IN_PROGRESS execution needs force; expected_version is its
+         *     execution_number.
+         */
+        ExecutionCancelRequest: {
+            /** Expected Version */
+            expected_version?: number | null;
+            /**
+             * Force
+             * @default false
+             */
+            force: boolean;
+        };
+        /** ExecutionCanceledOut */
+        ExecutionCanceledOut: {
+            /** Device Id */
+            device_id: string;
+            /** Execution Number */
+            execution_number: number;
+            /**
+             * Job Completed
+             * @description this cancel completed the job
+             */
+            job_completed: boolean;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Last Updated At
+             * Format: date-time
+             */
+            last_updated_at: string;
+            /**
+             * Queued At
+             * Format: date-time
+             */
+            queued_at: string;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
+            /** Status Details */
+            status_details: {
+                [key: string]: unknown;
+            } | null;
         };
         /** ExecutionOut */
         ExecutionOut: {
@@ -623,7 +744,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED";
+            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
             /** Status Details */
             status_details: {
                 [key: string]: unknown;
@@ -718,6 +839,43 @@ export interface components {
             reason?: string | null;
         };
         /**
+         * JobCancelRequest
+         * @description AWS CancelJob: with force, IN_PROGRESS executions are canceled too.
+         */
+        JobCancelRequest: {
+            /** Comment */
+            comment?: string | null;
+            /**
+             * Force
+             * @default false
+             */
+            force: boolean;
+            /** Reason Code */
+            reason_code?: string | null;
+        };
+        /** JobCanceledOut */
+        JobCanceledOut: {
+            /**
+             * Canceled Executions
+             * @description executions this call moved to CANCELED
+             */
+            canceled_executions: number;
+            /** Force */
+            force: boolean;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "CANCELED";
+            /**
+             * Sweep Complete
+             * @description every active execution to cancel is CANCELED (else the jobs tick finishes)
+             */
+            sweep_complete: boolean;
+        };
+        /**
          * JobCreate
          * @description exactly one target: target_device_id, target_group_id, or target_all: true
          */
@@ -750,8 +908,18 @@ export interface components {
         };
         /** JobDetail */
         JobDetail: {
-            /** Cancel Reason */
+            /**
+             * Cancel Mode
+             * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
+             */
+            cancel_mode: ("reject" | "cancel" | "force") | null;
+            /**
+             * Cancel Reason
+             * @description the cancel's reason (DELETE) or comment (cancel)
+             */
             cancel_reason: string | null;
+            /** Cancel Reason Code */
+            cancel_reason_code: string | null;
             /** Canceled At */
             canceled_at: string | null;
             /** Completed At */
@@ -817,8 +985,18 @@ export interface components {
         };
         /** JobOut */
         JobOut: {
-            /** Cancel Reason */
+            /**
+             * Cancel Mode
+             * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
+             */
+            cancel_mode: ("reject" | "cancel" | "force") | null;
+            /**
+             * Cancel Reason
+             * @description the cancel's reason (DELETE) or comment (cancel)
+             */
             cancel_reason: string | null;
+            /** Cancel Reason Code */
+            cancel_reason_code: string | null;
             /** Canceled At */
             canceled_at: string | null;
             /** Completed At */
@@ -1445,7 +1623,7 @@ export interface operations {
     device_jobs_customer_devices__device_id__jobs_get: {
         parameters: {
             query?: {
-                status?: ("QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED") | null;
+                status?: ("QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED") | null;
                 limit?: number;
                 offset?: number;
             };
@@ -2628,10 +2806,110 @@ export interface operations {
             };
         };
     };
+    cancel_job_aws_customer_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["JobCancelRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobCanceledOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_executions_customer_jobs__job_id__executions_get: {
         parameters: {
             query?: {
-                status?: ("QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED") | null;
+                status?: ("QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED") | null;
                 limit?: number;
                 offset?: number;
                 /** @description keyset: device_id to start after */
@@ -2676,6 +2954,107 @@ export interface operations {
             };
             /** @description not found in the caller's tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cancel_execution_customer_jobs__job_id__executions__device_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExecutionCancelRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionCanceledOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the execution is terminal, IN_PROGRESS without force, or not at expected_version; `current` is it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionCancelConflict"];
+                };
+            };
+            /** @description request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2838,18 +3217,21 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsCustomerDevicesGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices"]["get"]["parameters"]["query"]["status"]> = ["ACTIVE", "REVOKED"];
-export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices/{device_id}/jobs"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
+export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices/{device_id}/jobs"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
-export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
+export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
-export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
+export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceWithTokenStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceWithToken"]["status"]> = ["ACTIVE", "REVOKED"];
 export const eventOutActorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["actor"]> = ["device", "operator", "worker"];
-export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["from_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
-export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
-export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED"];
+export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["from_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
