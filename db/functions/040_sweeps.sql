@@ -41,8 +41,7 @@ BEGIN
     END IF;
     IF j.status = 'CANCELED' AND j.cancel_mode = 'reject' THEN
         v_target := 'REJECTED';
-        v_details := jsonb_build_object('reason', 'job_canceled')
-                     || coalesce(jsonb_build_object('message', j.cancel_reason), '{}');
+        v_details := jsonb_strip_nulls(jsonb_build_object('reason', 'job_canceled', 'message', j.cancel_reason));
     ELSIF j.status = 'CANCELED' THEN
         v_target := 'CANCELED';
         v_force := j.cancel_mode = 'force';

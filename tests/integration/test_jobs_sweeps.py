@@ -59,7 +59,8 @@ async def test_claimed_work_survives_expiry_and_can_finish(
 
 
 async def _expired_jobs_with_stuck_work(services: Services, tenant: Tenant, n: int) -> None:
-    """n jobs past expiry, each with one IN_PROGRESS execution nobody finishes (inserted as the owner)."""
+    """n jobs past expiry, each with one IN_PROGRESS execution nobody finishes (inserted as the owner, history
+    included, so the session database keeps every invariant for the tests that check them all)."""
     owner = await connect(services.db.owner_url)
     try:
         async with owner.transaction():
@@ -87,6 +88,15 @@ async def _expired_jobs_with_stuck_work(services: Services, tenant: Tenant, n: i
                 "INSERT INTO job_counters (tenant_id, job_id, shard, in_progress) "
                 "SELECT $1, 'stuck-' || i, 0, 1 FROM generate_series(1, $2) i",
                 tenant.tenant_id,
+                n,
+            )
+            await owner.execute(  # each claim in the history, as a device's move would have written it
+                "INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,"
+                "                                  execution_number, at)"
+                " SELECT $1, 'stuck-' || i, 'stuck', 'QUEUED', 'IN_PROGRESS', 'device', 2, $2"
+                "   FROM generate_series(1, $3) i",
+                tenant.tenant_id,
+                T0 - timedelta(hours=2),
                 n,
             )
     finally:
@@ -171,6 +181,8 @@ async def test_a_cancel_cut_short_is_finished_by_the_tick(
         body = (await api.get(f"/customer/jobs/{job}")).json()
     assert body["counts"]["rejected"] == 3 and body["counts"]["queued"] == 0
     assert {e["status"] for e in body["executions"]} == {"REJECTED"}
+    # canceled without a reason: the details say so and carry no empty message
+    assert {str(e["status_details"]) for e in body["executions"]} == {str({"reason": "job_canceled"})}
 
 
 async def test_device_jobs_total_is_kept_past_the_last_page(tenant: Tenant) -> None:
