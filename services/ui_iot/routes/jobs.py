@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from shared.auth import Principal
 from shared.jobs import service
-from shared.jobs.states import CancelMode
+from shared.jobs.states import COUNTER_COLUMNS, CancelMode
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.responses import (
     BAD_VALUE,
@@ -111,15 +111,8 @@ class ExecutionCancelRequest(BaseModel):
     expected_version: integer(ge=1, le=SAFE_INT_MAX) | None = None  # type: ignore[valid-type]
 
 
-class Counts(BaseModel):
-    queued: int
-    in_progress: int
-    succeeded: int
-    failed: int
-    timed_out: int
-    rejected: int
-    canceled: int
-    removed: int
+# A job's executions by status: one field per counter column (shared.jobs.states.COUNTER_COLUMNS).
+Counts = create_model("Counts", **{column: (int, ...) for column in COUNTER_COLUMNS.values()})  # type: ignore[call-overload]
 
 
 class Target(BaseModel):
@@ -137,7 +130,7 @@ class JobOut(BaseModel):
     target: Target
     status: JobStatusName
     execution_count: int
-    counts: Counts
+    counts: Counts  # type: ignore[valid-type]
     progress: float
     expires_at: datetime | None
     in_progress_timeout_minutes: int | None
