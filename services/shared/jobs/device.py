@@ -8,9 +8,10 @@ from typing import Any
 
 import asyncpg
 
-from shared.errors import Conflict, NotFound, Unauthorized
+from shared.errors import NotFound, Unauthorized
 from shared.jobs import queries as q
 from shared.jobs.group_commit import GroupCommit, MoveRequest
+from shared.jobs.outcome import answer
 from shared.jobs.states import ExecutionStatus
 
 
@@ -28,9 +29,6 @@ REFUSALS: dict[str, str] = {
     "past_deadline": "the execution's in-progress timeout has passed; it is being timed out",
     "raced": "the execution changed while this update was decided; read it and retry",
 }
-# The execution state a device's move answers with (and a refusal carries as `current`).
-STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
-                "started_at", "last_updated_at")  # fmt: skip
 
 
 def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
@@ -70,17 +68,16 @@ async def device_update(
     row = await mover.move(
         MoveRequest(token_hash, job_id, target.value, status_details, expected_number, now)
     )
-    outcome = row["outcome"]
-    if outcome == "unauthorized":
+    if row["outcome"] == "unauthorized":
         raise UnknownDevice("unknown or revoked provision token")
-    state = {k: row[k] for k in STATE_FIELDS}
-    if outcome in ("moved", "unchanged"):
-        return {**state, "job_completed": bool(row["job_completed"])}
-    if outcome == "not_found":
-        raise NotFound(f"no execution of job {job_id!r} for this device")
-    message = REFUSALS.get(outcome, "cannot move execution from {status} to {target}")
-    if outcome == "not_allowed" and state["status"] == ExecutionStatus.CANCELED:
-        message = "an operator canceled this execution; it can no longer change"
-    raise Conflict(
-        message.format(expected=expected_number, target=target.value, **state), reason=outcome, current=state
+    refusals = REFUSALS
+    if row["outcome"] == "not_allowed" and row["status"] == ExecutionStatus.CANCELED:
+        refusals = {**REFUSALS, "not_allowed": "an operator canceled this execution; it can no longer change"}
+    return answer(
+        row,
+        refusals,
+        not_found=f"no execution of job {job_id!r} for this device",
+        otherwise="cannot move execution from {status} to {target}",
+        expected=expected_number,
+        target=target.value,
     )

@@ -14,6 +14,7 @@ from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
 from shared.jobs import queries as q
+from shared.jobs.outcome import answer
 from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
@@ -22,8 +23,6 @@ log = logging.getLogger("iotcloud.jobs")
 EMBEDDED_EXECUTIONS = 1000
 EVENTS_PAGE = 100
 # The execution state an operator's cancel of one execution answers with (and a refusal carries as `current`).
-EXECUTION_STATE = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
-                   "started_at", "last_updated_at")  # fmt: skip
 
 
 def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
@@ -253,13 +252,10 @@ async def cancel_execution(
     details: dict[str, Any] = {"reason": "execution_canceled"} | ({"force": True} if force else {})
     row = await conn.fetchrow(q.CANCEL_EXECUTION, now, job_id, device_id, details, expected_version, force)
     assert row is not None
-    outcome = row["outcome"]
-    if outcome == "not_found":
-        raise NotFound(f"no execution of job {job_id!r} for device {device_id!r}")
-    state = {k: row[k] for k in EXECUTION_STATE}
-    if outcome in ("moved", "unchanged"):
-        return {**state, "job_completed": bool(row["job_completed"])}
-    message = CANCEL_REFUSALS.get(outcome, "cannot cancel the execution: {reason}")
-    raise Conflict(
-        message.format(expected=expected_version, reason=outcome, **state), reason=outcome, current=state
+    return answer(
+        row,
+        CANCEL_REFUSALS,
+        not_found=f"no execution of job {job_id!r} for device {device_id!r}",
+        otherwise="cannot cancel the execution: {reason}",
+        expected=expected_version,
     )
