@@ -5,11 +5,17 @@
 -- every recorded move against it.
 --
 -- Guards:
---   job_running   the job is IN_PROGRESS and not past expires_at (a device may start or reject new work)
+--   job_running   the job is IN_PROGRESS and not past expires_at, and its rollout has reached the execution
+--                 (a device may start or reject new work)
 --   in_time       the execution is not past its in-progress deadline (timeout_at)
 --   job_expired   the job is IN_PROGRESS and past expires_at (the worker's expiry)
---   overdue       the execution is past its in-progress deadline (the worker's in-progress timeout)
+--   overdue       the execution is past its deadline (the worker's in-progress or step timeout)
 --   job_canceled  the job is CANCELED (its QUEUED work is rejected, or canceled)
+--   withdrawn     the job is CANCELED, or its rollout stopped (schedule end, STOP_ROLLOUT) before reaching
+--                 the execution
+--   retry         the job is running (as job_running) and the execution has retries left for its failure
+--                 type (retry_config: retry_attempt below the job's number_of_retries); the primitive makes
+--                 this move itself, in the transaction of the move to FAILED or TIMED_OUT
 --   requested     always holds: the operator's explicit cancel (of the job, or of this one execution)
 --   forced        the call is forced (move_executions' p_force: a cancel with force, of the job or of the
 --                 execution; the worker finishing a forced cancel's sweep passes it from the job)
@@ -27,10 +33,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
            ('operator', 'QUEUED',      'CANCELED',    'requested'),
            ('operator', 'IN_PROGRESS', 'CANCELED',    'forced'),
            ('worker',   'QUEUED',      'REJECTED',    'job_canceled'),  -- finishing a cancel's sweep
-           ('worker',   'QUEUED',      'CANCELED',    'job_canceled'),  -- the same, for CancelJob
+           ('worker',   'QUEUED',      'CANCELED',    'withdrawn'),     -- the same, for CancelJob; a stopped rollout
            ('worker',   'IN_PROGRESS', 'CANCELED',    'forced'),        -- the same, with force
            ('worker',   'QUEUED',      'TIMED_OUT',   'job_expired'),
-           ('worker',   'IN_PROGRESS', 'TIMED_OUT',   'overdue')
+           ('worker',   'IN_PROGRESS', 'TIMED_OUT',   'overdue'),
+           ('worker',   'FAILED',      'QUEUED',      'retry'),
+           ('worker',   'TIMED_OUT',   'QUEUED',      'retry')
 $fn$;
 
 -- The same list as one constant for lookups per row: {"actor:FROM>TO": guard}. IMMUTABLE and without

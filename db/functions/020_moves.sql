@@ -34,29 +34,54 @@ CREATE TYPE iotcloud.move_result AS (
     last_updated_at  timestamptz,
     timeout_at       timestamptz,
     shard            smallint,
-    job_completed    boolean
+    job_completed    boolean,
+    retry_attempt    smallint
 );
 
 -- Whether a move's guard (iotcloud.execution_moves) holds: NULL when it does, else the refusal reason
 -- ('not_allowed' for a NULL guard: a move that does not exist).
 CREATE FUNCTION iotcloud.guard_refusal(p_guard text, p_job_status text, p_expires_at timestamptz,
-                                       p_timeout_at timestamptz, p_now timestamptz, p_force boolean)
+                                       p_timeout_at timestamptz, p_now timestamptz, p_force boolean,
+                                       p_reached boolean, p_stopped boolean, p_retries_left integer)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT CASE p_guard
              WHEN 'job_running' THEN
                CASE WHEN p_job_status <> 'IN_PROGRESS' THEN 'job_' || lower(p_job_status)
-                    WHEN p_expires_at <= p_now THEN 'job_expired' END
+                    WHEN p_expires_at <= p_now THEN 'job_expired'
+                    WHEN NOT p_reached THEN 'not_reached' END
              WHEN 'in_time' THEN CASE WHEN p_timeout_at <= p_now THEN 'past_deadline' END
              WHEN 'job_expired' THEN
                CASE WHEN NOT (p_job_status = 'IN_PROGRESS' AND coalesce(p_expires_at <= p_now, false))
                     THEN 'not_expired' END
              WHEN 'overdue' THEN CASE WHEN NOT coalesce(p_timeout_at <= p_now, false) THEN 'not_overdue' END
              WHEN 'job_canceled' THEN CASE WHEN p_job_status <> 'CANCELED' THEN 'not_canceled' END
+             WHEN 'withdrawn' THEN
+               CASE WHEN NOT (p_job_status = 'CANCELED' OR (p_stopped AND NOT p_reached)) THEN 'not_canceled' END
+             WHEN 'retry' THEN
+               CASE WHEN p_job_status <> 'IN_PROGRESS' THEN 'job_' || lower(p_job_status)
+                    WHEN p_expires_at <= p_now THEN 'job_expired'
+                    WHEN NOT coalesce(p_retries_left > 0, false) THEN 'no_retries_left' END
              WHEN 'requested' THEN NULL
              WHEN 'forced' THEN CASE WHEN NOT coalesce(p_force, false) THEN 'not_forced' END
              ELSE 'not_allowed'  -- no such move: no guard
            END
+$fn$;
+
+-- The guard_refusal arguments that come from the rows: whether the job's rollout has reached the
+-- execution, whether it stopped, and how many retries the execution has left in its current status.
+CREATE FUNCTION iotcloud.reached(p_rank integer, p_released_upto integer)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT p_rank IS NULL OR p_rank <= p_released_upto
+$fn$;
+
+CREATE FUNCTION iotcloud.retries_left(p_status text, p_attempt smallint, p_retry_failed smallint,
+                                      p_retry_timed_out smallint)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT CASE p_status WHEN 'FAILED' THEN p_retry_failed WHEN 'TIMED_OUT' THEN p_retry_timed_out END
+           - p_attempt
 $fn$;
 
 -- What the moves of one call change in one counter row of a job.
@@ -77,8 +102,8 @@ CREATE TYPE iotcloud.counter_delta AS (
 -- without it (bulk moves: sweeps, timeouts), only the count moved and the jobs completed come back.
 CREATE FUNCTION iotcloud.apply_moves(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
                                      p_targets text[], p_details jsonb[], p_expected bigint[], p_rows boolean,
-                                     p_force boolean, OUT results iotcloud.move_result[], OUT moved integer,
-                                     OUT completed_jobs text[])
+                                     p_force boolean, p_steps integer[], OUT results iotcloud.move_result[],
+                                     OUT moved integer, OUT completed_jobs text[])
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_tenant    text := current_setting('app.tenant_id');
@@ -87,14 +112,17 @@ DECLARE
     v_results   iotcloud.move_result[];
     v_deltas    iotcloud.counter_delta[];
     v_done      text[];
+    v_retry     text[];
+    v_retry_j   text[];
+    v_retry_d   jsonb[];
 BEGIN
     -- 1 and 2: the guarded move (the row lock is the UPDATE's own: a concurrent change is re-checked
     -- against the same conditions) and its history rows.
     WITH req AS (
-        SELECT r.job_id, r.device_id, r.target, r.details, r.expected, r.ord,
+        SELECT r.job_id, r.device_id, r.target, r.details, r.expected, r.step, r.ord,
                row_number() OVER (PARTITION BY r.job_id, r.device_id ORDER BY r.ord) AS nth
-          FROM unnest(p_job_ids, p_device_ids, p_targets, p_details, p_expected)
-               WITH ORDINALITY AS r(job_id, device_id, target, details, expected, ord)
+          FROM unnest(p_job_ids, p_device_ids, p_targets, p_details, p_expected, p_steps)
+               WITH ORDINALITY AS r(job_id, device_id, target, details, expected, step, ord)
          ORDER BY r.job_id, r.device_id
     ), upd AS (
         -- o is the version decided on; `e.ctid = o.ctid` makes a row changed meanwhile (re-checked under
@@ -103,10 +131,19 @@ BEGIN
            SET status = q.target,
                status_details = coalesce(q.details, o.status_details),
                execution_number = o.execution_number + 1,
-               started_at = CASE WHEN q.target = 'IN_PROGRESS' THEN coalesce(o.started_at, p_now)
+               -- back to QUEUED (a retry): not started, no deadline, queued again now
+               started_at = CASE WHEN q.target = 'QUEUED' THEN NULL
+                                 WHEN q.target = 'IN_PROGRESS' THEN coalesce(o.started_at, p_now)
                                  ELSE o.started_at END,
-               timeout_at = CASE WHEN o.status = 'QUEUED' AND q.target = 'IN_PROGRESS'
-                                 THEN p_now + make_interval(mins => j.in_progress_timeout_minutes)
+               queued_at = CASE WHEN q.target = 'QUEUED' THEN p_now ELSE o.queued_at END,
+               retry_attempt = o.retry_attempt + (q.target = 'QUEUED')::int,
+               -- the deadline: the in-progress timeout from the claim, or sooner the step timeout a device
+               -- gives (AWS stepTimeoutInMinutes: from now, until the next update that gives one)
+               timeout_at = CASE WHEN q.target = 'QUEUED' THEN NULL
+                                 WHEN q.target = 'IN_PROGRESS' AND (o.status = 'QUEUED' OR q.step IS NOT NULL) THEN
+                                   least(coalesce(o.started_at, p_now)
+                                           + make_interval(mins => j.in_progress_timeout_minutes),
+                                         p_now + make_interval(mins => q.step))
                                  ELSE o.timeout_at END,
                last_updated_at = p_now
           FROM req q
@@ -115,10 +152,17 @@ BEGIN
          WHERE q.nth = 1 AND e.ctid = o.ctid
            AND (q.expected IS NULL OR o.execution_number = q.expected)
            AND iotcloud.guard_refusal(iotcloud.move_guard(p_actor, o.status, q.target), j.status, j.expires_at,
-                                      o.timeout_at, p_now, p_force) IS NULL
+                                      o.timeout_at, p_now, p_force,
+                                      iotcloud.reached(o.rollout_rank, j.released_upto),
+                                      j.rollout_stopped_at IS NOT NULL,
+                                      iotcloud.retries_left(o.status, o.retry_attempt, j.retry_failed,
+                                                            j.retry_timed_out)) IS NULL
         RETURNING q.ord, e.job_id, e.device_id, o.status AS from_status, e.status, e.status_details,
                   e.execution_number, e.queued_at, e.started_at, e.last_updated_at, e.timeout_at, e.shard,
-                  q.details
+                  q.details, e.retry_attempt,
+                  e.status IN ('FAILED', 'TIMED_OUT') AND j.status = 'IN_PROGRESS'
+                  AND coalesce(iotcloud.retries_left(e.status, e.retry_attempt, j.retry_failed,
+                                                     j.retry_timed_out) > 0, false) AS retryable
     ), ev AS (
         INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
                                           execution_number, status_details, at)
@@ -143,14 +187,20 @@ BEGIN
            CASE WHEN p_rows THEN
              (SELECT array_agg(ROW(u.ord, u.job_id, u.device_id, 'moved', u.from_status, u.status,
                                    u.status_details, u.execution_number, u.queued_at, u.started_at,
-                                   u.last_updated_at, u.timeout_at, u.shard, false)::iotcloud.move_result)
+                                   u.last_updated_at, u.timeout_at, u.shard, false, u.retry_attempt)::iotcloud.move_result)
                 FROM upd u)
            END,
            (SELECT array_agg(ROW(d.job_id, d.shard, d.queued, d.in_progress, d.succeeded, d.failed, d.timed_out,
                                  d.rejected, d.canceled, d.removed)::iotcloud.counter_delta
                              ORDER BY d.job_id, d.shard)
-              FROM d)
-      INTO moved, v_moved, v_deltas;
+              FROM d),
+           (SELECT array_agg(u.job_id ORDER BY u.job_id, u.device_id) FROM upd u WHERE u.retryable),
+           (SELECT array_agg(u.device_id ORDER BY u.job_id, u.device_id) FROM upd u WHERE u.retryable),
+           (SELECT array_agg(jsonb_build_object('reason', 'retry', 'retry_attempt', u.retry_attempt + 1,
+                                                'after', u.status)
+                             ORDER BY u.job_id, u.device_id)
+              FROM upd u WHERE u.retryable)
+      INTO moved, v_moved, v_deltas, v_retry_j, v_retry, v_retry_d;
 
     -- Why the others were not moved, read in a new statement (a fresh snapshot: what a concurrent move
     -- committed meanwhile is seen). A request the fresh state would allow lost a race: 'raced'.
@@ -166,16 +216,20 @@ BEGIN
                  WHEN e.job_id IS NULL THEN 'not_found'
                  WHEN q.nth > 1 THEN 'duplicate'
                  WHEN m.guard IS NULL AND e.status = q.target
-                      AND NOT EXISTS (SELECT 1 FROM iotcloud.execution_moves() x WHERE x.from_status = q.target)
+                      AND NOT EXISTS (SELECT 1 FROM iotcloud.execution_moves() x
+                                       WHERE x.actor = p_actor AND x.from_status = q.target)
                       AND (q.details IS NULL OR q.details = e.status_details) THEN 'unchanged'
                  WHEN q.expected IS NOT NULL AND q.expected <> e.execution_number THEN 'version_mismatch'
                  WHEN m.guard IS NULL THEN 'not_allowed'
                  ELSE coalesce(iotcloud.guard_refusal(m.guard, j.status, j.expires_at, e.timeout_at, p_now,
-                                                      p_force),
+                                                      p_force, iotcloud.reached(e.rollout_rank, j.released_upto),
+                                                      j.rollout_stopped_at IS NOT NULL,
+                                                      iotcloud.retries_left(e.status, e.retry_attempt,
+                                                                            j.retry_failed, j.retry_timed_out)),
                                'raced')
                END,
                e.status, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
-               e.last_updated_at, e.timeout_at, e.shard, false)::iotcloud.move_result)
+               e.last_updated_at, e.timeout_at, e.shard, false, e.retry_attempt)::iotcloud.move_result)
           INTO v_refused
           FROM req q
           LEFT JOIN job_executions e
@@ -210,6 +264,21 @@ BEGIN
         SELECT array_agg(DISTINCT cnt.job_id) INTO v_done FROM cnt WHERE cnt.active = 0;
     END IF;
 
+    -- 3b: retries (retry_config). Executions this call moved to FAILED or TIMED_OUT with retries left go
+    -- back to QUEUED, moved by the worker through this same primitive, in this transaction: the job never
+    -- looks finished in between. The job rows are locked FOR SHARE first, so an abort (which updates the
+    -- job) is ordered against the retry: either the abort waits and then cancels the retried execution, or
+    -- the retry, reading the job again after the lock, sees it canceled and leaves the failure as it is.
+    IF v_retry IS NOT NULL THEN
+        PERFORM 1 FROM jobs j
+          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_retry_j)
+          ORDER BY j.job_id
+            FOR SHARE;
+        PERFORM iotcloud.apply_moves('worker', p_now, v_retry_j, v_retry,
+                                     array_fill('QUEUED'::text, ARRAY[cardinality(v_retry)]), v_retry_d,
+                                     NULL, false, false, NULL);
+    END IF;
+
     -- 4: completion.
     IF v_done IS NOT NULL THEN
         PERFORM 1 FROM jobs j
@@ -231,7 +300,7 @@ BEGIN
     IF p_rows THEN
         SELECT array_agg(ROW(r.ord, r.job_id, r.device_id, r.outcome, r.from_status, r.status, r.status_details,
                              r.execution_number, r.queued_at, r.started_at, r.last_updated_at, r.timeout_at,
-                             r.shard, r.first_move AND r.job_id = ANY(completed_jobs))::iotcloud.move_result
+                             r.shard, r.first_move AND r.job_id = ANY(completed_jobs), r.retry_attempt)::iotcloud.move_result
                          ORDER BY r.ord)
           INTO results
           FROM (SELECT x.*, x.outcome = 'moved' AND x.ord = min(x.ord) FILTER (WHERE x.outcome = 'moved')
@@ -244,12 +313,13 @@ $fn$;
 -- The primitive: one row per request, in request order. `p_force`: the call is forced (the 'forced' guard).
 CREATE FUNCTION iotcloud.move_executions(p_actor text, p_now timestamptz, p_job_ids text[],
                                          p_device_ids text[], p_targets text[], p_details jsonb[] DEFAULT NULL,
-                                         p_expected bigint[] DEFAULT NULL, p_force boolean DEFAULT false)
+                                         p_expected bigint[] DEFAULT NULL, p_force boolean DEFAULT false,
+                                         p_steps integer[] DEFAULT NULL)
 RETURNS SETOF iotcloud.move_result
 LANGUAGE sql AS $fn$
     SELECT r.*
       FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, p_expected,
-                                true, p_force) a,
+                                true, p_force, p_steps) a,
            unnest(a.results) r
      ORDER BY r.ord
 $fn$;
@@ -262,14 +332,16 @@ RETURNS TABLE (moved integer, completed_jobs text[])
 LANGUAGE sql AS $fn$
     SELECT a.moved, a.completed_jobs
       FROM iotcloud.apply_moves(p_actor, p_now, p_job_ids, p_device_ids, p_targets, p_details, NULL, false,
-                                p_force) a
+                                p_force, NULL) a
 $fn$;
 
-GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz, boolean)
-    TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz, boolean,
+                                                 boolean, boolean, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.reached(integer, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.retries_left(text, smallint, smallint, smallint) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.apply_moves(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
-                                               boolean, boolean) TO iotcloud_app;
+                                               boolean, boolean, integer[]) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
-                                                   boolean) TO iotcloud_app;
+                                                   boolean, integer[]) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.move_executions_counted(text, timestamptz, text[], text[], text[], jsonb[],
                                                            boolean) TO iotcloud_app;

@@ -45,7 +45,8 @@ END
 $fn$;
 
 -- The device's pending work: what it has started (always, even past the job's expiry: it may finish it),
--- then what it may start (QUEUED executions of running jobs not past expires_at), oldest first.
+-- then what it may start (QUEUED executions of running jobs not past expires_at that the job's rollout has
+-- reached), oldest first.
 CREATE FUNCTION iotcloud.device_poll(p_token_hash text, p_seen_interval integer, p_now timestamptz,
                                 p_limit integer)
 RETURNS TABLE (job_id text, status text, status_details jsonb, execution_number bigint,
@@ -63,7 +64,8 @@ BEGIN
       FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
      WHERE e.tenant_id = s.tenant_id AND e.device_id = s.device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
        AND (e.status = 'IN_PROGRESS'
-            OR (j.status = 'IN_PROGRESS' AND (j.expires_at IS NULL OR j.expires_at > p_now)))
+            OR (j.status = 'IN_PROGRESS' AND (j.expires_at IS NULL OR j.expires_at > p_now)
+                AND (e.rollout_rank IS NULL OR e.rollout_rank <= j.released_upto)))
      ORDER BY (e.status = 'IN_PROGRESS') DESC, e.queued_at, e.job_id
      LIMIT p_limit;
 END
@@ -91,7 +93,7 @@ $fn$;
 -- The caller keeps each (token, job) once per call: a device's second update waits for the next call.
 CREATE FUNCTION iotcloud.device_moves(p_seen_interval integer, p_now timestamptz, p_token_hashes text[],
                                       p_job_ids text[], p_targets text[], p_details jsonb[],
-                                      p_expected bigint[])
+                                      p_expected bigint[], p_steps integer[] DEFAULT NULL)
 RETURNS SETOF iotcloud.move_result
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -106,6 +108,7 @@ DECLARE
     v_targets text[];
     v_details jsonb[];
     v_expect  bigint[];
+    v_steps   integer[];
 BEGIN
     SELECT array_agg(x.ord), array_agg(x.tenant_id), array_agg(x.device_id), array_agg(x.status)
       INTO a_ord, a_tenant, a_device, a_status
@@ -114,7 +117,7 @@ BEGIN
     RETURN QUERY
     SELECT h.ord::bigint, p_job_ids[h.ord], NULL::text, 'unauthorized', NULL::text, NULL::text, NULL::jsonb,
            NULL::bigint, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
-           NULL::smallint, false
+           NULL::smallint, false, NULL::smallint
       FROM generate_subscripts(p_token_hashes, 1) AS h(ord)
      WHERE NOT EXISTS (SELECT 1 FROM unnest(a_ord, a_status) AS u(ord, status)
                         WHERE u.ord = h.ord AND u.status = 'ACTIVE');
@@ -125,15 +128,17 @@ BEGIN
         PERFORM set_config('app.tenant_id', v_tenant, true);
         SELECT array_agg(u.ord ORDER BY u.ord), array_agg(p_job_ids[u.ord] ORDER BY u.ord),
                array_agg(u.device_id ORDER BY u.ord), array_agg(p_targets[u.ord] ORDER BY u.ord),
-               array_agg(p_details[u.ord] ORDER BY u.ord), array_agg(p_expected[u.ord] ORDER BY u.ord)
-          INTO v_pos, v_jobs, v_devices, v_targets, v_details, v_expect
+               array_agg(p_details[u.ord] ORDER BY u.ord), array_agg(p_expected[u.ord] ORDER BY u.ord),
+               array_agg(p_steps[u.ord] ORDER BY u.ord)
+          INTO v_pos, v_jobs, v_devices, v_targets, v_details, v_expect, v_steps
           FROM unnest(a_ord, a_tenant, a_device, a_status) AS u(ord, tenant_id, device_id, status)
          WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE';
         RETURN QUERY
         SELECT v_pos[m.ord], m.job_id, m.device_id, m.outcome, m.from_status, m.status, m.status_details,
                m.execution_number, m.queued_at, m.started_at, m.last_updated_at, m.timeout_at, m.shard,
-               m.job_completed
-          FROM iotcloud.move_executions('device', p_now, v_jobs, v_devices, v_targets, v_details, v_expect) m;
+               m.job_completed, m.retry_attempt
+          FROM iotcloud.move_executions('device', p_now, v_jobs, v_devices, v_targets, v_details, v_expect, false,
+                                        v_steps) m;
     END LOOP;
 END
 $fn$;
@@ -151,5 +156,5 @@ GRANT EXECUTE ON FUNCTION iotcloud.device_session(text, integer, timestamptz) TO
 GRANT EXECUTE ON FUNCTION iotcloud.device_poll(text, integer, timestamptz, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.login_lookup(text) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.devices_auth(text[], integer, timestamptz) TO iotcloud_app;
-GRANT EXECUTE ON FUNCTION iotcloud.device_moves(integer, timestamptz, text[], text[], text[], jsonb[], bigint[])
-    TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.device_moves(integer, timestamptz, text[], text[], text[], jsonb[], bigint[],
+                                                integer[]) TO iotcloud_app;

@@ -90,7 +90,8 @@ BEGIN
 END
 $fn$;
 
--- One batch of the in-progress timeout: IN_PROGRESS executions past their deadline become TIMED_OUT.
+-- One batch of the in-progress timeout: IN_PROGRESS executions past their deadline become TIMED_OUT, the
+-- reason saying which deadline passed (the job's in-progress timeout, or the step timeout the device gave).
 -- Rows a device is updating right now are skipped (the device's move or the next batch decides them).
 CREATE FUNCTION iotcloud.time_out_overdue(p_now timestamptz, p_limit integer)
 RETURNS TABLE (moved integer, completed_jobs text[])
@@ -98,15 +99,21 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
     v_jobs    text[];
     v_devices text[];
+    v_details jsonb[];
     v_n       integer;
 BEGIN
-    SELECT array_agg(w.job_id), array_agg(w.device_id) INTO v_jobs, v_devices
-      FROM (SELECT e.job_id, e.device_id FROM job_executions e
+    SELECT array_agg(w.job_id), array_agg(w.device_id),
+           array_agg(jsonb_build_object('reason',
+                     CASE WHEN w.started_at + make_interval(mins => j.in_progress_timeout_minutes) <= p_now
+                          THEN 'in_progress_timeout' ELSE 'step_timeout' END))
+      INTO v_jobs, v_devices, v_details
+      FROM (SELECT e.job_id, e.device_id, e.started_at FROM job_executions e
              WHERE e.tenant_id = current_setting('app.tenant_id') AND e.status = 'IN_PROGRESS'
                AND e.timeout_at <= p_now
              ORDER BY e.timeout_at
              LIMIT p_limit
-               FOR UPDATE SKIP LOCKED) w;
+               FOR UPDATE OF e SKIP LOCKED) w
+      JOIN jobs j ON j.tenant_id = current_setting('app.tenant_id') AND j.job_id = w.job_id;
     v_n := coalesce(cardinality(v_jobs), 0);
     IF v_n = 0 THEN
         RETURN QUERY SELECT 0, '{}'::text[];
@@ -115,8 +122,7 @@ BEGIN
     RETURN QUERY
     SELECT m.moved, m.completed_jobs
       FROM iotcloud.move_executions_counted('worker', p_now, v_jobs, v_devices,
-                                            array_fill('TIMED_OUT'::text, ARRAY[v_n]),
-                                            array_fill('{"reason": "in_progress_timeout"}'::jsonb, ARRAY[v_n])) m;
+                                            array_fill('TIMED_OUT'::text, ARRAY[v_n]), v_details) m;
 END
 $fn$;
 

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
+from shared.jobs.rollout import run_rollout_tick as _roll_out
 
 log = logging.getLogger("iotcloud.worker")
 
@@ -31,5 +32,13 @@ async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) 
     return await _expire(pool, now or datetime.now(UTC))
 
 
-def default_ticks(jobs_tick_seconds: float) -> list[Tick]:
-    return [Tick("jobs_expiry", jobs_tick_seconds, 0x10_7ADE, run_jobs_expiry_tick)]
+async def run_rollout_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
+    """Scheduled jobs start, abort criteria cancel, schedules end, rollouts reach their next devices."""
+    return await _roll_out(pool, now or datetime.now(UTC))
+
+
+def default_ticks(jobs_tick_seconds: float, rollout_tick_seconds: float = 5.0) -> list[Tick]:
+    return [
+        Tick("jobs_expiry", jobs_tick_seconds, 0x10_7ADE, run_jobs_expiry_tick),
+        Tick("rollouts", rollout_tick_seconds, 0x10_7ADF, run_rollout_tick),
+    ]

@@ -37,9 +37,13 @@ async def test_python_statuses_and_the_database_moves_agree(services: Services) 
     assert {m[0] for m in moves} == {a.value for a in Actor}
     # what a device may ask for is exactly where its moves go
     assert {to for actor, _, to in moves if actor == "device"} == {s.value for s in DEVICE_TARGETS}
-    # terminal means no move leaves it; every other status has a way out
-    sources = {frm for _, frm, _ in moves}
+    # terminal means no device or operator move leaves it; every other status has a way out. Only the
+    # worker's retry (retry_config) queues a FAILED or TIMED_OUT execution again, and only to QUEUED.
+    sources = {frm for actor, frm, _ in moves if actor != "worker"} | {
+        frm for actor, frm, to in moves if actor == "worker" and to != "QUEUED"
+    }
     assert sources == names - {s.value for s in TERMINAL}
+    assert {(frm, to) for actor, frm, to in moves if to == "QUEUED"} == {("FAILED", "QUEUED"), ("TIMED_OUT", "QUEUED")}
     # the contract's moves
     assert ("device", "QUEUED", "IN_PROGRESS") in moves and ("device", "IN_PROGRESS", "SUCCEEDED") in moves
     assert ("device", "IN_PROGRESS", "QUEUED") not in moves

@@ -44,7 +44,8 @@ def test_terminal_statuses() -> None:
 
 
 def test_contract_status_names() -> None:
-    assert [s.value for s in JobStatus] == ["IN_PROGRESS", "COMPLETED", "CANCELED"]
+    # the contract's three, and SCHEDULED (a scheduling_config whose start has not come)
+    assert [s.value for s in JobStatus] == ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
     assert [s.value for s in ExecutionStatus] == [
         "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED",
     ]  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit
 from shared.jobs import device as jobs
@@ -49,6 +49,15 @@ class ExecutionUpdate(BaseModel):
     status: DeviceTarget
     status_details: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
     expected_execution_number: integer(ge=1, le=SAFE_INT_MAX) | None = None  # type: ignore[valid-type]
+    # AWS stepTimeoutInMinutes: the execution times out (TIMED_OUT) unless updated again within this many
+    # minutes; only with status IN_PROGRESS (a claim or a progress update), each one that gives it resets it.
+    step_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _step_while_running(self) -> ExecutionUpdate:
+        if self.step_timeout_minutes is not None and self.status != ExecutionStatus.IN_PROGRESS:
+            raise ValueError("step_timeout_minutes goes with status IN_PROGRESS")
+        return self
 
 
 class ExecutionState(ExecutionOut):
@@ -64,7 +73,7 @@ class ExecutionConflict(ErrorOut):
 
     reason: str = Field(
         description="why: not_allowed, version_mismatch, job_expired, job_canceled, job_completed, "
-        "past_deadline or raced"
+        "job_scheduled, not_reached, past_deadline or raced"
     )
     current: ExecutionState
 
@@ -108,6 +117,7 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
             body.status_details,
             body.expected_execution_number,
             device.now,
+            body.step_timeout_minutes,
         )
     return FastJSONResponse({k: state[k] for k in ExecutionMoved.model_fields})
 

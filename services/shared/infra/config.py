@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     device_host: str = "127.0.0.1"
     device_port: int = 8080
     jobs_tick_seconds: float = 60.0
+    # how often the worker starts scheduled jobs, checks abort criteria and reaches rollouts' next devices
+    rollout_tick_seconds: float = 5.0
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60

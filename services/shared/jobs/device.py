@@ -26,7 +26,9 @@ REFUSALS: dict[str, str] = {
     "job_expired": "the job has expired; this execution can no longer start",
     "job_canceled": "the job is canceled; this execution can no longer start",
     "job_completed": "the job is completed; this execution can no longer start",
-    "past_deadline": "the execution's in-progress timeout has passed; it is being timed out",
+    "past_deadline": "the execution's deadline (its in-progress timeout, or the step timeout) has passed; it is being timed out",
+    "not_reached": "the job's rollout has not reached this device yet",
+    "job_scheduled": "the job is scheduled and has not started; this execution cannot start yet",
     "raced": "the execution changed while this update was decided; read it and retry",
 }
 
@@ -60,13 +62,16 @@ async def device_update(
     status_details: dict[str, Any] | None,
     expected_number: int | None,
     now: datetime,
+    step_timeout_minutes: int | None = None,
 ) -> dict[str, Any]:
     """A device moves its own execution, through group commit (one statement for all devices updating at
     that moment). The answer is the execution's state, with `job_completed` true when this move completed
     the job. A refused move raises Conflict with the reason and the current state; repeating the terminal
     update already made returns the current state; an unknown or revoked token raises UnknownDevice."""
     row = await mover.move(
-        MoveRequest(token_hash, job_id, target.value, status_details, expected_number, now)
+        MoveRequest(
+            token_hash, job_id, target.value, status_details, expected_number, now, step_timeout_minutes
+        )
     )
     if row["outcome"] == "unauthorized":
         raise UnknownDevice("unknown or revoked provision token")

@@ -37,6 +37,7 @@ class MoveRequest:
     details: dict[str, Any] | None
     expected: int | None
     now: datetime
+    step_timeout_minutes: int | None = None
 
 
 _Waiting = tuple[MoveRequest, "asyncio.Future[asyncpg.Record]"]
@@ -134,6 +135,7 @@ class GroupCommit:
             [r.target for r in requests],
             [r.details for r in requests],
             [r.expected for r in requests],
+            [r.step_timeout_minutes for r in requests],
         )
         self.batches += 1
         self.moves += len(requests)

@@ -12,7 +12,7 @@ from shared.errors import Conflict, NotFound
 
 # The execution state a move answers with (and a refusal carries as `current`).
 STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
-                "started_at", "last_updated_at")  # fmt: skip
+                "started_at", "last_updated_at", "retry_attempt")  # fmt: skip
 
 
 def answer(

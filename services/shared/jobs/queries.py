@@ -13,17 +13,20 @@ SHARDS = 16  # counter rows per job (see job_counters in 077_iot_jobs.sql)
 
 INSERT_JOB = f"""
 INSERT INTO jobs (tenant_id, job_id, document_type, document_params, target_device_id, target_group_id,
-                  target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes)
-VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
+                  target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes,
+                  status, rollout_config, abort_config, retry_config, scheduling_config, retry_failed,
+                  retry_timed_out, start_at, end_at, end_behavior, rollout_rate)
+VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21)
 ON CONFLICT (tenant_id, job_id) DO NOTHING
 RETURNING job_id
 """
 
 _FAN_OUT = f"""
-INSERT INTO job_executions (tenant_id, job_id, device_id, status, execution_number, shard, queued_at,
-                            last_updated_at)
-SELECT {TENANT}, $1, t.device_id, 'QUEUED', 1, ((row_number() OVER ()) - 1) % {SHARDS}, $2, $2
-  FROM ({{targets}}) t
+INSERT INTO job_executions (tenant_id, job_id, device_id, status, execution_number, shard, rollout_rank,
+                            queued_at, last_updated_at)
+SELECT {TENANT}, $1, t.device_id, 'QUEUED', 1, (t.n - 1) % {SHARDS}, t.n, $2, $2
+  FROM (SELECT x.device_id, row_number() OVER () AS n FROM ({{targets}}) x) t
 """
 
 # Snapshot targeting: the devices targeted now get executions; devices added later do not.
@@ -47,7 +50,11 @@ SELECT {TENANT}, $1, s, ($2 - s + {SHARDS} - 1) / {SHARDS}
   FROM generate_series(0, least($2, {SHARDS}) - 1) AS s
 """
 
-SET_EXECUTION_COUNT = "UPDATE jobs SET execution_count = $2 WHERE job_id = $1"
+# The fan-out's count; the rollout has ranked them all, and reached them all at once unless it is gated ($3).
+SET_EXECUTION_COUNT = """
+UPDATE jobs SET execution_count = $2, ranked = $2, released_upto = CASE WHEN $3 THEN 0 ELSE $2 END
+ WHERE job_id = $1
+"""
 
 DEVICE_STATUS = "SELECT status FROM device_state WHERE device_id = $1 FOR SHARE"
 
@@ -59,7 +66,9 @@ JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
        j.status, j.execution_count, j.expires_at, j.in_progress_timeout_minutes, j.created_by, j.created_at,
        j.updated_at,
-       j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode, c.*
+       j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode,
+       j.rollout_config, j.abort_config, j.retry_config, j.scheduling_config, j.ranked, j.released_upto,
+       j.rollout_rate, j.rollout_window_at, j.rollout_stopped_at, j.end_applied_at, j.abort_state, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c
                       WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) c
@@ -82,7 +91,7 @@ SELECT count(*) FROM jobs j
 """
 
 EXECUTION_COLUMNS = """e.device_id, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
-       e.last_updated_at"""
+       e.last_updated_at, e.retry_attempt"""
 
 LIST_EXECUTIONS = f"""
 SELECT {EXECUTION_COLUMNS}
@@ -136,14 +145,14 @@ DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
 CANCEL_JOB = """
 UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2, cancel_reason = $3, cancel_mode = $4,
                 cancel_reason_code = $5
- WHERE job_id = $1 AND status = 'IN_PROGRESS'
+ WHERE job_id = $1 AND status IN ('IN_PROGRESS', 'SCHEDULED')
 RETURNING job_id
 """
 
 # The operator cancels one execution (AWS CancelJobExecution): one request to iotcloud.move_executions.
 CANCEL_EXECUTION = """
 SELECT * FROM iotcloud.move_executions('operator', $1, ARRAY[$2::text], ARRAY[$3::text], ARRAY['CANCELED'],
-                                       ARRAY[$4::jsonb], ARRAY[$5::bigint], $6)
+                                       ARRAY[$4::jsonb], ARRAY[$5::bigint], $6, NULL)
 """
 
 JOB_STATUS = "SELECT status FROM jobs WHERE job_id = $1"
@@ -162,4 +171,38 @@ TIME_OUT_OVERDUE = "SELECT moved, completed_jobs FROM iotcloud.time_out_overdue(
 CANCELED_AMONG = "SELECT job_id, cancel_mode FROM jobs WHERE job_id = ANY($1::text[]) AND status = 'CANCELED'"
 
 # Group commit: many devices' moves in one statement (shared/jobs/group_commit.py).
-DEVICE_MOVES = "SELECT * FROM iotcloud.device_moves($1, $2, $3, $4, $5, $6, $7)"
+DEVICE_MOVES = "SELECT * FROM iotcloud.device_moves($1, $2, $3, $4, $5, $6, $7, $8)"
+
+# --- the rollout tick (db/functions/060_rollouts.sql, shared/jobs/rollout.py) ------------------------------
+
+TENANTS_WITH_ROLLOUT_WORK = "SELECT t FROM iotcloud.tenants_with_rollout_work() AS t"
+START_SCHEDULED = "SELECT j AS job_id FROM iotcloud.start_scheduled($1) AS j"
+ABORT_JOBS = "SELECT job_id, abort_state FROM iotcloud.abort_jobs($1)"
+END_SCHEDULES = "SELECT job_id, end_behavior FROM iotcloud.end_schedules($1)"
+ROLLOUTS_STOPPING = "SELECT j AS job_id FROM iotcloud.rollouts_stopping() AS j"
+STOP_ROLLOUT = "SELECT * FROM iotcloud.stop_rollout($1, $2, $3, $4)"
+
+# Running rollouts with devices left to reach, locked: one tick at a time decides their next release.
+ROLLOUTS_TO_RELEASE = f"""
+SELECT j.job_id, j.ranked, j.released_upto, j.rollout_rate, j.rollout_next_step, j.rollout_window_at,
+       j.rollout_window_count, j.rollout_config, coalesce(j.scheduling_config -> 'maintenance_windows', '[]')
+       AS windows,
+       (SELECT coalesce(sum(c.succeeded), 0)::int FROM job_counters c
+         WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) AS succeeded
+  FROM jobs j
+ WHERE j.tenant_id = {TENANT} AND j.status = 'IN_PROGRESS' AND j.released_upto < j.ranked
+   AND j.rollout_stopped_at IS NULL
+ ORDER BY j.job_id
+   FOR UPDATE OF j
+"""
+
+# The releases decided, one row per job, each guarded by the released_upto it was decided from.
+RELEASE = """
+UPDATE jobs j
+   SET released_upto = r.upto, rollout_rate = r.rate, rollout_next_step = r.next_step,
+       rollout_window_at = r.window_at, rollout_window_count = r.window_count
+  FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::timestamptz[], $7::int[])
+       AS r(job_id, old, upto, rate, next_step, window_at, window_count)
+ WHERE j.job_id = r.job_id AND j.released_upto = r.old AND j.status = 'IN_PROGRESS'
+RETURNING j.job_id, r.upto - r.old AS reached
+"""

@@ -14,7 +14,9 @@ from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
 from shared.jobs import queries as q
+from shared.jobs.configs import JobConfigs
 from shared.jobs.outcome import answer
+from shared.jobs.rollout_view import rollout_view
 from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
@@ -25,7 +27,7 @@ EVENTS_PAGE = 100
 # The execution state an operator's cancel of one execution answers with (and a refusal carries as `current`).
 
 
-def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+def job_view(row: asyncpg.Record | dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     data = dict(row)
     counts = {name: int(data.pop(name)) for name in COUNTER_COLUMNS.values()}
     data["counts"] = counts
@@ -38,7 +40,7 @@ def job_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     )
     done = sum(counts[COUNTER_COLUMNS[s]] for s in TERMINAL)
     data["progress"] = round(done / data["execution_count"], 4) if data["execution_count"] else 1.0
-    return data
+    return rollout_view(data, now)
 
 
 async def create_job(
@@ -54,8 +56,15 @@ async def create_job(
     created_by: str | None,
     now: datetime,
     in_progress_timeout_minutes: int | None = None,
+    configs: JobConfigs | None = None,
 ) -> dict[str, Any]:
-    """Creates the job and, in the same transaction, one QUEUED execution per targeted device."""
+    """Creates the job and, in the same transaction, one QUEUED execution per targeted device. With a
+    rollout or a schedule the executions wait for the worker's rollout tick to reach them (a job whose start
+    has not come is SCHEDULED)."""
+    configs = configs or JobConfigs()
+    schedule = configs.scheduling_config
+    if schedule and schedule.end_time and schedule.end_time <= now:
+        raise BadRequest("scheduling_config.end_time must be in the future")
     targets = (target_device_id is not None) + (target_group_id is not None) + bool(target_all)
     if targets != 1:
         raise BadRequest("give exactly one of target_device_id, target_group_id or target_all: true")
@@ -71,6 +80,9 @@ async def create_job(
 
     job_id = job_id or str(uuid.uuid4())
     expires_at = now + timedelta(hours=expires_in_hours) if expires_in_hours is not None else None
+    retry_failed, retry_timed_out = configs.retry_config.retries() if configs.retry_config else (None, None)
+    start_at = schedule.start_time if schedule else None
+    scheduled = start_at is not None and start_at > now
     inserted = await conn.fetchval(
         q.INSERT_JOB,
         job_id,
@@ -83,6 +95,14 @@ async def create_job(
         created_by,
         now,
         in_progress_timeout_minutes,
+        JobStatus.SCHEDULED.value if scheduled else JobStatus.IN_PROGRESS.value,
+        *configs.as_json(),
+        retry_failed,
+        retry_timed_out,
+        start_at,
+        schedule.end_time if schedule else None,
+        schedule.end_behavior_or_default() if schedule else None,
+        None,
     )
     if inserted is None:
         raise Conflict(f"job {job_id!r} already exists")
@@ -104,7 +124,7 @@ async def create_job(
         )
         raise BadRequest(f"{what}: a job needs at least one device")
     await conn.execute(q.INIT_COUNTERS, job_id, count)
-    await conn.execute(q.SET_EXECUTION_COUNT, job_id, count)
+    await conn.execute(q.SET_EXECUTION_COUNT, job_id, count, configs.gated)
     row = await conn.fetchrow(q.GET_JOB, job_id)
     assert row is not None
     return job_view(row)

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"  # its scheduling_config's start_time has not come: it reaches no device
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     CANCELED = "CANCELED"

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.jobs.states import ExecutionStatus, JobStatus
 from shared.web.responses import ErrorOut, error
 
-JobStatusName = Literal["IN_PROGRESS", "COMPLETED", "CANCELED"]
+JobStatusName = Literal["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
 ExecutionStatusName = Literal[
     "QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"
 ]
@@ -45,3 +45,4 @@ class ExecutionOut(BaseModel):
     queued_at: datetime
     started_at: datetime | None
     last_updated_at: datetime
+    retry_attempt: int = 0  # how many times retry_config has queued it again

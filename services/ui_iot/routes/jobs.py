@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from shared.auth import Principal
 from shared.jobs import service
+from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig, RolloutConfig, SchedulingConfig
 from shared.jobs.states import COUNTER_COLUMNS, CancelMode
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.responses import (
@@ -37,6 +38,7 @@ from shared.web.validation import (
     json_object,
 )
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB, WriteTenant
+from ui_iot.routes.rollout_models import AbortOut, RolloutOut, ScheduleOut
 
 router = APIRouter(prefix="/customer", tags=["jobs"], responses=BEARER | UNAVAILABLE)
 
@@ -82,6 +84,11 @@ class JobCreate(BaseModel):
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
     # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
     in_progress_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
+    # Safe rollouts (AWS: jobExecutionsRolloutConfig, abortConfig, jobExecutionsRetryConfig, schedulingConfig)
+    rollout_config: RolloutConfig | None = None
+    abort_config: AbortConfig | None = None
+    retry_config: RetryConfig | None = None
+    scheduling_config: SchedulingConfig | None = None
 
 
 class JobCancel(BaseModel):
@@ -145,6 +152,13 @@ class JobOut(BaseModel):
         description="how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> "
         "CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)"
     )
+    rollout_config: dict[str, Any] | None
+    abort_config: dict[str, Any] | None
+    retry_config: dict[str, Any] | None
+    scheduling_config: dict[str, Any] | None
+    rollout: RolloutOut
+    abort: AbortOut | None
+    schedule: ScheduleOut | None
 
 
 class JobDetail(JobOut):
@@ -264,6 +278,12 @@ async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, 
         in_progress_timeout_minutes=body.in_progress_timeout_minutes,
         created_by=_creator(principal),
         now=now,
+        configs=JobConfigs(
+            rollout_config=body.rollout_config,
+            abort_config=body.abort_config,
+            retry_config=body.retry_config,
+            scheduling_config=body.scheduling_config,
+        ),
     )
 
 

@@ -365,6 +365,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AbortConfig */
+        AbortConfig: {
+            /** Criteria List */
+            criteria_list: components["schemas"]["AbortCriterion"][];
+        };
+        /** AbortCriterion */
+        AbortCriterion: {
+            /**
+             * Action
+             * @default CANCEL
+             * @constant
+             */
+            action: "CANCEL";
+            failure_type: components["schemas"]["FailureType"];
+            /** Min Number Of Executed Things */
+            min_number_of_executed_things: number;
+            /** Threshold Percentage */
+            threshold_percentage: number;
+        };
+        /** AbortOut */
+        AbortOut: {
+            /** Aborted */
+            aborted: boolean;
+            /** At */
+            at?: string | null;
+            /**
+             * Criterion
+             * @description the abort_config criterion that was met
+             */
+            criterion?: {
+                [key: string]: unknown;
+            } | null;
+            /** Executed */
+            executed?: number | null;
+            /** Failures */
+            failures?: number | null;
+        };
         /** Body_login_auth_token_post */
         Body_login_auth_token_post: {
             /** Client Id */
@@ -457,7 +494,7 @@ export interface components {
              * Job Status
              * @enum {string}
              */
-            job_status: "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+            job_status: "SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED";
             /**
              * Last Updated At
              * Format: date-time
@@ -468,6 +505,11 @@ export interface components {
              * Format: date-time
              */
             queued_at: string;
+            /**
+             * Retry Attempt
+             * @default 0
+             */
+            retry_attempt: number;
             /** Started At */
             started_at: string | null;
             /**
@@ -583,6 +625,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * EndBehavior
+         * @enum {string}
+         */
+        EndBehavior: "STOP_ROLLOUT" | "CANCEL" | "FORCE_CANCEL";
         /**
          * ErrorOut
          * @description The body of every error answer (shared/web/http.py `error_response`). Some errors carry more
@@ -710,6 +757,11 @@ export interface components {
              * Format: date-time
              */
             queued_at: string;
+            /**
+             * Retry Attempt
+             * @default 0
+             */
+            retry_attempt: number;
             /** Started At */
             started_at: string | null;
             /**
@@ -738,6 +790,11 @@ export interface components {
              * Format: date-time
              */
             queued_at: string;
+            /**
+             * Retry Attempt
+             * @default 0
+             */
+            retry_attempt: number;
             /** Started At */
             started_at: string | null;
             /**
@@ -765,6 +822,19 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** ExponentialRate */
+        ExponentialRate: {
+            /** Base Rate Per Minute */
+            base_rate_per_minute: number;
+            /** Increment Factor */
+            increment_factor: number;
+            rate_increase_criteria: components["schemas"]["RateIncreaseCriteria"];
+        };
+        /**
+         * FailureType
+         * @enum {string}
+         */
+        FailureType: "FAILED" | "REJECTED" | "TIMED_OUT" | "ALL";
         /** GroupCreate */
         GroupCreate: {
             /**
@@ -880,6 +950,7 @@ export interface components {
          * @description exactly one target: target_device_id, target_group_id, or target_all: true
          */
         JobCreate: {
+            abort_config?: components["schemas"]["AbortConfig"] | null;
             /**
              * Document Params
              * @description a JSON object of at most 32768 bytes and 16 levels, no NUL, no integer over 64 bits
@@ -896,6 +967,9 @@ export interface components {
             in_progress_timeout_minutes?: number | null;
             /** Job Id */
             job_id?: string | null;
+            retry_config?: components["schemas"]["RetryConfig"] | null;
+            rollout_config?: components["schemas"]["RolloutConfig"] | null;
+            scheduling_config?: components["schemas"]["SchedulingConfig"] | null;
             /**
              * Target All
              * @default false
@@ -908,6 +982,11 @@ export interface components {
         };
         /** JobDetail */
         JobDetail: {
+            abort: components["schemas"]["AbortOut"] | null;
+            /** Abort Config */
+            abort_config: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Cancel Mode
              * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
@@ -954,11 +1033,25 @@ export interface components {
             job_id: string;
             /** Progress */
             progress: number;
+            /** Retry Config */
+            retry_config: {
+                [key: string]: unknown;
+            } | null;
+            rollout: components["schemas"]["RolloutOut"];
+            /** Rollout Config */
+            rollout_config: {
+                [key: string]: unknown;
+            } | null;
+            schedule: components["schemas"]["ScheduleOut"] | null;
+            /** Scheduling Config */
+            scheduling_config: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Status
              * @enum {string}
              */
-            status: "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+            status: "SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED";
             target: components["schemas"]["Target"];
             /** Target All */
             target_all: boolean;
@@ -985,6 +1078,11 @@ export interface components {
         };
         /** JobOut */
         JobOut: {
+            abort: components["schemas"]["AbortOut"] | null;
+            /** Abort Config */
+            abort_config: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Cancel Mode
              * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
@@ -1025,11 +1123,25 @@ export interface components {
             job_id: string;
             /** Progress */
             progress: number;
+            /** Retry Config */
+            retry_config: {
+                [key: string]: unknown;
+            } | null;
+            rollout: components["schemas"]["RolloutOut"];
+            /** Rollout Config */
+            rollout_config: {
+                [key: string]: unknown;
+            } | null;
+            schedule: components["schemas"]["ScheduleOut"] | null;
+            /** Scheduling Config */
+            scheduling_config: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Status
              * @enum {string}
              */
-            status: "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+            status: "SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED";
             target: components["schemas"]["Target"];
             /** Target All */
             target_all: boolean;
@@ -1042,6 +1154,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** MaintenanceWindow */
+        MaintenanceWindow: {
+            /** Duration In Minutes */
+            duration_in_minutes: number;
+            /** Start Time */
+            start_time: string;
         };
         /** MeOut */
         MeOut: {
@@ -1082,6 +1201,16 @@ export interface components {
             /** Group Id */
             group_id: string;
         };
+        /**
+         * RateIncreaseCriteria
+         * @description When the rate grows: every time this many more devices were reached (notified) or succeeded.
+         */
+        RateIncreaseCriteria: {
+            /** Number Of Notified Things */
+            number_of_notified_things?: number | null;
+            /** Number Of Succeeded Things */
+            number_of_succeeded_things?: number | null;
+        };
         /** ReadyOut */
         ReadyOut: {
             /**
@@ -1094,6 +1223,87 @@ export interface components {
              * @enum {string}
              */
             status: "ready" | "unavailable";
+        };
+        /** RetryConfig */
+        RetryConfig: {
+            /** Criteria List */
+            criteria_list: components["schemas"]["RetryCriterion"][];
+        };
+        /** RetryCriterion */
+        RetryCriterion: {
+            /**
+             * Failure Type
+             * @enum {string}
+             */
+            failure_type: "FAILED" | "TIMED_OUT" | "ALL";
+            /** Number Of Retries */
+            number_of_retries: number;
+        };
+        /**
+         * RolloutConfig
+         * @description Devices are reached at most `maximum_per_minute` a minute; with `exponential_rate` the rate starts
+         *     at its base and is multiplied by the factor at each criterion step, up to `maximum_per_minute`.
+         */
+        RolloutConfig: {
+            exponential_rate?: components["schemas"]["ExponentialRate"] | null;
+            /** Maximum Per Minute */
+            maximum_per_minute?: number | null;
+        };
+        /** RolloutOut */
+        RolloutOut: {
+            /**
+             * Rate Per Minute
+             * @description the current rate (exponential rates grow); null: unlimited
+             */
+            rate_per_minute: number | null;
+            /**
+             * Reached
+             * @description executions the rollout has reached (devices that can see the job)
+             */
+            reached: number;
+            /**
+             * Stopped At
+             * @description when the rollout stopped (the schedule's end)
+             */
+            stopped_at: string | null;
+            /** Total */
+            total: number;
+            /**
+             * Window Opened At
+             * @description when the current minute of the rate opened
+             */
+            window_opened_at: string | null;
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            /** End Applied At */
+            end_applied_at: string | null;
+            /** End Behavior */
+            end_behavior: string | null;
+            /** End Time */
+            end_time: string | null;
+            /**
+             * In Window
+             * @description inside a maintenance window now; null: the job has none
+             */
+            in_window: boolean | null;
+            /** @description the window open now, else the next one */
+            next_window: components["schemas"]["WindowOut"] | null;
+            /** Start Time */
+            start_time: string | null;
+        };
+        /** SchedulingConfig */
+        SchedulingConfig: {
+            end_behavior?: components["schemas"]["EndBehavior"] | null;
+            /** End Time */
+            end_time?: string | null;
+            /**
+             * Maintenance Windows
+             * @default []
+             */
+            maintenance_windows: components["schemas"]["MaintenanceWindow"][];
+            /** Start Time */
+            start_time?: string | null;
         };
         /** Target */
         Target: {
@@ -1161,6 +1371,19 @@ export interface components {
             };
             /** Expected Version */
             expected_version?: number | null;
+        };
+        /** WindowOut */
+        WindowOut: {
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
         };
         /** TokenOut */
         ui_iot__routes__auth__TokenOut: {
@@ -2479,7 +2702,7 @@ export interface operations {
     list_jobs_customer_jobs_get: {
         parameters: {
             query?: {
-                status?: ("IN_PROGRESS" | "COMPLETED" | "CANCELED") | null;
+                status?: ("SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED") | null;
                 document_type?: string | null;
                 limit?: number;
                 offset?: number;
@@ -3218,21 +3441,24 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const pathsCustomerDevicesGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices"]["get"]["parameters"]["query"]["status"]> = ["ACTIVE", "REVOKED"];
 export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices/{device_id}/jobs"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
-export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
-export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceWithTokenStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceWithToken"]["status"]> = ["ACTIVE", "REVOKED"];
+export const endBehaviorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EndBehavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
 export const eventOutActorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["actor"]> = ["device", "operator", "worker"];
 export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["from_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const failureTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FailureType"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
-export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
-export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
+export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
