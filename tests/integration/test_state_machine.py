@@ -43,7 +43,10 @@ async def test_python_statuses_and_the_database_moves_agree(services: Services) 
         frm for actor, frm, to in moves if actor == "worker" and to != "QUEUED"
     }
     assert sources == names - {s.value for s in TERMINAL}
-    assert {(frm, to) for actor, frm, to in moves if to == "QUEUED"} == {("FAILED", "QUEUED"), ("TIMED_OUT", "QUEUED")}
+    assert {(frm, to) for actor, frm, to in moves if to == "QUEUED"} == {
+        ("FAILED", "QUEUED"),
+        ("TIMED_OUT", "QUEUED"),
+    }
     # the contract's moves
     assert ("device", "QUEUED", "IN_PROGRESS") in moves and ("device", "IN_PROGRESS", "SUCCEEDED") in moves
     assert ("device", "IN_PROGRESS", "QUEUED") not in moves

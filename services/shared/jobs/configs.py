@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
@@ -70,11 +69,7 @@ class RolloutConfig(BaseModel):
         return self.exponential_rate.base_rate_per_minute if self.exponential_rate else self.cap
 
 
-class FailureType(StrEnum):
-    FAILED = "FAILED"
-    REJECTED = "REJECTED"
-    TIMED_OUT = "TIMED_OUT"
-    ALL = "ALL"
+FailureType = Literal["FAILED", "REJECTED", "TIMED_OUT", "ALL"]
 
 
 class AbortCriterion(BaseModel):
@@ -160,10 +155,7 @@ def _aware(value: datetime) -> datetime:
 Instant = Annotated[datetime, Field(strict=False), AfterValidator(_aware)]
 
 
-class EndBehavior(StrEnum):
-    STOP_ROLLOUT = "STOP_ROLLOUT"
-    CANCEL = "CANCEL"
-    FORCE_CANCEL = "FORCE_CANCEL"
+EndBehavior = Literal["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"]
 
 
 class SchedulingConfig(BaseModel):
@@ -185,7 +177,7 @@ class SchedulingConfig(BaseModel):
         """What happens at end_time (AWS's default: STOP_ROLLOUT); None without an end_time."""
         if self.end_time is None:
             return None
-        return (self.end_behavior or EndBehavior.STOP_ROLLOUT).value
+        return self.end_behavior or "STOP_ROLLOUT"
 
 
 # --- maintenance windows ---------------------------------------------------------------------------------

@@ -26,7 +26,10 @@ REFUSALS: dict[str, str] = {
     "job_expired": "the job has expired; this execution can no longer start",
     "job_canceled": "the job is canceled; this execution can no longer start",
     "job_completed": "the job is completed; this execution can no longer start",
-    "past_deadline": "the execution's deadline (its in-progress timeout, or the step timeout) has passed; it is being timed out",
+    "past_deadline": (
+        "the execution's deadline (its in-progress timeout, or the step timeout) has passed; "
+        "it is being timed out"
+    ),
     "not_reached": "the job's rollout has not reached this device yet",
     "job_scheduled": "the job is scheduled and has not started; this execution cannot start yet",
     "raced": "the execution changed while this update was decided; read it and retry",

@@ -130,17 +130,17 @@ async def create_job(
     return job_view(row)
 
 
-async def get_job(conn: asyncpg.Connection, job_id: str) -> dict[str, Any]:
+async def get_job(conn: asyncpg.Connection, job_id: str, now: datetime | None = None) -> dict[str, Any]:
     row = await conn.fetchrow(q.GET_JOB, job_id)
     if row is None:
         raise NotFound(f"job {job_id!r} not found")
-    return job_view(row)
+    return job_view(row, now)
 
 
 async def get_job_with_executions(
-    conn: asyncpg.Connection, job_id: str, limit: int = EMBEDDED_EXECUTIONS
+    conn: asyncpg.Connection, job_id: str, limit: int = EMBEDDED_EXECUTIONS, now: datetime | None = None
 ) -> dict[str, Any]:
-    job = await get_job(conn, job_id)
+    job = await get_job(conn, job_id, now)
     rows = await conn.fetch(q.LIST_EXECUTIONS, job_id, None, limit, 0, None)
     job["executions"] = [dict(r) for r in rows]
     job["executions_truncated"] = job["execution_count"] > len(rows)

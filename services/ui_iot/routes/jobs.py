@@ -300,8 +300,8 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=BAD_VALUE | NOT_FOUND)
-async def get_job(job_id: str, db: ReadDB) -> dict[str, Any]:
-    return await service.get_job_with_executions(db, job_id)
+async def get_job(job_id: str, db: ReadDB, now: Now) -> dict[str, Any]:
+    return await service.get_job_with_executions(db, job_id, now=now)
 
 
 @router.get("/jobs/{job_id}/executions", response_model=ExecutionPage, responses=BAD_VALUE | NOT_FOUND)

@@ -41,6 +41,7 @@ EXPIRY_NOT_DUE = "expiry not due"
 TIMEOUT_NOT_DUE = "in-progress timeout not due"
 OPERATOR_NOT_CANCELED = "operator move on a job not canceled"
 CANCEL_NOT_DUE = "cancel not due"
+RETRY_NOT_DUE = "retry not due"
 ORPHAN = "orphan events"
 LOST_ACK = "acknowledged update not in history"
 
@@ -74,7 +75,10 @@ def _chain_problems(key: Key, status: str, number: int, chain: list[asyncpg.Reco
     for e in chain:
         if e["from_status"] != prev:
             out.append(f"{CHAIN}: execution {key}: event {e['from_status']}->{e['to_status']} after {prev}")
-        if e["from_status"] in TERMINAL:
+        retry = (
+            e["actor"] == Actor.WORKER and e["to_status"] == QUEUED
+        )  # retry_config, checked in _move_problems
+        if e["from_status"] in TERMINAL and not retry:
             out.append(f"{LEFT_TERMINAL}: execution {key}: changed after terminal {e['from_status']}")
         prev = e["to_status"]
     if prev != status:
@@ -88,8 +92,10 @@ def _move_problems(
     """Each recorded move is one the state machine allows its actor, made when it was due."""
     out = []
     claimed_at = None
+    retries = 0
     for e in chain:
         actor, frm, to, at = e["actor"], e["from_status"], e["to_status"], e["at"]
+        reason = (e["status_details"] or {}).get("reason")
         where = f"execution {key} #{e['execution_number']}: {actor} {frm}->{to} at {at}"
         if (actor, frm, to) not in moves:
             out.append(f"{ILLEGAL_MOVE}: {where}")
@@ -98,7 +104,12 @@ def _move_problems(
         if actor == Actor.WORKER and (frm, to) == (QUEUED, TIMED_OUT):
             if job["expires_at"] is None or job["expires_at"] > at:
                 out.append(f"{EXPIRY_NOT_DUE}: {where}: the job expires at {job['expires_at']}")
-        if actor == Actor.WORKER and (frm, to) == (IN_PROGRESS, TIMED_OUT):
+        if to == QUEUED:  # a retry: within the job's retry_config, of a job still running then
+            retries += 1
+            allowed = job["retry_failed"] if frm == "FAILED" else job["retry_timed_out"]
+            if allowed is None or retries > allowed:
+                out.append(f"{RETRY_NOT_DUE}: {where}: retry {retries} of {allowed} allowed")
+        if actor == Actor.WORKER and (frm, to) == (IN_PROGRESS, TIMED_OUT) and reason != "step_timeout":
             minutes = job["in_progress_timeout_minutes"]
             due = claimed_at + timedelta(minutes=minutes) if minutes and claimed_at else None
             if due is None or due > at:
@@ -121,7 +132,10 @@ def _move_problems(
                 CancelMode.CANCEL,
                 CancelMode.FORCE,
             )
-            if actor == Actor.WORKER and not job_canceled:
+            stopped = reason == "rollout_stopped" and job["rollout_stopped_at"] is not None
+            if stopped and (frm != QUEUED or job["rollout_stopped_at"] > at):
+                out.append(f"{CANCEL_NOT_DUE}: {where}: the rollout stopped at {job['rollout_stopped_at']}")
+            if actor == Actor.WORKER and not job_canceled and not stopped:
                 out.append(f"{CANCEL_NOT_DUE}: {where}: the job is {job['status']} ({job['cancel_mode']})")
             if frm == IN_PROGRESS and not force:
                 out.append(f"{CANCEL_NOT_DUE}: {where}: an IN_PROGRESS execution canceled without force")
@@ -144,9 +158,10 @@ async def find_problems(
     sums = ", ".join(f"coalesce(sum(c.{c}), 0)::int AS {c}" for c in COLS)
     jobs = await conn.fetch(
         f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, j.expires_at, "
-        f"j.in_progress_timeout_minutes, j.cancel_mode, {sums} FROM jobs j "
+        f"j.in_progress_timeout_minutes, j.cancel_mode, j.retry_failed, j.retry_timed_out, j.canceled_at, "
+        f"j.rollout_stopped_at, j.queued_swept_at, {sums} FROM jobs j "
         "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
     )
     for j in jobs:
         key = (j["tenant_id"], j["job_id"])
@@ -161,6 +176,10 @@ async def find_problems(
         active = real_c["queued"] + real_c["in_progress"]
         if j["status"] == "COMPLETED" and active:
             problems.append(f"{COMPLETION}: job {key}: COMPLETED with {active} active executions")
+        if j["status"] == "CANCELED" and j["queued_swept_at"] is not None and real_c["queued"]:
+            problems.append(
+                f"{COMPLETION}: job {key}: CANCELED and swept with {real_c['queued']} QUEUED left"
+            )
         if j["status"] == "IN_PROGRESS" and not active:
             problems.append(f"{COMPLETION}: job {key}: all executions terminal but still IN_PROGRESS")
 
