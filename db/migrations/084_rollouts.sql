@@ -36,6 +36,8 @@ ALTER TABLE jobs
     ADD COLUMN rollout_window_count integer NOT NULL DEFAULT 0
         CONSTRAINT jobs_rollout_window_count_check CHECK (rollout_window_count >= 0),
     ADD COLUMN rollout_stopped_at timestamptz,
+    -- the rollout's progress over time: [[at, reached], ...] appended by each release (the last 1000)
+    ADD COLUMN rollout_log       jsonb NOT NULL DEFAULT '[]',
     -- why the worker aborted the job (the criterion met and the counts it saw)
     ADD COLUMN abort_state       jsonb,
     ADD CONSTRAINT jobs_schedule_check CHECK (end_at IS NULL OR start_at IS NULL OR end_at > start_at),

@@ -95,9 +95,13 @@ async def test_constant_rate_reaches_devices_a_minute_at_a_time(
     assert (await run_rollout_tick(app_pool, T0 + 2 * MIN)).reached == 1
     assert sorted(await _sees(tenant, devs, "rate")) == sorted(devs)
     job = await _job(tenant, "rate")
-    assert job["rollout"] | {"window_opened_at": None} == {
+    assert job["rollout"] | {"window_opened_at": None, "history": None} == {
         "reached": 7, "total": 7, "rate_per_minute": 3, "window_opened_at": None, "stopped_at": None,
+        "history": None,
     }  # fmt: skip
+    assert [(p["at"], p["reached"]) for p in job["rollout"]["history"]] == [
+        ("2035-06-01T00:00:00Z", 3), ("2035-06-01T00:01:00Z", 6), ("2035-06-01T00:02:00Z", 7),
+    ]  # fmt: skip
 
 
 async def test_exponential_rate_grows_with_devices_notified_and_succeeded(

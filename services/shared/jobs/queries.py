@@ -68,7 +68,8 @@ SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.targe
        j.updated_at,
        j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode,
        j.rollout_config, j.abort_config, j.retry_config, j.scheduling_config, j.ranked, j.released_upto,
-       j.rollout_rate, j.rollout_window_at, j.rollout_stopped_at, j.end_applied_at, j.abort_state, c.*
+       j.rollout_rate, j.rollout_window_at, j.rollout_stopped_at, j.end_applied_at, j.abort_state,
+       j.rollout_log, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c
                       WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) c
@@ -200,7 +201,12 @@ SELECT j.job_id, j.ranked, j.released_upto, j.rollout_rate, j.rollout_next_step,
 RELEASE = """
 UPDATE jobs j
    SET released_upto = r.upto, rollout_rate = r.rate, rollout_next_step = r.next_step,
-       rollout_window_at = r.window_at, rollout_window_count = r.window_count
+       rollout_window_at = r.window_at, rollout_window_count = r.window_count,
+       rollout_log = CASE WHEN r.upto > r.old
+                          THEN (j.rollout_log || jsonb_build_array(jsonb_build_array(r.window_at, r.upto))) #-
+                               CASE WHEN jsonb_array_length(j.rollout_log) >= 1000 THEN '{0}'::text[]
+                                    ELSE '{}'::text[] END
+                          ELSE j.rollout_log END
   FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::timestamptz[], $7::int[])
        AS r(job_id, old, upto, rate, next_step, window_at, window_count)
  WHERE j.job_id = r.job_id AND j.released_upto = r.old AND j.status = 'IN_PROGRESS'

@@ -20,6 +20,7 @@ def rollout_view(data: dict[str, Any], now: datetime | None = None) -> dict[str,
         "rate_per_minute": data.pop("rollout_rate", None),
         "window_opened_at": data.pop("rollout_window_at", None),
         "stopped_at": data.pop("rollout_stopped_at", None),
+        "history": [{"at": at, "reached": reached} for at, reached in data.pop("rollout_log", None) or []],
     }
     state = data.pop("abort_state", None)
     data["abort"] = {"aborted": state is not None, **(state or {})} if data.get("abort_config") else None

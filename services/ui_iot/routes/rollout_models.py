@@ -8,6 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class RolloutPoint(BaseModel):
+    at: datetime
+    reached: int
+
+
 class RolloutOut(BaseModel):
     reached: int = Field(description="executions the rollout has reached (devices that can see the job)")
     total: int
@@ -16,6 +21,7 @@ class RolloutOut(BaseModel):
     )
     window_opened_at: datetime | None = Field(description="when the current minute of the rate opened")
     stopped_at: datetime | None = Field(description="when the rollout stopped (the schedule's end)")
+    history: list[RolloutPoint] = Field(description="devices reached after each release (the last 1000)")
 
 
 class AbortOut(BaseModel):

@@ -378,7 +378,11 @@ export interface components {
              * @constant
              */
             action: "CANCEL";
-            failure_type: components["schemas"]["FailureType"];
+            /**
+             * Failure Type
+             * @enum {string}
+             */
+            failure_type: "FAILED" | "REJECTED" | "TIMED_OUT" | "ALL";
             /** Min Number Of Executed Things */
             min_number_of_executed_things: number;
             /** Threshold Percentage */
@@ -626,11 +630,6 @@ export interface components {
             updated_at: string;
         };
         /**
-         * EndBehavior
-         * @enum {string}
-         */
-        EndBehavior: "STOP_ROLLOUT" | "CANCEL" | "FORCE_CANCEL";
-        /**
          * ErrorOut
          * @description The body of every error answer (shared/web/http.py `error_response`). Some errors carry more
          *     fields: `current` on a 409 that reports the current state, `unknown_device_ids`, `status`...
@@ -830,11 +829,6 @@ export interface components {
             increment_factor: number;
             rate_increase_criteria: components["schemas"]["RateIncreaseCriteria"];
         };
-        /**
-         * FailureType
-         * @enum {string}
-         */
-        FailureType: "FAILED" | "REJECTED" | "TIMED_OUT" | "ALL";
         /** GroupCreate */
         GroupCreate: {
             /**
@@ -1252,6 +1246,11 @@ export interface components {
         /** RolloutOut */
         RolloutOut: {
             /**
+             * History
+             * @description devices reached after each release (the last 1000)
+             */
+            history: components["schemas"]["RolloutPoint"][];
+            /**
              * Rate Per Minute
              * @description the current rate (exponential rates grow); null: unlimited
              */
@@ -1274,6 +1273,16 @@ export interface components {
              */
             window_opened_at: string | null;
         };
+        /** RolloutPoint */
+        RolloutPoint: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reached */
+            reached: number;
+        };
         /** ScheduleOut */
         ScheduleOut: {
             /** End Applied At */
@@ -1294,7 +1303,8 @@ export interface components {
         };
         /** SchedulingConfig */
         SchedulingConfig: {
-            end_behavior?: components["schemas"]["EndBehavior"] | null;
+            /** End Behavior */
+            end_behavior?: ("STOP_ROLLOUT" | "CANCEL" | "FORCE_CANCEL") | null;
             /** End Time */
             end_time?: string | null;
             /**
@@ -3443,17 +3453,16 @@ export const pathsCustomerDevicesGetParametersQueryStatusAnyOf0Values: ReadonlyA
 export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices/{device_id}/jobs"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const abortCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AbortCriterion"]["failure_type"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceWithTokenStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceWithToken"]["status"]> = ["ACTIVE", "REVOKED"];
-export const endBehaviorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EndBehavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
 export const eventOutActorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["actor"]> = ["device", "operator", "worker"];
 export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["from_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
-export const failureTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FailureType"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
@@ -3461,4 +3470,5 @@ export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
+export const schedulingConfigEnd_behaviorAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SchedulingConfig"]["end_behavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
