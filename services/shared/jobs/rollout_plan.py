@@ -67,7 +67,7 @@ def plan_release(
     if left <= 0 or (windows and window_at(windows, now) is None):
         return state
     if config is None:
-        return replace(state, released_upto=state.ranked)
+        return replace(state, released_upto=state.ranked, window_at=now, window_count=left)
     rate, next_step = _grow(config, state)
     opened, count = state.window_at, state.window_count
     if opened is None or now >= opened + WINDOW:
