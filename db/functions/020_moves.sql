@@ -213,12 +213,13 @@ BEGIN
     -- 4: completion.
     IF v_done IS NOT NULL THEN
         PERFORM 1 FROM jobs j
-          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done)
+          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.target_selection = 'SNAPSHOT'
           ORDER BY j.job_id
             FOR UPDATE;
         WITH done AS (
             UPDATE jobs j SET status = 'COMPLETED', completed_at = p_now, updated_at = p_now
              WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.status = 'IN_PROGRESS'
+               AND j.target_selection = 'SNAPSHOT'  -- a continuous job runs until canceled
                AND NOT EXISTS (SELECT 1 FROM job_counters c
                                 WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id
                                   AND c.queued + c.in_progress > 0)

@@ -13,9 +13,10 @@ import asyncpg
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
+from shared.jobs import continuous
 from shared.jobs import queries as q
 from shared.jobs.outcome import answer
-from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus, TargetSelection
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
 log = logging.getLogger("iotcloud.jobs")
@@ -54,11 +55,19 @@ async def create_job(
     created_by: str | None,
     now: datetime,
     in_progress_timeout_minutes: int | None = None,
+    target_selection: TargetSelection = TargetSelection.SNAPSHOT,
 ) -> dict[str, Any]:
-    """Creates the job and, in the same transaction, one QUEUED execution per targeted device."""
+    """Creates the job and, in the same transaction, one QUEUED execution per targeted device. A CONTINUOUS
+    job (a group or the fleet) may start with no device: devices that join its target later get theirs
+    (shared/jobs/continuous.py); its target's lock, taken first, orders this fan-out with their joining."""
     targets = (target_device_id is not None) + (target_group_id is not None) + bool(target_all)
     if targets != 1:
         raise BadRequest("give exactly one of target_device_id, target_group_id or target_all: true")
+    is_continuous = target_selection is TargetSelection.CONTINUOUS
+    if is_continuous:
+        if target_device_id is not None:
+            raise BadRequest("a CONTINUOUS job targets a group or the fleet (target_all), not one device")
+        await continuous.lock_target(conn, target_group_id, exclusive=True)
     if target_device_id is not None:
         # FOR SHARE: a revocation waits for this job's fan-out, so the device checked is the device targeted.
         status = await conn.fetchval(q.DEVICE_STATUS, target_device_id)
@@ -83,6 +92,7 @@ async def create_job(
         created_by,
         now,
         in_progress_timeout_minutes,
+        target_selection.value,
     )
     if inserted is None:
         raise Conflict(f"job {job_id!r} already exists")
@@ -94,7 +104,7 @@ async def create_job(
     else:
         tag = await conn.execute(q.FAN_OUT_ALL, job_id, now)
     count = int(tag.rsplit(" ", 1)[-1])
-    if count == 0:
+    if count == 0 and not is_continuous:
         what = (
             f"device {target_device_id!r} is no longer active"
             if target_device_id is not None

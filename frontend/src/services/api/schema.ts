@@ -188,7 +188,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add Members */
+        /**
+         * Add Members
+         * @description Set-based; the group's running continuous jobs get an execution for each new ACTIVE member.
+         */
         post: operations["add_members_customer_groups__group_id__members_post"];
         delete?: never;
         options?: never;
@@ -206,7 +209,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove Member */
+        /**
+         * Remove Member
+         * @description The device's QUEUED executions of the group's continuous jobs become REMOVED.
+         */
         delete: operations["remove_member_customer_groups__group_id__members__device_id__delete"];
         options?: never;
         head?: never;
@@ -905,6 +911,12 @@ export interface components {
             target_device_id?: string | null;
             /** Target Group Id */
             target_group_id?: string | null;
+            /**
+             * Target Selection
+             * @default SNAPSHOT
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
         };
         /** JobDetail */
         JobDetail: {
@@ -966,6 +978,11 @@ export interface components {
             target_device_id: string | null;
             /** Target Group Id */
             target_group_id: string | null;
+            /**
+             * Target Selection
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
             /**
              * Updated At
              * Format: date-time
@@ -1038,6 +1055,11 @@ export interface components {
             /** Target Group Id */
             target_group_id: string | null;
             /**
+             * Target Selection
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1081,6 +1103,11 @@ export interface components {
             added: number;
             /** Group Id */
             group_id: string;
+            /**
+             * Queued Executions
+             * @description executions created for the group's running continuous jobs by this change
+             */
+            queued_executions: number;
         };
         /** ReadyOut */
         ReadyOut: {
@@ -3229,10 +3256,13 @@ export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const jobCreateTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobCreate"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobDetailTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobOutTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
