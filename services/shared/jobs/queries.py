@@ -14,8 +14,8 @@ SHARDS = 16  # counter rows per job (see job_counters in 077_iot_jobs.sql)
 INSERT_JOB = f"""
 INSERT INTO jobs (tenant_id, job_id, document_type, document_params, target_device_id, target_group_id,
                   target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes,
-                  target_selection)
-VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
+                  target_selection, artifacts)
+VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
 ON CONFLICT (tenant_id, job_id) DO NOTHING
 RETURNING job_id
 """
@@ -59,8 +59,8 @@ _SUMS = ", ".join(f"coalesce(sum(c.{col}), 0)::int AS {col}" for col in COUNTER_
 
 JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
-       j.target_selection, j.status, j.execution_count, j.expires_at, j.in_progress_timeout_minutes,
-       j.created_by, j.created_at, j.updated_at,
+       j.target_selection, j.artifacts, j.status, j.execution_count, j.expires_at,
+       j.in_progress_timeout_minutes, j.created_by, j.created_at, j.updated_at,
        j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.artifacts.service import lock_for_job, referenced_names
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
@@ -77,6 +78,9 @@ async def create_job(
             raise Conflict(f"device {target_device_id!r} is {status}; it cannot run jobs")
     if target_group_id is not None and await conn.fetchval(GROUP_EXISTS, target_group_id) is None:
         raise NotFound(f"group {target_group_id!r} not found")
+    # ${iotcloud:artifact-url:NAME}: each artifact must exist (400), and stays while the job exists unfinished
+    artifacts = referenced_names(document_params)
+    await lock_for_job(conn, artifacts)
 
     job_id = job_id or str(uuid.uuid4())
     expires_at = now + timedelta(hours=expires_in_hours) if expires_in_hours is not None else None
@@ -93,6 +97,7 @@ async def create_job(
         now,
         in_progress_timeout_minutes,
         target_selection.value,
+        artifacts,
     )
     if inserted is None:
         raise Conflict(f"job {job_id!r} already exists")

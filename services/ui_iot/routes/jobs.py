@@ -132,6 +132,9 @@ class JobOut(BaseModel):
     target_all: bool
     target: Target
     target_selection: Literal["SNAPSHOT", "CONTINUOUS"]
+    artifacts: list[str] = Field(
+        description="the artifacts its document references (${iotcloud:artifact-url:NAME})"
+    )
     status: JobStatusName
     execution_count: int
     counts: Counts  # type: ignore[valid-type]
