@@ -5,6 +5,7 @@ or foreign URL."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -257,3 +258,26 @@ async def test_tampered_expired_foreign_or_revoked_urls_get_403(
         async with tenant.api() as api:
             assert (await api.post(f"/customer/devices/{dev}/revoke")).status_code == 200
         assert (await plain.get(url)).status_code == 403
+
+
+async def test_delete_racing_a_job_that_references_it(tenant: Tenant) -> None:
+    """An artifact deleted while a job referencing it is created: either the job exists and the artifact
+    stays (delete 409), or the artifact is gone and the job was refused (400). Never a job without its file."""
+    dev = (await tenant.create_devices(1, prefix="race-art"))[0]
+    async with tenant.api() as api:
+        outcomes = set()
+        for i in range(20):
+            name = f"race-{i}"
+            assert (await _upload(api, name, os.urandom(100))).status_code == 201
+            job, gone = await asyncio.gather(
+                _job(api, {"u": "${iotcloud:artifact-url:" + name + "}"}, target_device_id=dev),
+                api.delete(f"/customer/artifacts/{name}"),
+            )
+            exists = (await api.get(f"/customer/artifacts/{name}")).status_code == 200
+            if job.status_code == 201:
+                assert (gone.status_code, exists) == (409, True), (i, gone.text)
+                await api.delete(f"/customer/jobs/{job.json()['job_id']}")
+            else:
+                assert (job.status_code, gone.status_code, exists) == (400, 204, False), (i, job.text)
+            outcomes.add(job.status_code)
+        print(f"outcomes seen: {sorted(outcomes)}")

@@ -250,3 +250,39 @@ async def test_join_while_the_job_is_created_ends_with_exactly_one_execution(
             )
         assert missing == 0
         assert await conn.fetchval("SELECT count(*) FROM jobs") == 20
+
+
+async def test_membership_changes_racing_device_updates_keep_counters_exact(tenant: Tenant) -> None:
+    """Devices claim and finish their work while members are added and removed at the same time: every
+    counter equals the real counts afterwards (the autouse invariant check), and each device ends as its
+    last change says."""
+    first = await tenant.create_devices(30, prefix="mix")
+    later = await tenant.create_devices(60, prefix="mix-late")
+    await tenant.create_group("mix", first)
+    async with tenant.api() as api:
+        job = (await _job(api, target_group_id="mix"))["job_id"]
+
+        async def device_work(dev: str) -> None:
+            async with tenant.device_api(dev) as d:
+                for status in ("IN_PROGRESS", "SUCCEEDED"):
+                    r = await d.put(f"/device/v1/jobs/{job}/execution", json={"status": status})
+                    assert r.status_code in (200, 409), r.text  # 409: removed before it could start
+
+        async def add(batch: list[str]) -> None:
+            await _ok(await api.post("/customer/groups/mix/members", json={"device_ids": batch}))
+
+        async def remove(dev: str) -> None:
+            await _ok(await api.delete(f"/customer/groups/mix/members/{dev}"), 204)
+
+        await asyncio.gather(
+            *(device_work(d) for d in first),
+            *(add(later[i : i + 10]) for i in range(0, 60, 10)),
+            *(remove(d) for d in first[:10]),
+        )
+        execs = await _executions(api, job)
+        assert set(execs) == set(first + later)
+        assert all(execs[d] in ("SUCCEEDED", "REMOVED") for d in first[:10])
+        assert all(execs[d] == "SUCCEEDED" for d in first[10:])
+        assert all(execs[d] == "QUEUED" for d in later)
+        got = await _ok(await api.get(f"/customer/jobs/{job}"))
+        assert got["execution_count"] == 90 and got["counts"]["queued"] == 60
