@@ -121,6 +121,11 @@ async def test_removal_revocation_and_group_deletion_move_queued_work_to_removed
             devs[3]: "QUEUED",
             devs[4]: "QUEUED",
         }
+        async with tenant.device_api(devs[1]) as d:
+            late = await d.put(f"/device/v1/jobs/{job}/execution", json={"status": "IN_PROGRESS"})
+            assert late.status_code == 409, late.text
+            assert (late.json()["reason"], late.json()["current"]["status"]) == ("not_allowed", "REMOVED")
+            assert "left the job's target" in late.json()["detail"]
         events = await _ok(await api.get(f"/customer/jobs/{job}/executions/{devs[1]}/events"))
         (ev,) = events["events"]
         assert (ev["actor"], ev["from_status"], ev["to_status"]) == ("operator", "QUEUED", "REMOVED")
