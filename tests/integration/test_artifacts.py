@@ -207,7 +207,14 @@ async def test_device_gets_a_signed_url_and_downloads_with_range(services: Servi
         assert stale.status_code == 200 and stale.content == data
         bad = await plain.get(link["url"], headers={"Range": f"bytes={SIZE}-{SIZE + 10}"})
         assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{SIZE}"
-        assert (await plain.get(link["url"], headers={"Range": "pages=1-2"})).status_code == 400
+        assert bad.json()["error"] == "range_not_satisfiable"
+        malformed = await plain.get(link["url"], headers={"Range": "pages=1-2"})
+        assert malformed.status_code == 400 and malformed.json()["error"] == "bad_request"
+        # two ranges at once: multipart/byteranges
+        multi = await plain.get(link["url"], headers={"Range": "bytes=0-9,20-29"})
+        assert multi.status_code == 206 and multi.headers["content-type"].startswith("multipart/byteranges")
+        head = await plain.head(link["url"])
+        assert head.status_code == 200 and head.headers["content-length"] == str(SIZE)
 
         # the device's own token may go along; another device's may not
         async with tenant.device_api(dev) as d:

@@ -3,10 +3,15 @@ HTTP Range support (206 with Content-Range, 416 for a range past the end, If-Ran
 
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.datastructures import Headers
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+from starlette.types import Receive, Scope, Send
 
 from ingest_iot.deps import TOKEN_MAX_LENGTH
 from shared.artifacts import urls
@@ -14,6 +19,7 @@ from shared.artifacts.storage import content_key
 from shared.auth import token_hash
 from shared.errors import Forbidden, NotFound
 from shared.infra.db import tenant_tx
+from shared.web.http import error_response
 from shared.web.responses import UNAVAILABLE, error
 from shared.web.service_app import Now
 
@@ -30,11 +36,41 @@ TOKEN_OWNER = "SELECT tenant_id, device_id, status FROM iotcloud.device_auth($1,
 
 FORBIDDEN = error(403, "the URL's signature is invalid or expired, or it was issued to another device")
 GONE = error(404, "the artifact no longer exists")
-# Starlette's own answers to a bad Range (plain text, with `Content-Range: bytes */size` on a 416)
-RANGE: dict[int | str, dict[str, Any]] = {
-    416: {"description": "the requested range is not satisfiable", "content": {"text/plain": {}}},
-    400: {"description": "malformed Range header", "content": {"text/plain": {}}},
-}
+RANGE = error(416, "the requested range is not satisfiable (`Content-Range: bytes */size`)") | error(
+    400, "malformed Range header"
+)
+
+
+class ArtifactFileResponse(FileResponse):
+    """Starlette's FileResponse (Range, If-Range, multipart ranges, HEAD), whose refusals of a Range are JSON
+    like every other error of the API: the header is checked first with Starlette's own parser."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        wanted, if_range = headers.get("range"), headers.get("if-range")
+        if (
+            wanted is not None
+            and self.stat_result is not None
+            and scope["method"].upper() in ("GET", "HEAD")
+            and (if_range is None or self._should_use_range(if_range))
+        ):
+            try:
+                self._parse_range_header(wanted, self.stat_result.st_size)
+            except MalformedRangeHeader as exc:
+                await error_response(400, "bad_request", f"malformed Range header: {exc.content}")(
+                    scope, receive, send
+                )
+                return
+            except RangeNotSatisfiable as exc:
+                await error_response(
+                    416,
+                    "range_not_satisfiable",
+                    f"the range is not within the {exc.max_size} bytes of the artifact",
+                    headers={"Content-Range": f"bytes */{exc.max_size}"},
+                )(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
 
 BINARY: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
@@ -42,6 +78,7 @@ BINARY: dict[int | str, dict[str, Any]] = {
 }
 
 
+@router.head("/{token}", response_class=Response, include_in_schema=False)  # the same, headers only
 @router.get("/{token}", response_class=Response, responses=BINARY | FORBIDDEN | GONE | RANGE)
 async def download(
     token: str,
@@ -72,9 +109,11 @@ async def download(
     headers = {"ETag": f'"{grant.sha256}"', "Cache-Control": "private, max-age=0"}
     path = storage.local_path(key)
     if path is not None:
-        if not path.is_file():
-            raise NotFound("the artifact's content is missing from the storage")
-        return FileResponse(path, media_type=row["content_type"], headers=headers)
+        try:
+            stat = await asyncio.to_thread(os.stat, path)
+        except FileNotFoundError:
+            raise NotFound("the artifact's content is missing from the storage") from None
+        return ArtifactFileResponse(path, media_type=row["content_type"], headers=headers, stat_result=stat)
     # a store without local files: the whole content, streamed (no Range)
     return StreamingResponse(
         storage.open_range(key, 0, 2**63 - 1), media_type=row["content_type"], headers=headers
