@@ -291,3 +291,29 @@ async def test_membership_changes_racing_device_updates_keep_counters_exact(tena
         assert all(execs[d] == "QUEUED" for d in later)
         got = await _ok(await api.get(f"/customer/jobs/{job}"))
         assert got["execution_count"] == 90 and got["counts"]["queued"] == 60
+
+
+async def test_leave_while_the_job_is_created_leaves_no_queued_work(tenant: Tenant) -> None:
+    """A member removed while a continuous job on its group is created: it ends with no execution (removed
+    first) or a REMOVED one (created first), never QUEUED work for a device outside the group."""
+    seen: set[str | None] = set()
+    async with tenant.api() as api:
+        for batch in range(4):
+            devs = await tenant.create_devices(5, prefix=f"leave{batch}")
+
+            async def once(batch: int, i: int, dev: str) -> None:
+                group = f"leave{batch}-{i}"
+                await tenant.create_group(group, [dev])
+                body = {"document_type": "fw", "target_selection": "CONTINUOUS", "target_group_id": group}
+                created, removed = await asyncio.gather(
+                    api.post("/customer/jobs", json=body),
+                    api.delete(f"/customer/groups/{group}/members/{dev}"),
+                )
+                job = (await _ok(created, 201))["job_id"]
+                assert removed.status_code == 204, removed.text
+                status = (await _executions(api, job)).get(dev)
+                assert status in (None, "REMOVED"), (group, status)
+                seen.add(status)
+
+            await asyncio.gather(*(once(batch, i, d) for i, d in enumerate(devs)))
+    print(f"outcomes seen: {seen}")
