@@ -19,6 +19,9 @@
 --   requested     always holds: the operator's explicit cancel (of the job, or of this one execution)
 --   forced        the call is forced (move_executions' p_force: a cancel with force, of the job or of the
 --                 execution; the worker finishing a forced cancel's sweep passes it from the job)
+-- QUEUED -> REMOVED (job_running): a device left the target of a continuous job (removed from its group, or
+-- revoked: db/functions/070_continuous.sql), in the operator's transaction. Only while the job runs: the
+-- QUEUED work of a canceled or expired job belongs to its sweep. IN_PROGRESS work stays (the device may finish).
 -- An IN_PROGRESS -> IN_PROGRESS move is a progress update.
 CREATE FUNCTION iotcloud.execution_moves()
 RETURNS TABLE (actor text, from_status text, to_status text, guard text)
@@ -32,6 +35,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
            ('operator', 'QUEUED',      'REJECTED',    'job_canceled'),
            ('operator', 'QUEUED',      'CANCELED',    'requested'),
            ('operator', 'IN_PROGRESS', 'CANCELED',    'forced'),
+           ('operator', 'QUEUED',      'REMOVED',     'job_running'),   -- left a continuous job's target
            ('worker',   'QUEUED',      'REJECTED',    'job_canceled'),  -- finishing a cancel's sweep
            ('worker',   'QUEUED',      'CANCELED',    'withdrawn'),     -- the same, for CancelJob; a stopped rollout
            ('worker',   'IN_PROGRESS', 'CANCELED',    'forced'),        -- the same, with force

@@ -7,9 +7,10 @@
 --   2. records one history row per move, and reads why the others were refused;
 --   3. moves their counts between the job's counter shards (rows locked in key order: no deadlock between
 --      concurrent bulk moves);
---   4. completes each job left with no active execution: it locks the job row and checks again in a new
---      statement (a fresh snapshot under READ COMMITTED), so of concurrent last moves the last one to take
---      the lock sees the others committed, and the job completes exactly once.
+--   4. completes each job left with no active execution (a snapshot job: a continuous one runs until
+--      canceled): it locks the job row and checks again in a new statement (a fresh snapshot under READ
+--      COMMITTED), so of concurrent last moves the last one to take the lock sees the others committed, and
+--      the job completes exactly once.
 -- It returns one row per request, in request order: `outcome` is 'moved', 'unchanged' (a repeat of the
 -- terminal update already made: nothing changes) or why it was refused, with the execution's state after
 -- the call; `job_completed` is true on the one row whose move completed its job.
@@ -282,12 +283,13 @@ BEGIN
     -- 4: completion.
     IF v_done IS NOT NULL THEN
         PERFORM 1 FROM jobs j
-          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done)
+          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.target_selection = 'SNAPSHOT'
           ORDER BY j.job_id
             FOR UPDATE;
         WITH done AS (
             UPDATE jobs j SET status = 'COMPLETED', completed_at = p_now, updated_at = p_now
              WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.status = 'IN_PROGRESS'
+               AND j.target_selection = 'SNAPSHOT'  -- a continuous job runs until canceled
                AND NOT EXISTS (SELECT 1 FROM job_counters c
                                 WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id
                                   AND c.queued + c.in_progress > 0)

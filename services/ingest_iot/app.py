@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ingest_iot.routes import jobs, shadow
+from ingest_iot.routes import artifacts, jobs, shadow
+from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
 from shared.web.ratelimit import FailureLimiter
 from shared.web.service_app import build_app
@@ -13,13 +14,19 @@ from shared.web.service_app import build_app
 def create_app(settings: Settings, dsn: str) -> FastAPI:
     app = build_app(
         title="iotcloud device API",
-        description="Devices read their shadow, report state, and poll, claim and complete job executions.",
+        description="Devices read their shadow, report state, poll, claim and complete job executions, and "
+        "download the artifacts their jobs reference.",
         settings=settings,
         dsn=dsn,
         max_body=64 * 1024,
     )
     app.state.auth_limiter = FailureLimiter(max_failures=settings.device_auth_failures_per_minute)
+    app.state.secret = (
+        settings.signing_secret()
+    )  # artifact URLs are signed with it (shared/artifacts/urls.py)
+    app.state.artifacts = DiskStorage(settings.artifact_root())
     app.include_router(shadow.router)
     app.include_router(jobs.hot)
     app.include_router(jobs.router)
+    app.include_router(artifacts.router)
     return app

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 
+from shared.artifacts.delivery import UrlSigner
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 from shared.infra import db
@@ -62,6 +63,17 @@ def counting_auth_failures(request: Request) -> Iterator[None]:
     except (asyncpg.InvalidAuthorizationSpecificationError, UnknownDevice):
         request.app.state.auth_limiter.fail(client_key(request))
         raise Unauthorized("unknown or revoked provision token") from None
+
+
+def url_signer(request: Request) -> UrlSigner:
+    """Signs the artifact URLs of this request's answer: the installation secret, the configured lifetime, the
+    device API's base URL (configured, else the one this request came in on)."""
+    settings = request.app.state.settings
+    return UrlSigner(
+        secret=request.app.state.secret,
+        ttl=timedelta(seconds=settings.artifact_url_ttl_seconds),
+        base_url=settings.artifact_base_url or str(request.base_url),
+    )
 
 
 def group_commit(request: Request) -> GroupCommit:

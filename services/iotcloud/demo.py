@@ -56,7 +56,7 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
             for group_id, (name, description, members) in DEMO_GROUPS.items():
                 if not await group_exists(conn, group_id):
                     await create_group(conn, group_id, name, description)
-                    await add_members(conn, group_id, members)
+                    await add_members(conn, group_id, members, now)
     finally:
         await conn.close()
     home.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import asyncpg
 from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
 from shared.infra.db import TENANT_SQL
+from shared.jobs import continuous
 
 DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
     created_at, updated_at"""
@@ -74,13 +75,16 @@ def new_device_id() -> str:
 async def create_device(
     conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any], now: datetime
 ) -> tuple[dict[str, Any], str]:
-    """Registers a device. Returns its row and its provision token (shown this once only)."""
+    """Registers a device. Returns its row and its provision token (shown this once only). The fleet's running
+    continuous jobs get an execution for it in the same transaction."""
     token = new_provision_token()
+    await continuous.lock_target(conn, None, exclusive=False)
     row = await conn.fetchrow(
         INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token), now
     )
     if row is None:
         raise Conflict(f"device {device_id!r} already exists")
+    await continuous.join(conn, now, None, [row["device_id"]])
     return dict(row), token
 
 
@@ -121,9 +125,13 @@ async def patch_device(
 
 
 async def revoke_device(conn: asyncpg.Connection, device_id: str, now: datetime) -> dict[str, Any]:
+    """Revokes the device. It leaves the target of every continuous job (fleet or group): its QUEUED
+    executions of them become REMOVED in the same transaction."""
+    await continuous.lock_device_targets(conn, device_id)
     row = await conn.fetchrow(REVOKE_DEVICE, device_id, now)
     if row is None:
         raise NotFound(f"device {device_id!r} not found")
+    await continuous.leave(conn, now, None, [device_id], "device_revoked")
     return dict(row)
 
 

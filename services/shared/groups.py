@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -10,6 +11,7 @@ import asyncpg
 from shared.devices import escape_like
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.infra.db import TENANT_SQL
+from shared.jobs import continuous
 
 GROUP_COLUMNS = "g.group_id, g.name, g.description, g.created_at"
 
@@ -106,24 +108,37 @@ async def get_group(
     return {**dict(row), "members": [dict(m) for m in members]}
 
 
-async def delete_group(conn: asyncpg.Connection, group_id: str) -> None:
+async def delete_group(conn: asyncpg.Connection, group_id: str, now: datetime) -> None:
+    """Deletes the group; its members leave it first (their QUEUED executions of its continuous jobs become
+    REMOVED, in this transaction)."""
+    await continuous.lock_target(conn, group_id, exclusive=False)
+    await continuous.group_gone(conn, now, group_id)
     if await conn.fetchval(DELETE_GROUP, group_id) is None:
         raise NotFound(f"group {group_id!r} not found")
 
 
-async def add_members(conn: asyncpg.Connection, group_id: str, device_ids: list[str]) -> dict[str, Any]:
+async def add_members(
+    conn: asyncpg.Connection, group_id: str, device_ids: list[str], now: datetime
+) -> dict[str, Any]:
+    """Adds the devices (set-based); each running continuous job of the group gets a QUEUED execution for
+    each of them that is ACTIVE and had none, in the same transaction."""
     if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
+    await continuous.lock_target(conn, group_id, exclusive=False)
     row = await conn.fetchrow(ADD_MEMBERS, group_id, device_ids)
     assert row is not None
     unknown = list(row["unknown"])
     if unknown:
         raise BadRequest(f"unknown device ids: {', '.join(unknown[:20])}", unknown_device_ids=unknown)
-    return {"group_id": group_id, "added": int(row["added"])}
+    queued = await continuous.join(conn, now, group_id, device_ids)
+    return {"group_id": group_id, "added": int(row["added"]), "queued_executions": queued}
 
 
-async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str) -> None:
+async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str, now: datetime) -> None:
+    """Removes the device; its QUEUED executions of the group's continuous jobs become REMOVED."""
     if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
+    await continuous.lock_target(conn, group_id, exclusive=False)
     if await conn.fetchval(REMOVE_MEMBER, group_id, device_id) is None:
         raise NotFound(f"device {device_id!r} is not a member of group {group_id!r}")
+    await continuous.leave(conn, now, group_id, [device_id], "removed_from_group")

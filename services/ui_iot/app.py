@@ -8,10 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
 from shared.web.http import allowed_methods, error_response, method_not_allowed
 from shared.web.service_app import build_app
-from ui_iot.routes import auth, devices, groups, jobs
+from ui_iot.routes import artifacts, auth, devices, groups, jobs
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -25,9 +26,11 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         settings=settings,
         dsn=dsn,
         max_body=256 * 1024,
+        body_limits={"/customer/artifacts": settings.artifact_max_bytes},
     )
     app.state.secret = settings.signing_secret()
-    for module in (auth, devices, groups, jobs):
+    app.state.artifacts = DiskStorage(settings.artifact_root())
+    for module in (auth, devices, groups, jobs, artifacts):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)
     return app

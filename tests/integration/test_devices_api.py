@@ -50,7 +50,7 @@ async def test_groups(tenant: Tenant) -> None:
             await api.post("/customer/groups", json={"group_id": "lab", "name": "again"})
         ).status_code == 409
         r = await api.post("/customer/groups/lab/members", json={"device_ids": devs[:2]})
-        assert r.json() == {"group_id": "lab", "added": 2}
+        assert r.json() == {"group_id": "lab", "added": 2, "queued_executions": 0}
         r = await api.post("/customer/groups/lab/members", json={"device_ids": [devs[2], "ghost"]})
         assert r.status_code == 400 and r.json()["unknown_device_ids"] == ["ghost"]
         detail = (await api.get("/customer/groups/lab")).json()

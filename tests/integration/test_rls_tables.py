@@ -32,11 +32,13 @@ class Pair:
 
 
 async def _seed(t: Tenant) -> None:
-    """A row of the tenant's in every tenant table: devices, a group with one member, a job, its execution
-    and counters, and one history event (the claim)."""
+    """A row of the tenant's in every tenant table: devices, a group with one member, an artifact, a job, its
+    execution and counters, and one history event (the claim)."""
     devs = await t.create_devices(2, prefix="rls")
     await t.create_group("g", devs[:1])
     async with t.api() as api:
+        r = await api.post("/customer/artifacts", params={"name": "a"}, content=t.tenant_id.encode())
+        assert r.status_code == 201, r.text
         r = await api.post(
             "/customer/jobs", json={"job_id": "j", "document_type": "x", "target_group_id": "g"}
         )
@@ -104,6 +106,10 @@ PLANTS: dict[str, tuple[str, Callable[[str], tuple[Any, ...]]]] = {
         "INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor, "
         "execution_number) VALUES ($1, 'j', 'rls-00000', 'IN_PROGRESS', 'SUCCEEDED', 'device', 3)",
         _only_b,
+    ),
+    "artifacts": (
+        "INSERT INTO artifacts (tenant_id, name, sha256, size, created_at) VALUES ($1, 'planted', $2, 1, now())",
+        lambda b: (b, "0" * 64),
     ),
 }
 

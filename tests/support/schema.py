@@ -11,6 +11,7 @@ TENANT_TABLES = (
     "job_executions",
     "job_counters",
     "job_execution_events",
+    "artifacts",
 )
 
 # Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the

@@ -54,11 +54,17 @@ DOMAIN: dict[str, set[int]] = {
     "POST /customer/jobs/{job_id}/cancel": {400, 404, 409},
     "POST /customer/jobs/{job_id}/executions/{device_id}/cancel": {400, 404, 409},
     "GET /customer/devices/{device_id}/jobs": {400, 404},
+    "POST /customer/artifacts": {409, 413},  # a raw body: 413 past IOTCLOUD_ARTIFACT_MAX_BYTES
+    "GET /customer/artifacts": set(),
+    "GET /customer/artifacts/{name}": {400, 404},
+    "DELETE /customer/artifacts/{name}": {400, 404, 409},
     "GET /device/v1/shadow": set(),
     "POST /device/v1/shadow/reported": {409},
     "GET /device/v1/jobs/pending": set(),
     "PUT /device/v1/jobs/{job_id}/execution": {400, 404, 409},
     "GET /device/v1/jobs/{job_id}/execution": {400, 404},
+    # the signed URL is the credential (403); Range: 206, 416, 400 for a malformed header; its own pool use: 503
+    "GET /device/v1/artifacts/{token}": {206, 400, 403, 404, 416, 503},
 }
 
 # Statuses that follow from a dependency: the bearer token, a write, the device token (and its failure

@@ -8,13 +8,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit
+from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit, url_signer
+from shared.artifacts import delivery
 from shared.jobs import device as jobs
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
 from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
+from shared.web.service_app import Now
 from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, integer, json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
@@ -28,6 +30,20 @@ class Document(BaseModel):
     params: dict[str, Any]
 
 
+class ArtifactLink(BaseModel):
+    url: str = Field(description="signed download URL (HTTP Range supported), valid until expires_at")
+    sha256: str
+    size: int
+    expires_at: datetime
+
+
+ARTIFACTS_FIELD = Field(
+    default=None,
+    description="present when the document references artifacts: each ${iotcloud:artifact-url:NAME} in it is "
+    "replaced by its signed URL, and here by name with its SHA-256 and size",
+)
+
+
 class PendingJob(BaseModel):
     job_id: str
     status: ExecutionStatusName
@@ -38,6 +54,7 @@ class PendingJob(BaseModel):
     started_at: datetime | None
     last_updated_at: datetime
     expires_at: datetime | None
+    artifacts: dict[str, ArtifactLink] | None = ARTIFACTS_FIELD
 
 
 class PendingOut(BaseModel):
@@ -85,6 +102,7 @@ class DeviceExecution(ExecutionState):
     document: Document
     expires_at: datetime | None
     job_status: JobStatusName
+    artifacts: dict[str, ArtifactLink] | None = ARTIFACTS_FIELD
 
 
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
@@ -98,6 +116,14 @@ hot = APIRouter(
 async def pending(request: Request) -> Response:
     with device_call(request) as device:
         work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
+        work = await delivery.for_poll(
+            device.pool,
+            lambda: url_signer(request),
+            device.token_hash,
+            device.seen_interval,
+            work,
+            device.now,
+        )
     return FastJSONResponse({"jobs": work})
 
 
@@ -123,5 +149,8 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
 
 
 @router.get("/{job_id}/execution", response_model=DeviceExecution, responses=BAD_VALUE | NOT_FOUND)
-async def get_execution(job_id: str, device: CurrentDevice) -> dict[str, Any]:
-    return await jobs.get_device_execution(device.conn, job_id, device.device_id)
+async def get_execution(job_id: str, device: CurrentDevice, request: Request, now: Now) -> dict[str, Any]:
+    execution = await jobs.get_device_execution(device.conn, job_id, device.device_id)
+    return await delivery.for_execution(
+        device.conn, url_signer(request), device.tenant_id, device.device_id, execution, now
+    )

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     device_batches_in_flight: int = 1
     device_batch_max: int = 512
     static_dir: Path | None = None
+    # artifacts (docs/artifacts.md): where their bytes are stored (default: <home>/artifacts), the largest
+    # upload, how long a device's download URL stays valid, and the device API's base URL as devices reach it
+    # (default: the base URL of the request that received the job)
+    artifact_dir: Path | None = None
+    artifact_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    artifact_url_ttl_seconds: int = Field(default=3600, ge=1)
+    artifact_base_url: str | None = None
+
+    def artifact_root(self) -> Path:
+        return self.artifact_dir or self.home / "artifacts"
 
     def signing_secret(self) -> str:
         """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""

@@ -81,6 +81,8 @@ async def device_update(
     refusals = REFUSALS
     if row["outcome"] == "not_allowed" and row["status"] == ExecutionStatus.CANCELED:
         refusals = {**REFUSALS, "not_allowed": "an operator canceled this execution; it can no longer change"}
+    elif row["outcome"] == "not_allowed" and row["status"] == ExecutionStatus.REMOVED:
+        refusals = {**REFUSALS, "not_allowed": "this device left the job's target; the execution was removed"}
     return answer(
         row,
         refusals,

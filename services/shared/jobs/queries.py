@@ -14,10 +14,11 @@ SHARDS = 16  # counter rows per job (see job_counters in 077_iot_jobs.sql)
 INSERT_JOB = f"""
 INSERT INTO jobs (tenant_id, job_id, document_type, document_params, target_device_id, target_group_id,
                   target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes,
-                  status, rollout_config, abort_config, retry_config, scheduling_config, retry_failed,
-                  retry_timed_out, start_at, end_at, end_behavior, rollout_rate)
+                  target_selection, artifacts, status, rollout_config, abort_config, retry_config,
+                  scheduling_config, retry_failed, retry_timed_out, start_at, end_at, end_behavior,
+                  rollout_rate)
 VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21)
+        $20, $21, $22, $23)
 ON CONFLICT (tenant_id, job_id) DO NOTHING
 RETURNING job_id
 """
@@ -29,7 +30,8 @@ SELECT {TENANT}, $1, t.device_id, 'QUEUED', 1, (t.n - 1) % {SHARDS}, t.n, $2, $2
   FROM (SELECT x.device_id, row_number() OVER () AS n FROM ({{targets}}) x) t
 """
 
-# Snapshot targeting: the devices targeted now get executions; devices added later do not.
+# The devices targeted now get executions. Devices added later get theirs only from a continuous job
+# (shared/jobs/continuous.py).
 FAN_OUT_DEVICE = _FAN_OUT.format(
     targets=f"SELECT d.device_id FROM device_state d WHERE d.tenant_id = {TENANT} AND d.device_id = $3 "
     "AND d.status = 'ACTIVE'"
@@ -64,8 +66,8 @@ _SUMS = ", ".join(f"coalesce(sum(c.{col}), 0)::int AS {col}" for col in COUNTER_
 
 JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
-       j.status, j.execution_count, j.expires_at, j.in_progress_timeout_minutes, j.created_by, j.created_at,
-       j.updated_at,
+       j.target_selection, j.artifacts, j.status, j.execution_count, j.expires_at,
+       j.in_progress_timeout_minutes, j.created_by, j.created_at, j.updated_at,
        j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode,
        j.rollout_config, j.abort_config, j.retry_config, j.scheduling_config, j.ranked, j.released_upto,
        j.rollout_rate, j.rollout_window_at, j.rollout_stopped_at, j.end_applied_at, j.abort_state,

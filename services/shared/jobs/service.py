@@ -10,14 +10,16 @@ from typing import Any
 
 import asyncpg
 
+from shared.artifacts.service import lock_for_job, referenced_names
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
+from shared.jobs import continuous
 from shared.jobs import queries as q
 from shared.jobs.configs import JobConfigs
 from shared.jobs.outcome import answer
 from shared.jobs.rollout_view import rollout_view
-from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus
+from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus, TargetSelection
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
 
 log = logging.getLogger("iotcloud.jobs")
@@ -56,11 +58,14 @@ async def create_job(
     created_by: str | None,
     now: datetime,
     in_progress_timeout_minutes: int | None = None,
+    target_selection: TargetSelection = TargetSelection.SNAPSHOT,
     configs: JobConfigs | None = None,
 ) -> dict[str, Any]:
-    """Creates the job and, in the same transaction, one QUEUED execution per targeted device. With a
-    rollout or a schedule the executions wait for the worker's rollout tick to reach them (a job whose start
-    has not come is SCHEDULED)."""
+    """Creates the job and, in the same transaction, one QUEUED execution per targeted device. A CONTINUOUS
+    job (a group or the fleet) may start with no device: devices that join its target later get theirs
+    (shared/jobs/continuous.py); its target's lock, taken first, orders this fan-out with their joining.
+    With a rollout or a schedule the executions wait for the worker's rollout tick to reach them (a job whose
+    start has not come is SCHEDULED)."""
     configs = configs or JobConfigs()
     schedule = configs.scheduling_config
     if schedule and schedule.end_time and schedule.end_time <= now:
@@ -68,6 +73,11 @@ async def create_job(
     targets = (target_device_id is not None) + (target_group_id is not None) + bool(target_all)
     if targets != 1:
         raise BadRequest("give exactly one of target_device_id, target_group_id or target_all: true")
+    is_continuous = target_selection is TargetSelection.CONTINUOUS
+    if is_continuous:
+        if target_device_id is not None:
+            raise BadRequest("a CONTINUOUS job targets a group or the fleet (target_all), not one device")
+        await continuous.lock_target(conn, target_group_id, exclusive=True)
     if target_device_id is not None:
         # FOR SHARE: a revocation waits for this job's fan-out, so the device checked is the device targeted.
         status = await conn.fetchval(q.DEVICE_STATUS, target_device_id)
@@ -77,6 +87,9 @@ async def create_job(
             raise Conflict(f"device {target_device_id!r} is {status}; it cannot run jobs")
     if target_group_id is not None and await conn.fetchval(GROUP_EXISTS, target_group_id) is None:
         raise NotFound(f"group {target_group_id!r} not found")
+    # ${iotcloud:artifact-url:NAME}: each artifact must exist (400), and stays while the job exists unfinished
+    artifacts = referenced_names(document_params)
+    await lock_for_job(conn, artifacts)
 
     job_id = job_id or str(uuid.uuid4())
     expires_at = now + timedelta(hours=expires_in_hours) if expires_in_hours is not None else None
@@ -95,6 +108,8 @@ async def create_job(
         created_by,
         now,
         in_progress_timeout_minutes,
+        target_selection.value,
+        artifacts,
         JobStatus.SCHEDULED.value if scheduled else JobStatus.IN_PROGRESS.value,
         *configs.as_json(),
         retry_failed,
@@ -114,7 +129,7 @@ async def create_job(
     else:
         tag = await conn.execute(q.FAN_OUT_ALL, job_id, now)
     count = int(tag.rsplit(" ", 1)[-1])
-    if count == 0:
+    if count == 0 and not is_continuous:
         what = (
             f"device {target_device_id!r} is no longer active"
             if target_device_id is not None

@@ -26,7 +26,15 @@ class ExecutionStatus(StrEnum):
     TIMED_OUT = "TIMED_OUT"
     REJECTED = "REJECTED"
     CANCELED = "CANCELED"  # an operator canceled it (QUEUED, or IN_PROGRESS with force)
-    REMOVED = "REMOVED"  # defined for continuous jobs (the device left the target); no move reaches it yet
+    REMOVED = "REMOVED"  # a continuous job's QUEUED execution whose device left the target
+
+
+class TargetSelection(StrEnum):
+    """AWS IoT Jobs' targetSelection: SNAPSHOT targets the devices of the target at creation; CONTINUOUS
+    also those that join it later (a group or the fleet), and the job runs until canceled."""
+
+    SNAPSHOT = "SNAPSHOT"
+    CONTINUOUS = "CONTINUOUS"
 
 
 class Actor(StrEnum):

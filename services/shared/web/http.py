@@ -144,22 +144,25 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimitMiddleware:
     """Answers 413 to a request body larger than `max_bytes`, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # paths with a limit of their own (an artifact upload), exact
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes or declared < 0:
-                    await self._reject(scope, receive, send)
+                if declared > limit or declared < 0:
+                    await self._reject(scope, receive, send, limit)
                     return
         received = 0
 
@@ -168,17 +171,17 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        resp = error_response(413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes")
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        resp = error_response(413, "payload_too_large", f"request body exceeds {limit} bytes")
         await resp(scope, receive, send)
 
 

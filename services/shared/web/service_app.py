@@ -54,7 +54,14 @@ def tune_gc_for_serving() -> None:
 
 
 def build_app(
-    *, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any
+    *,
+    title: str,
+    description: str,
+    settings: Settings,
+    dsn: str,
+    max_body: int,
+    body_limits: dict[str, int] | None = None,
+    **kw: Any,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +84,7 @@ def build_app(
     )
     app.state.settings = settings
     app.state.clock = utcnow
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body, path_limits=body_limits)
     install_error_handlers(app)
     complete_openapi(app)
     add_health_routes(app)

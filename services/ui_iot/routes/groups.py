@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from shared import groups
 from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER, error
+from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
 
@@ -59,6 +60,9 @@ class MembersAdd(BaseModel):
 class MembersAdded(BaseModel):
     group_id: str
     added: int
+    queued_executions: int = Field(
+        description="executions created for the group's running continuous jobs by this change"
+    )
 
 
 @router.post("", status_code=201, response_model=GroupOut, responses=WRITER | CONFLICT | TOO_LARGE)
@@ -80,8 +84,8 @@ async def get_group(group_id: str, db: ReadDB, limit: Limit = 500, offset: Offse
 
 
 @router.delete("/{group_id}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def delete_group(group_id: str, db: WriteDB) -> Response:
-    await groups.delete_group(db, group_id)
+async def delete_group(group_id: str, db: WriteDB, now: Now) -> Response:
+    await groups.delete_group(db, group_id, now)
     return Response(status_code=204)
 
 
@@ -90,11 +94,13 @@ async def delete_group(group_id: str, db: WriteDB) -> Response:
     response_model=MembersAdded,
     responses=UNKNOWN_MEMBERS | WRITER | NOT_FOUND | TOO_LARGE,
 )
-async def add_members(group_id: str, body: MembersAdd, db: WriteDB) -> dict[str, Any]:
-    return await groups.add_members(db, group_id, body.device_ids)
+async def add_members(group_id: str, body: MembersAdd, db: WriteDB, now: Now) -> dict[str, Any]:
+    """Set-based; the group's running continuous jobs get an execution for each new ACTIVE member."""
+    return await groups.add_members(db, group_id, body.device_ids, now)
 
 
 @router.delete("/{group_id}/members/{device_id}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def remove_member(group_id: str, device_id: str, db: WriteDB) -> Response:
-    await groups.remove_member(db, group_id, device_id)
+async def remove_member(group_id: str, device_id: str, db: WriteDB, now: Now) -> Response:
+    """The device's QUEUED executions of the group's continuous jobs become REMOVED."""
+    await groups.remove_member(db, group_id, device_id, now)
     return Response(status_code=204)

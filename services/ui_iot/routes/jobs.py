@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from shared.auth import Principal
 from shared.jobs import service
 from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig, RolloutConfig, SchedulingConfig
-from shared.jobs.states import COUNTER_COLUMNS, CancelMode
+from shared.jobs.states import COUNTER_COLUMNS, CancelMode, TargetSelection
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.responses import (
     BAD_VALUE,
@@ -84,6 +84,9 @@ class JobCreate(BaseModel):
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
     # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
     in_progress_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
+    # AWS targetSelection: CONTINUOUS (a group or the fleet) also targets devices that join it later and runs
+    # until canceled.
+    target_selection: Literal["SNAPSHOT", "CONTINUOUS"] = "SNAPSHOT"
     # Safe rollouts (AWS: jobExecutionsRolloutConfig, abortConfig, jobExecutionsRetryConfig, schedulingConfig)
     rollout_config: RolloutConfig | None = None
     abort_config: AbortConfig | None = None
@@ -135,6 +138,10 @@ class JobOut(BaseModel):
     target_group_id: str | None
     target_all: bool
     target: Target
+    target_selection: Literal["SNAPSHOT", "CONTINUOUS"]
+    artifacts: list[str] = Field(
+        description="the artifacts its document references (${iotcloud:artifact-url:NAME})"
+    )
     status: JobStatusName
     execution_count: int
     counts: Counts  # type: ignore[valid-type]
@@ -276,6 +283,7 @@ async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, 
         target_all=body.target_all,
         expires_in_hours=body.expires_in_hours,
         in_progress_timeout_minutes=body.in_progress_timeout_minutes,
+        target_selection=TargetSelection(body.target_selection),
         created_by=_creator(principal),
         now=now,
         configs=JobConfigs(

@@ -20,12 +20,13 @@ from shared.jobs.states import TERMINAL as TERMINAL_STATUSES
 
 TERMINAL = {s.value for s in TERMINAL_STATUSES}
 COLS = tuple(COUNTER_COLUMNS.values())
-QUEUED, IN_PROGRESS, TIMED_OUT, REJECTED, CANCELED = (
+QUEUED, IN_PROGRESS, TIMED_OUT, REJECTED, CANCELED, REMOVED = (
     ExecutionStatus.QUEUED.value,
     ExecutionStatus.IN_PROGRESS.value,
     ExecutionStatus.TIMED_OUT.value,
     ExecutionStatus.REJECTED.value,
     ExecutionStatus.CANCELED.value,
+    ExecutionStatus.REMOVED.value,
 )
 
 Key = tuple[str, str, str]  # (tenant_id, job_id, device_id)
@@ -42,6 +43,7 @@ TIMEOUT_NOT_DUE = "in-progress timeout not due"
 OPERATOR_NOT_CANCELED = "operator move on a job not canceled"
 CANCEL_NOT_DUE = "cancel not due"
 RETRY_NOT_DUE = "retry not due"
+REMOVED_NOT_CONTINUOUS = "removed from a snapshot job"
 ORPHAN = "orphan events"
 LOST_ACK = "acknowledged update not in history"
 
@@ -123,6 +125,9 @@ def _move_problems(
                 out.append(
                     f"{OPERATOR_NOT_CANCELED}: {where}: the job is {job['status']} ({job['cancel_mode']})"
                 )
+        # REMOVED: only a continuous job's execution, whose device left its target
+        if to == REMOVED and job["target_selection"] != "CONTINUOUS":
+            out.append(f"{REMOVED_NOT_CONTINUOUS}: {where}")
         # CANCELED: the operator's explicit cancel (of the job or of this execution) may cancel QUEUED work at
         # any time; the worker only finishes a job's CancelJob sweep; IN_PROGRESS work only with force (the
         # worker's: only of a job canceled with force)
@@ -159,9 +164,9 @@ async def find_problems(
     jobs = await conn.fetch(
         f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, j.expires_at, "
         f"j.in_progress_timeout_minutes, j.cancel_mode, j.retry_failed, j.retry_timed_out, j.canceled_at, "
-        f"j.rollout_stopped_at, j.queued_swept_at, {sums} FROM jobs j "
+        f"j.rollout_stopped_at, j.queued_swept_at, j.target_selection, {sums} FROM jobs j "
         "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13"
     )
     for j in jobs:
         key = (j["tenant_id"], j["job_id"])
@@ -180,7 +185,10 @@ async def find_problems(
             problems.append(
                 f"{COMPLETION}: job {key}: CANCELED and swept with {real_c['queued']} QUEUED left"
             )
-        if j["status"] == "IN_PROGRESS" and not active:
+        continuous = j["target_selection"] == "CONTINUOUS"
+        if continuous and j["status"] == "COMPLETED":
+            problems.append(f"{COMPLETION}: job {key}: a continuous job COMPLETED (it runs until canceled)")
+        if j["status"] == "IN_PROGRESS" and not active and not continuous:
             problems.append(f"{COMPLETION}: job {key}: all executions terminal but still IN_PROGRESS")
 
     executions = {

@@ -210,6 +210,7 @@ async def test_allowed_moves_is_the_documented_state_machine(fresh_db: TestDB) -
         ("operator", Q, R),
         ("operator", Q, C),  # CancelJob, or CancelJobExecution
         ("operator", IP, C),  # the same with force
+        ("operator", Q, "REMOVED"),  # the device left a continuous job's target
         ("worker", Q, R),  # finishing the sweep of a cancel cut short
         ("worker", Q, C),  # the same, for CancelJob
         ("worker", IP, C),  # the same, with force

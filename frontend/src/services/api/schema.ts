@@ -38,6 +38,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Artifacts */
+        get: operations["list_artifacts_customer_artifacts_get"];
+        put?: never;
+        /**
+         * Upload Artifact
+         * @description Streams the raw body to the artifact storage (SHA-256 computed on the way, never held in memory
+         *     whole), content-addressed: the same content is stored once. 409 when the name exists.
+         */
+        post: operations["upload_artifact_customer_artifacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Artifact */
+        get: operations["get_artifact_customer_artifacts__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete Artifact */
+        delete: operations["delete_artifact_customer_artifacts__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/devices": {
         parameters: {
             query?: never;
@@ -188,7 +228,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add Members */
+        /**
+         * Add Members
+         * @description Set-based; the group's running continuous jobs get an execution for each new ACTIVE member.
+         */
         post: operations["add_members_customer_groups__group_id__members_post"];
         delete?: never;
         options?: never;
@@ -206,7 +249,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove Member */
+        /**
+         * Remove Member
+         * @description The device's QUEUED executions of the group's continuous jobs become REMOVED.
+         */
         delete: operations["remove_member_customer_groups__group_id__members__device_id__delete"];
         options?: never;
         head?: never;
@@ -405,6 +451,75 @@ export interface components {
             executed?: number | null;
             /** Failures */
             failures?: number | null;
+        };
+        /** ArtifactDetail */
+        ArtifactDetail: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Jobs */
+            jobs: components["schemas"]["ArtifactJob"][];
+            /** Name */
+            name: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+        };
+        /** ArtifactJob */
+        ArtifactJob: {
+            /**
+             * Active
+             * @description the job runs or has active executions: the artifact cannot be deleted
+             */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+        };
+        /** ArtifactList */
+        ArtifactList: {
+            /** Artifacts */
+            artifacts: components["schemas"]["ArtifactOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** ArtifactOut */
+        ArtifactOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Name */
+            name: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
         };
         /** Body_login_auth_token_post */
         Body_login_auth_token_post: {
@@ -973,6 +1088,12 @@ export interface components {
             target_device_id?: string | null;
             /** Target Group Id */
             target_group_id?: string | null;
+            /**
+             * Target Selection
+             * @default SNAPSHOT
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
         };
         /** JobDetail */
         JobDetail: {
@@ -981,6 +1102,11 @@ export interface components {
             abort_config: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Artifacts
+             * @description the artifacts its document references (${iotcloud:artifact-url:NAME})
+             */
+            artifacts: string[];
             /**
              * Cancel Mode
              * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
@@ -1054,6 +1180,11 @@ export interface components {
             /** Target Group Id */
             target_group_id: string | null;
             /**
+             * Target Selection
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1077,6 +1208,11 @@ export interface components {
             abort_config: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Artifacts
+             * @description the artifacts its document references (${iotcloud:artifact-url:NAME})
+             */
+            artifacts: string[];
             /**
              * Cancel Mode
              * @description how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)
@@ -1144,6 +1280,11 @@ export interface components {
             /** Target Group Id */
             target_group_id: string | null;
             /**
+             * Target Selection
+             * @enum {string}
+             */
+            target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1194,6 +1335,11 @@ export interface components {
             added: number;
             /** Group Id */
             group_id: string;
+            /**
+             * Queued Executions
+             * @description executions created for the group's running continuous jobs by this change
+             */
+            queued_executions: number;
         };
         /**
          * RateIncreaseCriteria
@@ -1542,6 +1688,296 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_artifacts_customer_artifacts_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    upload_artifact_customer_artifacts_post: {
+        parameters: {
+            query: {
+                /** @description unique in the tenant */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the file's bytes, as the raw body; its Content-Type is recorded */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the file exceeds IOTCLOUD_ARTIFACT_MAX_BYTES: nothing was stored */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_artifact_customer_artifacts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactDetail"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_artifact_customer_artifacts__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description a job that still runs (or has active executions) references the artifact: `jobs` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3454,6 +3890,7 @@ export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Valu
 export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const abortCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AbortCriterion"]["failure_type"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
+export const artifactJobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ArtifactJob"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
@@ -3463,10 +3900,13 @@ export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<comp
 export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const jobCreateTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobCreate"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobDetailTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const jobOutTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
