@@ -212,8 +212,10 @@ async def test_allowed_moves_is_the_documented_state_machine(fresh_db: TestDB) -
         ("operator", IP, C),  # the same with force
         ("operator", Q, "REMOVED"),  # the device left a continuous job's target
         ("worker", Q, R),  # finishing the sweep of a cancel cut short
-        ("worker", Q, C),  # the same, for CancelJob
+        ("worker", Q, C),  # the same, for CancelJob; or a stopped rollout's never-reached work
         ("worker", IP, C),  # the same, with force
         ("worker", Q, T),
         ("worker", IP, T),
+        ("worker", "FAILED", Q),  # retry_config
+        ("worker", T, Q),
     }
