@@ -4,6 +4,7 @@ import type { ExecutionStatus, JobStatus } from "../../services/api/jobs";
 
 const COLOR: Record<JobStatus | ExecutionStatus, string> = {
   QUEUED: "gray",
+  SCHEDULED: "cyan",
   IN_PROGRESS: "blue",
   SUCCEEDED: "teal",
   COMPLETED: "teal",
