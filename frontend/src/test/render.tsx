@@ -7,12 +7,13 @@ import type { ReactElement } from "react";
 import { MemoryRouter } from "react-router-dom";
 import { vi } from "vitest";
 
-export function renderWithProviders(ui: ReactElement) {
+/** `route`: the URL the router starts at (for a page reading its params through `<Routes>`). */
+export function renderWithProviders(ui: ReactElement, { route = "/" }: { route?: string } = {}) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const result = render(
     <MantineProvider env="test">
       <QueryClientProvider client={client}>
-        <MemoryRouter>{ui}</MemoryRouter>
+        <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
       </QueryClientProvider>
     </MantineProvider>,
   );
@@ -38,7 +39,8 @@ export function fakeApi(routes: Record<string, (call: Call) => [number, unknown]
     calls.push(call);
     const route = routes[`${call.method} ${url.pathname}`];
     const [status, body] = route ? route(call) : [404, { error: "not_found", detail: `no fake for ${call.path}` }];
-    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+    const text = status === 204 ? null : JSON.stringify(body); // a 204 has no body
+    return new Response(text, { status, headers: { "Content-Type": "application/json" } });
   });
   return calls;
 }
