@@ -2,6 +2,21 @@
 
 import { ActionIcon, Code, CopyButton, Group, Tooltip } from "@mantine/core";
 
+function CopyIcon({ copied }: { copied: boolean }) {
+  return (
+    <svg width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+      {copied ? (
+        <path d="M5 12l5 5L20 7" />
+      ) : (
+        <>
+          <rect x="9" y="9" width="12" height="12" rx="2" />
+          <path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1" />
+        </>
+      )}
+    </svg>
+  );
+}
+
 export function Sha256({ value }: { value: string }) {
   return (
     <Group gap={4} wrap="nowrap">
@@ -18,7 +33,7 @@ export function Sha256({ value }: { value: string }) {
               onClick={copy}
               aria-label={copied ? "SHA-256 copied" : "Copy SHA-256"}
             >
-              {copied ? "✓" : "⧉"}
+              <CopyIcon copied={copied} />
             </ActionIcon>
           </Tooltip>
         )}
