@@ -94,7 +94,7 @@ describe("ArtifactsPage", () => {
   });
 
   it.each([
-    [413, { error: "payload_too_large", detail: "request body exceeds 1048576 bytes" }, /larger than the server accepts.*request body exceeds 1048576 bytes/],
+    [413, { error: "payload_too_large", detail: "request body exceeds 1048576 bytes" }, /larger than the server accepts \(request body exceeds 1048576 bytes; .*\)\. Nothing was stored\./],
     [409, { error: "conflict", detail: "artifact 'fw.bin' already exists" }, /An artifact named "fw.bin" already exists/],
     [422, { error: "validation_error", detail: "query.name: String should match pattern" }, /The name "fw.bin" is not allowed/],
   ])("says clearly why the API refused an upload (%i)", async (status, body, message) => {

@@ -96,7 +96,7 @@ export function uploadErrorText(error: unknown, name: string): string {
     case 409:
       return `An artifact named "${name}" already exists: choose another name, or delete the existing one first.`;
     case 413:
-      return `The file is larger than the server accepts (IOTCLOUD_ARTIFACT_MAX_BYTES): nothing was stored. ${error.message}`;
+      return `The file is larger than the server accepts (${error.message}; the limit is IOTCLOUD_ARTIFACT_MAX_BYTES). Nothing was stored.`;
     case 422:
       return `The name "${name}" is not allowed: letters, digits, '.', '_' or '-', starting with a letter or digit, at most 128. (${error.message})`;
     case 403:
