@@ -26,4 +26,5 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.login_release(text,text,boolean,integer,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_with_rollout_work()": frozenset({"iotcloud_app"}),
 }

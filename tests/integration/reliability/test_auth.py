@@ -99,7 +99,7 @@ async def test_viewer_writes_get_403_and_change_nothing(apps: Apps) -> None:
         )
         assert r.status_code == 201
     viewer = await add_user(apps.db, admin.tenant_id, "viewer", TEST_SECRET)
-    ids = {"device_id": "v-00000", "group_id": "gv", "job_id": "jv"}
+    ids = {"device_id": "v-00000", "group_id": "gv", "job_id": "jv", "name": "fw-v.bin"}
     create_bodies = {
         "/customer/devices": {"device_id": "v-new"},
         "/customer/groups": {"group_id": "g-new", "name": "n"},
