@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from ingest_iot.routes import jobs, shadow
 from shared.infra.config import Settings
-from shared.web.ratelimit import FailureLimiter
 from shared.web.service_app import build_app
 
 
@@ -18,7 +17,6 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         dsn=dsn,
         max_body=64 * 1024,
     )
-    app.state.auth_limiter = FailureLimiter(max_failures=settings.device_auth_failures_per_minute)
     app.include_router(shadow.router)
     app.include_router(jobs.hot)
     app.include_router(jobs.router)

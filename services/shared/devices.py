@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quotas
 from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
 from shared.infra.db import TENANT_SQL
@@ -74,7 +75,9 @@ def new_device_id() -> str:
 async def create_device(
     conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any], now: datetime
 ) -> tuple[dict[str, Any], str]:
-    """Registers a device. Returns its row and its provision token (shown this once only)."""
+    """Registers a device. Returns its row and its provision token (shown this once only). 403 when the
+    tenant's ACTIVE devices are at their quota."""
+    await quotas.check_new_device(conn)
     token = new_provision_token()
     row = await conn.fetchrow(
         INSERT_DEVICE, device_id or new_device_id(), name, attributes, token_hash(token), now

@@ -16,7 +16,7 @@ from shared.auth import Principal, verify_password
 from shared.errors import TooManyRequests, Unauthorized, Unavailable
 from shared.infra.config import Settings
 from shared.infra.db import tx
-from shared.tenants import LOGIN_LOOKUP
+from shared.tenants import DISABLED, LOGIN_LOOKUP
 
 LOGIN_ATTEMPT = "SELECT iotcloud.login_attempt($1, $2, $3, $4, $5, $6)"
 LOGIN_RELEASE = "SELECT iotcloud.login_release($1, $2, $3, $4, $5)"
@@ -97,6 +97,9 @@ async def check_login(
         if row is None or not ok:
             outcome = "failed"
             raise Unauthorized("incorrect e-mail or password")
+        if row["disabled"]:  # said only to whoever knows the password
+            outcome = "failed"
+            raise Unauthorized(DISABLED)
         outcome = "succeeded"
         return Principal(
             tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"], role=row["role"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quotas
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
@@ -69,6 +70,7 @@ async def create_job(
     if target_group_id is not None and await conn.fetchval(GROUP_EXISTS, target_group_id) is None:
         raise NotFound(f"group {target_group_id!r} not found")
 
+    quota = await quotas.check_new_job(conn)  # active jobs (403 at the quota), and the executions' quota
     job_id = job_id or str(uuid.uuid4())
     expires_at = now + timedelta(hours=expires_in_hours) if expires_in_hours is not None else None
     inserted = await conn.fetchval(
@@ -103,6 +105,7 @@ async def create_job(
             else "the fleet has no active devices"
         )
         raise BadRequest(f"{what}: a job needs at least one device")
+    quota.check_fan_out(count)  # 403 over the quota: the transaction, job and executions, rolls back
     await conn.execute(q.INIT_COUNTERS, job_id, count)
     await conn.execute(q.SET_EXECUTION_COUNT, job_id, count)
     row = await conn.fetchrow(q.GET_JOB, job_id)
