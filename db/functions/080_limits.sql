@@ -8,22 +8,30 @@
 -- returns NULL while every key is within its limit, else the seconds until the latest exceeded window ends.
 -- Rows are locked in key order, so concurrent calls on overlapping keys cannot deadlock. A counter whose
 -- window is newer than the caller's (another replica's clock ran ahead) keeps its window and counts the hit.
--- Not executable by the runtime role: only the SECURITY DEFINER functions below call it.
+-- Not executable by the runtime role: only the SECURITY DEFINER functions below call it. PL/pgSQL, so that
+-- its statement is planned once per connection (a LANGUAGE sql function with a CTE is planned on every call).
 CREATE FUNCTION iotcloud.rate_count(p_keys text[], p_limits integer[], p_window integer, p_now timestamptz)
 RETURNS integer
-LANGUAGE sql AS $fn$
-    WITH w AS (SELECT to_timestamp(floor(extract(epoch FROM p_now) / p_window) * p_window) AS start),
-    hit AS (
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_start timestamptz := to_timestamp(floor(extract(epoch FROM p_now) / p_window) * p_window);
+    v_until timestamptz;
+BEGIN
+    WITH hit AS (
         INSERT INTO public.rate_counters AS c (key, window_start, hits)
-        SELECT k.key, w.start, 1 FROM unnest(p_keys) AS k(key), w ORDER BY k.key
+        SELECT k.key, v_start, 1 FROM unnest(p_keys) AS k(key) ORDER BY k.key
         ON CONFLICT (key) DO UPDATE
            SET hits = CASE WHEN c.window_start >= excluded.window_start THEN c.hits + 1 ELSE 1 END,
                window_start = greatest(c.window_start, excluded.window_start)
         RETURNING c.key, c.hits, c.window_start)
-    SELECT greatest(1, ceil(extract(epoch FROM max(h.window_start) + make_interval(secs => p_window) - p_now)))::integer
+    SELECT max(h.window_start) + make_interval(secs => p_window) INTO v_until
       FROM hit h JOIN unnest(p_keys, p_limits) AS l(key, lim) ON l.key = h.key
-     WHERE h.hits > l.lim
-    HAVING count(*) > 0
+     WHERE h.hits > l.lim;
+    IF v_until IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN greatest(1, ceil(extract(epoch FROM v_until - p_now)))::integer;
+END
 $fn$;
 
 -- One request of a device on the device API, counted per device and per tenant (a limit of 0 is no limit):
@@ -32,22 +40,35 @@ $fn$;
 CREATE FUNCTION iotcloud.device_rate_hit(p_token_hash text, p_per_device integer, p_per_tenant integer,
                                          p_window integer, p_now timestamptz)
 RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-    SELECT iotcloud.rate_count(k.keys, k.limits, p_window, p_now)
-      FROM device_state d
-     CROSS JOIN LATERAL (
-           SELECT array_agg(x.key) AS keys, array_agg(x.lim) AS limits
-             FROM (VALUES ('device:' || d.tenant_id || '/' || d.device_id, p_per_device),
-                          ('tenant:' || d.tenant_id, p_per_tenant)) AS x(key, lim)
-            WHERE x.lim > 0) k
-     WHERE d.token_hash = p_token_hash AND d.status = 'ACTIVE' AND k.keys IS NOT NULL
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    d record;
+BEGIN
+    SELECT s.tenant_id, s.device_id INTO d FROM device_state s
+     WHERE s.token_hash = p_token_hash AND s.status = 'ACTIVE';
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF p_per_device > 0 AND p_per_tenant > 0 THEN
+        RETURN iotcloud.rate_count(ARRAY['device:' || d.tenant_id || '/' || d.device_id, 'tenant:' || d.tenant_id],
+                                   ARRAY[p_per_device, p_per_tenant], p_window, p_now);
+    ELSIF p_per_device > 0 THEN
+        RETURN iotcloud.rate_count(ARRAY['device:' || d.tenant_id || '/' || d.device_id], ARRAY[p_per_device],
+                                   p_window, p_now);
+    ELSIF p_per_tenant > 0 THEN
+        RETURN iotcloud.rate_count(ARRAY['tenant:' || d.tenant_id], ARRAY[p_per_tenant], p_window, p_now);
+    END IF;
+    RETURN NULL;
+END
 $fn$;
 
 -- One request of an operator (p_user_id) on the operator API: NULL to go ahead, else Retry-After seconds.
 CREATE FUNCTION iotcloud.user_rate_hit(p_user_id text, p_limit integer, p_window integer, p_now timestamptz)
 RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-    SELECT iotcloud.rate_count(ARRAY['user:' || p_user_id], ARRAY[p_limit], p_window, p_now)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+    RETURN iotcloud.rate_count(ARRAY['user:' || p_user_id], ARRAY[p_limit], p_window, p_now);
+END
 $fn$;
 
 -- A failed device authentication (missing, unknown or revoked token) from p_address: counted, and NULL
