@@ -327,6 +327,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quotas
+         * @description Each quota's limit and current usage. A request over a quota gets 403 `quota_exceeded`.
+         */
+        get: operations["get_quotas_customer_quotas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_customer_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_customer_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Changes the role, disables or enables the user; a disabled user's tokens stop working at once.
+         */
+        patch: operations["update_user_customer_users__user_id__patch"];
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1082,6 +1140,27 @@ export interface components {
             /** Group Id */
             group_id: string;
         };
+        /** Quota */
+        Quota: {
+            /**
+             * Limit
+             * @description null: no limit
+             */
+            limit: number | null;
+            /** Used */
+            used: number;
+        };
+        /** QuotasOut */
+        QuotasOut: {
+            /** @description jobs IN_PROGRESS */
+            active_jobs: components["schemas"]["Quota"];
+            /** @description artifact storage (nothing is stored against it yet) */
+            artifact_bytes: components["schemas"]["Quota"];
+            /** @description ACTIVE devices (a revoked device frees its place) */
+            devices: components["schemas"]["Quota"];
+            /** @description executions of a job; `used`: the largest job in progress */
+            executions_per_job: components["schemas"]["Quota"];
+        };
         /** ReadyOut */
         ReadyOut: {
             /**
@@ -1162,6 +1241,78 @@ export interface components {
             /** Expected Version */
             expected_version?: number | null;
         };
+        /** UserCreate */
+        UserCreate: {
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @default operator
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+        };
+        /** UserCreated */
+        UserCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Password
+             * @description the new user's password: shown this once, only its hash is stored
+             */
+            password: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserList */
+        UserList: {
+            /** Users */
+            users: components["schemas"]["UserOut"][];
+        };
+        /** UserOut */
+        UserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserPatch */
+        UserPatch: {
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Role */
+            role?: ("admin" | "operator" | "viewer") | null;
+        };
         /** TokenOut */
         ui_iot__routes__auth__TokenOut: {
             /** Access Token */
@@ -1211,11 +1362,22 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1349,7 +1511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1367,6 +1529,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1402,7 +1575,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceWithToken"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1413,7 +1586,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1447,6 +1620,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1489,7 +1673,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1516,6 +1700,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1562,7 +1757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1609,6 +1804,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -1653,7 +1859,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1680,6 +1886,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1722,7 +1939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1758,6 +1975,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1800,7 +2028,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1836,6 +2064,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1878,7 +2117,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1905,6 +2144,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1951,7 +2201,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2007,6 +2257,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2049,7 +2310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2067,6 +2328,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2102,7 +2374,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2149,6 +2421,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2192,7 +2475,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2219,6 +2502,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2259,7 +2553,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2295,6 +2589,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2341,7 +2646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2388,6 +2693,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2427,7 +2743,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2463,6 +2779,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2508,7 +2835,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2526,6 +2853,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2570,7 +2908,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2581,7 +2919,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2626,6 +2964,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2666,7 +3015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2693,6 +3042,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2739,7 +3099,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2793,6 +3153,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2839,7 +3210,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2893,6 +3264,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2941,7 +3323,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2968,6 +3350,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3015,7 +3408,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3071,6 +3464,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3116,7 +3520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3143,6 +3547,321 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_quotas_customer_quotas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_users_customer_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_user_customer_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserCreated"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the e-mail is already taken (by this or another tenant) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_user_customer_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the change would leave the tenant without an enabled admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3236,3 +3955,7 @@ export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
+export const userCreateRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreate"]["role"]> = ["admin", "operator", "viewer"];
+export const userCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreated"]["role"]> = ["admin", "operator", "viewer"];
+export const userOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserOut"]["role"]> = ["admin", "operator", "viewer"];
+export const userPatchRoleAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserPatch"]["role"]> = ["admin", "operator", "viewer"];
