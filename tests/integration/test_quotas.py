@@ -20,6 +20,8 @@ from tests.integration.reliability.invariants import check_all
 from tests.integration.test_cli_admin import clear_error, iotcloud, ok
 from tests.support.locks import until_waiting
 from tests.support.pg import TestDB
+from tests.support.servers import LiveServer
+from ui_iot.app import create_app as create_ui_app
 
 
 @pytest.fixture(autouse=True)
@@ -142,15 +144,26 @@ async def test_devices_over_quota_get_403_and_nothing_is_stored(services: Servic
 async def test_concurrent_device_creates_at_quota_minus_one_let_exactly_one_through(
     services: Services,
 ) -> None:
+    """Over two replicas of the operator API on the one database."""
     tenant = await make_tenant(services)
     await tenant.create_devices(4, prefix="race")
     await set_quota(services, tenant, devices=5)
-    async with tenant.api() as api:
-        answers = await all_at_once(
-            services,
-            "device_state",
-            [api.post("/customer/devices", json={"device_id": f"racer-{i}"}) for i in range(12)],
-        )
+    replica = await LiveServer(create_ui_app(services.settings, services.db.app_url)).start()
+    try:
+        async with (
+            tenant.api() as api,
+            httpx.AsyncClient(base_url=replica.url, headers=tenant.auth, timeout=30) as api2,
+        ):
+            answers = await all_at_once(
+                services,
+                "device_state",
+                [
+                    (api, api2)[i % 2].post("/customer/devices", json={"device_id": f"racer-{i}"})
+                    for i in range(12)
+                ],
+            )
+    finally:
+        await replica.stop()
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [201] + [403] * 11, [r.text for r in answers]
     for r in answers:
