@@ -8,13 +8,13 @@ the second is refused with 409."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from shared.auth import hash_password
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.infra.db import TENANT_SQL
 
@@ -47,10 +47,17 @@ async def list_users(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(LIST_USERS)]
 
 
-async def create_user(conn: asyncpg.Connection, email: str, role: str, now: Any) -> dict[str, Any]:
-    """The new user, with `password`: generated here, returned this once."""
+async def create_user(
+    conn: asyncpg.Connection,
+    email: str,
+    role: str,
+    now: datetime,
+    hasher: Callable[[str], Awaitable[str]],
+) -> dict[str, Any]:
+    """The new user, with `password`: generated here, returned this once. `hasher` makes its argon2 hash (the
+    app's PasswordGate, which bounds how many run at once)."""
     password = secrets.token_urlsafe(PASSWORD_BYTES)
-    pw_hash = await asyncio.to_thread(hash_password, password)
+    pw_hash = await hasher(password)
     row = await conn.fetchrow(INSERT_USER, email, pw_hash, role, now)
     if row is None:
         raise Conflict(f"the e-mail {email!r} is already taken")

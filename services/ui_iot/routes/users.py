@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from shared import users
@@ -15,6 +15,7 @@ from shared.web.responses import ADMIN, BEARER, NOT_FOUND, TOO_LARGE, UNAVAILABL
 from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY
 from ui_iot.deps import AdminDB, CurrentPrincipal
+from ui_iot.routes.auth import password_gate
 
 router = APIRouter(prefix="/customer/users", tags=["users"], responses=BEARER | UNAVAILABLE | ADMIN)
 
@@ -56,8 +57,8 @@ class UserList(BaseModel):
     response_model=UserCreated,
     responses=error(409, "the e-mail is already taken (by this or another tenant)") | TOO_LARGE,
 )
-async def create_user(body: UserCreate, db: AdminDB, now: Now) -> dict[str, Any]:
-    return await users.create_user(db, body.email, body.role, now)
+async def create_user(request: Request, body: UserCreate, db: AdminDB, now: Now) -> dict[str, Any]:
+    return await users.create_user(db, body.email, body.role, now, password_gate(request).hash)
 
 
 @router.get("", response_model=UserList)
