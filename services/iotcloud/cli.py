@@ -279,8 +279,10 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
             print(f"  {device_id}  {tok}")
 
 
-from simulator.cli import simulate  # noqa: E402 - registered after the core commands
+from iotcloud.quota_cmd import set_quota  # noqa: E402 - registered after the core commands
+from simulator.cli import simulate  # noqa: E402
 
+app.command("set-quota")(set_quota)
 app.command()(simulate)
 
 

@@ -12,7 +12,7 @@ from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
 from shared.web.http import allowed_methods, error_response, method_not_allowed
 from shared.web.service_app import build_app
-from ui_iot.routes import artifacts, auth, devices, groups, jobs
+from ui_iot.routes import artifacts, auth, devices, groups, jobs, quotas, users
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -30,7 +30,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     )
     app.state.secret = settings.signing_secret()
     app.state.artifacts = DiskStorage(settings.artifact_root())
-    for module in (auth, devices, groups, jobs, artifacts):
+    for module in (auth, devices, groups, jobs, artifacts, quotas, users):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)
     return app

@@ -36,8 +36,15 @@ class Settings(BaseSettings):
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
-    # failed device authentications per client address and minute before 429
-    device_auth_failures_per_minute: int = 30
+    # failed device authentications (missing, unknown or revoked token) per client address and minute
+    # before that address's bad tokens get 429; a valid token is never refused by it
+    device_auth_failures_per_minute: int = Field(default=30, ge=1)
+    # rate limits (docs/operations.md): requests per window on the device API per device and per tenant,
+    # and on the operator API per user; 0 is no limit (the default); shared by every replica
+    device_requests_per_device: int = Field(default=0, ge=0)
+    device_requests_per_tenant: int = Field(default=0, ge=0)
+    operator_requests_per_user: int = Field(default=0, ge=0)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
     # operator logins (docs/operations.md): failed logins per account (e-mail) and per client address in a
     # window before 429 (the lockout then lasts a window); passwords checked at once per process, and how
     # long a login waits for its turn before 503

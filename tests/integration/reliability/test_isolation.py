@@ -22,6 +22,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/customer/devices/{device_id}/twin"): {"desired": {"pwned": True}},
     ("POST", "/customer/groups/{group_id}/members"): {"device_ids": ["a-00000"]},
     ("DELETE", "/customer/jobs/{job_id}"): {"reason": "stolen"},
+    ("PATCH", "/customer/users/{user_id}"): {"role": "viewer", "disabled": True},
 }
 
 
@@ -56,7 +57,13 @@ async def _tenant_a(apps: Apps) -> tuple[Account, dict[str, str]]:
         assert r.status_code == 201, r.text
         r = await api.post("/customer/artifacts?name=fw-a.bin", content=b"A's firmware")
         assert r.status_code == 201, r.text
-    return a, {"device_id": "a-00000", "group_id": "ga", "job_id": "ja", "name": "fw-a.bin"}
+    return a, {
+        "device_id": "a-00000",
+        "group_id": "ga",
+        "job_id": "ja",
+        "name": "fw-a.bin",
+        "user_id": a.user_id,
+    }
 
 
 async def test_cross_tenant_matrix_answers_404_and_changes_nothing(apps: Apps) -> None:

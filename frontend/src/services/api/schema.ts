@@ -373,6 +373,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quotas
+         * @description Each quota's limit and current usage. A request over a quota gets 403 `quota_exceeded`.
+         */
+        get: operations["get_quotas_customer_quotas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_customer_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_customer_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Changes the role, disables or enables the user; a disabled user's tokens stop working at once.
+         */
+        patch: operations["update_user_customer_users__user_id__patch"];
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1341,6 +1399,27 @@ export interface components {
              */
             queued_executions: number;
         };
+        /** Quota */
+        Quota: {
+            /**
+             * Limit
+             * @description null: no limit
+             */
+            limit: number | null;
+            /** Used */
+            used: number;
+        };
+        /** QuotasOut */
+        QuotasOut: {
+            /** @description jobs IN_PROGRESS */
+            active_jobs: components["schemas"]["Quota"];
+            /** @description artifact storage (nothing is stored against it yet) */
+            artifact_bytes: components["schemas"]["Quota"];
+            /** @description ACTIVE devices (a revoked device frees its place) */
+            devices: components["schemas"]["Quota"];
+            /** @description executions of a job; `used`: the largest job in progress */
+            executions_per_job: components["schemas"]["Quota"];
+        };
         /**
          * RateIncreaseCriteria
          * @description When the rate grows: every time this many more devices were reached (notified) or succeeded.
@@ -1528,6 +1607,78 @@ export interface components {
             /** Expected Version */
             expected_version?: number | null;
         };
+        /** UserCreate */
+        UserCreate: {
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @default operator
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+        };
+        /** UserCreated */
+        UserCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Password
+             * @description the new user's password: shown this once, only its hash is stored
+             */
+            password: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserList */
+        UserList: {
+            /** Users */
+            users: components["schemas"]["UserOut"][];
+        };
+        /** UserOut */
+        UserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserPatch */
+        UserPatch: {
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Role */
+            role?: ("admin" | "operator" | "viewer") | null;
+        };
         /** WindowOut */
         WindowOut: {
             /**
@@ -1590,11 +1741,22 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1717,7 +1879,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactList"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1735,6 +1897,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1774,7 +1947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1821,6 +1994,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -1861,7 +2045,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1888,6 +2072,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1928,7 +2123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1975,6 +2170,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2018,7 +2224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2036,6 +2242,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2071,7 +2288,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceWithToken"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2082,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,6 +2333,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2158,7 +2386,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2185,6 +2413,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2231,7 +2470,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2278,6 +2517,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2322,7 +2572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2349,6 +2599,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2391,7 +2652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2427,6 +2688,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2469,7 +2741,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2505,6 +2777,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2547,7 +2830,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2574,6 +2857,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2620,7 +2914,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2676,6 +2970,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2718,7 +3023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2736,6 +3041,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2771,7 +3087,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2818,6 +3134,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2861,7 +3188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2888,6 +3215,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2928,7 +3266,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2964,6 +3302,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3010,7 +3359,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3057,6 +3406,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3096,7 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3132,6 +3492,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3177,7 +3548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3195,6 +3566,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3239,7 +3621,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3250,7 +3632,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3295,6 +3677,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3335,7 +3728,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3362,6 +3755,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3408,7 +3812,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3462,6 +3866,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3508,7 +3923,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3562,6 +3977,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3610,7 +4036,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3637,6 +4063,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3684,7 +4121,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3740,6 +4177,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3785,7 +4233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3812,6 +4260,321 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_quotas_customer_quotas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_users_customer_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_user_customer_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserCreated"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the e-mail is already taken (by this or another tenant) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_user_customer_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the change would leave the tenant without an enabled admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3912,3 +4675,7 @@ export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<component
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
 export const schedulingConfigEnd_behaviorAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SchedulingConfig"]["end_behavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
+export const userCreateRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreate"]["role"]> = ["admin", "operator", "viewer"];
+export const userCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreated"]["role"]> = ["admin", "operator", "viewer"];
+export const userOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserOut"]["role"]> = ["admin", "operator", "viewer"];
+export const userPatchRoleAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserPatch"]["role"]> = ["admin", "operator", "viewer"];
