@@ -1,5 +1,5 @@
 """Quotas per tenant (docs/operations.md "Quotas"), kept on the tenant's row (NULL: no limit) and set with
-`iotcloud set-quota`: devices (ACTIVE ones), active jobs (IN_PROGRESS ones), executions per job, and artifact
+`iotcloud set-quota`: devices (ACTIVE ones), active jobs (IN_PROGRESS and SCHEDULED ones), executions per job, and artifact
 storage (a column kept for when artifacts land; nothing counts against it yet).
 
 Over a quota the request is refused with 403 `quota_exceeded` and nothing is stored. A check that counts
@@ -39,12 +39,12 @@ SELECT max_active_jobs, max_executions_per_job,
 """
 
 ACTIVE_DEVICES = "SELECT count(*) FROM device_state WHERE status = 'ACTIVE'"
-ACTIVE_JOBS = "SELECT count(*) FROM jobs WHERE status = 'IN_PROGRESS'"
+ACTIVE_JOBS = "SELECT count(*) FROM jobs WHERE status IN ('IN_PROGRESS', 'SCHEDULED')"
 
 USAGE = f"""
 SELECT {_QUOTA_COLUMNS},
        (SELECT count(*) FROM device_state d WHERE d.status = 'ACTIVE') AS devices,
-       (SELECT count(*) FROM jobs j WHERE j.status = 'IN_PROGRESS') AS active_jobs,
+       (SELECT count(*) FROM jobs j WHERE j.status IN ('IN_PROGRESS', 'SCHEDULED')) AS active_jobs,
        (SELECT coalesce(max(j.execution_count), 0) FROM jobs j WHERE j.status = 'IN_PROGRESS')
            AS executions_per_job,
        0 AS artifact_bytes
