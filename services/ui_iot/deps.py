@@ -14,6 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from shared.auth import WRITE_ROLES, Principal, decode_token
 from shared.errors import Forbidden, Unauthorized
 from shared.infra.db import tenant_tx
+from shared.observability.context import set_tenant
 from shared.tenants import current_role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -27,7 +28,9 @@ async def get_pool(request: Request) -> asyncpg.Pool:  # async: no thread-pool h
 async def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     if not token:
         raise Unauthorized("missing bearer token")
-    return decode_token(token, request.app.state.secret)
+    principal = decode_token(token, request.app.state.secret)
+    set_tenant(principal.tenant_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -43,10 +43,17 @@ function ClearCacheOnSignOut() {
   return null;
 }
 
+/** The style nonce the server put into this page (ui_iot/console.py): Mantine's <style> elements carry
+ * it, so the page's Content-Security-Policy needs no 'unsafe-inline' for styles. */
+function styleNonce(): string | undefined {
+  return document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content || undefined;
+}
+
 export function App() {
   const [queryClient] = useState(makeQueryClient);
+  const [nonce] = useState(styleNonce);
   return (
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} getStyleNonce={nonce ? () => nonce : undefined}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />

@@ -163,3 +163,7 @@ CANCELED_AMONG = "SELECT job_id, cancel_mode FROM jobs WHERE job_id = ANY($1::te
 
 # Group commit: many devices' moves in one statement (shared/jobs/group_commit.py).
 DEVICE_MOVES = "SELECT * FROM iotcloud.device_moves($1, $2, $3, $4, $5, $6, $7)"
+
+# Metrics (db/functions/070_metrics.sql): jobs by status across tenants, read when Prometheus scrapes.
+JOBS_BY_STATUS = "SELECT status, n FROM iotcloud.jobs_by_status()"
+JOBS_TICK_BACKLOG = "SELECT jobs_to_sweep, overdue_executions FROM iotcloud.jobs_tick_backlog($1)"

@@ -13,13 +13,12 @@ from fastapi import Depends, FastAPI, Request
 
 from shared.infra.config import Settings
 from shared.infra.db import create_pool
-from shared.web.http import (
-    BodyLimitMiddleware,
-    FastJSONResponse,
-    add_health_routes,
-    install_error_handlers,
-)
+from shared.observability.exporter import EXPORTER
+from shared.observability.middleware import ObservabilityMiddleware
+from shared.web.http import BodyLimitMiddleware, FastJSONResponse, install_error_handlers
+from shared.web.readiness import add_health_routes
 from shared.web.responses import complete_openapi
+from shared.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("iotcloud")
 
@@ -54,18 +53,24 @@ def tune_gc_for_serving() -> None:
 
 
 def build_app(
-    *, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any
+    *, service: str, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any
 ) -> FastAPI:
+    """`service` (ui, device) labels the app's metrics and log lines."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The pool starts empty so the service comes up even while PostgreSQL is still starting;
         # /ready says whether the database answers.
-        app.state.pool = await create_pool(dsn, min_size=0, max_size=settings.pool_max, session_state=False)
+        pool = app.state.pool = await create_pool(
+            dsn, min_size=0, max_size=settings.pool_max, session_state=False
+        )
+        EXPORTER.watch_pool(service, pool)
         tune_gc_for_serving()
         try:
             yield
         finally:
-            await app.state.pool.close()
+            EXPORTER.forget_pool(service, pool)
+            await pool.close()
 
     app = FastAPI(
         title=title,
@@ -77,7 +82,11 @@ def build_app(
     )
     app.state.settings = settings
     app.state.clock = utcnow
+    app.state.service = service
+    # Outermost last: every answer (a 413 included) gets the security headers, and is counted and timed.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ObservabilityMiddleware, service=service, log_requests=settings.logs_requests())
     install_error_handlers(app)
     complete_openapi(app)
     add_health_routes(app)

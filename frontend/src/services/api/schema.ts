@@ -1089,6 +1089,13 @@ export interface components {
              * @enum {string}
              */
             database: "ok" | "unreachable";
+            /** Failing */
+            failing: ("database" | "migrations")[];
+            /**
+             * Migrations
+             * @enum {string}
+             */
+            migrations: "current" | "pending" | "unknown";
             /**
              * Status
              * @enum {string}
@@ -3196,7 +3203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyOut"];
                 };
             };
-            /** @description database unreachable */
+            /** @description a dependency is failing: `failing` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3234,5 +3241,7 @@ export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
+export const readyOutFailingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["failing"]> = ["database", "migrations"];
+export const readyOutMigrationsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["migrations"]> = ["current", "pending", "unknown"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
