@@ -31,7 +31,12 @@ class ServiceProc:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
         WATCH.files.add(self.log_path)
+        if env.get("IOTCLOUD_LOG_FORMAT") == "json":
+            WATCH.json_files.add(self.log_path)
         self.env = dict(env)
+        # each process its own metrics port, as in production (docs/operations.md)
+        self.metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+        self.env["IOTCLOUD_METRICS_PORT"] = self.metrics_url.split(":")[2].split("/")[0]
         if kind == "ui":
             self.env["IOTCLOUD_UI_PORT"] = str(self.port)
         elif kind == "device":
@@ -105,6 +110,7 @@ def service_env(owner_url: str, secret: str, home: Path, tick_seconds: float = 0
         IOTCLOUD_HOME=str(home),
         IOTCLOUD_JOBS_TICK_SECONDS=str(tick_seconds),
         IOTCLOUD_POOL_MAX="8",  # 5 processes share the server's connection slots with the rest of the suite
+        IOTCLOUD_LOG_FORMAT="json",  # as in production; logwatch.py checks every line and scans it for secrets
         PYTHONUNBUFFERED="1",
     )
     return env
