@@ -13,6 +13,7 @@ import { GroupsPage } from "../features/groups/GroupsPage";
 import { JobDetailPage } from "../features/jobs/JobDetailPage";
 import { JobsPage } from "../features/jobs/JobsPage";
 import { onSessionChange } from "../services/api/session";
+import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
@@ -43,17 +44,10 @@ function ClearCacheOnSignOut() {
   return null;
 }
 
-/** The style nonce the server put into this page (ui_iot/console.py): Mantine's <style> elements carry
- * it, so the page's Content-Security-Policy needs no 'unsafe-inline' for styles. */
-function styleNonce(): string | undefined {
-  return document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content || undefined;
-}
-
 export function App() {
   const [queryClient] = useState(makeQueryClient);
-  const [nonce] = useState(styleNonce);
   return (
-    <MantineProvider theme={theme} getStyleNonce={nonce ? () => nonce : undefined}>
+    <MantineProvider theme={theme} getStyleNonce={getStyleNonce}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />
