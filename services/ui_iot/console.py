@@ -9,6 +9,7 @@ A script that could read the nonce already runs, and the nonce lets in styles on
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -27,15 +28,15 @@ CONSOLE_CSP = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 
+_HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
+
 
 class ConsolePage:
     """index.html with a fresh style nonce in each response (and in the policy that goes with it)."""
 
     def __init__(self, html: bytes) -> None:
-        head = html.find(b"<head>")
-        if head < 0:
-            raise ValueError("the console's index.html has no <head>")
-        cut = head + len(b"<head>")
+        head = _HEAD.search(html)  # without one, the meta goes first: the browser puts it into the head
+        cut = head.end() if head else 0
         self.before, self.after = html[:cut], html[cut:]
 
     def response(self) -> Response:

@@ -37,33 +37,37 @@ def pool_stats(pool: asyncpg.Pool) -> tuple[int, int, int, int]:
 
 
 class Exporter:
-    """Process-wide, like the registry: services register their pool when they start."""
+    """Process-wide, like the registry: services register their pool when they start. A process runs each
+    service once; should it start a second app of a service (tests do), the newest pool is the one read,
+    until it is forgotten."""
 
     def __init__(self) -> None:
-        self.pools: dict[str, asyncpg.Pool] = {}
-        self.jobs_pool: asyncpg.Pool | None = None
+        self.pools: dict[str, list[asyncpg.Pool]] = {}
+        self.jobs_pools: list[asyncpg.Pool] = []
 
     def watch_pool(self, service: str, pool: asyncpg.Pool, *, jobs: bool = False) -> None:
-        self.pools[service] = pool
+        self.pools.setdefault(service, []).append(pool)
         if jobs:
-            self.jobs_pool = pool
+            self.jobs_pools.append(pool)
 
     def forget_pool(self, service: str, pool: asyncpg.Pool) -> None:
-        if self.pools.get(service) is pool:
-            del self.pools[service]
-        if self.jobs_pool is pool:
-            self.jobs_pool = None
+        watched = self.pools.get(service, [])
+        self.pools[service] = [p for p in watched if p is not pool]
+        self.jobs_pools = [p for p in self.jobs_pools if p is not pool]
 
     async def refresh(self) -> None:
-        for service, pool in list(self.pools.items()):
+        for service, pools in list(self.pools.items()):
+            if not pools:
+                continue
+            pool = pools[-1]
             size, in_use, waiting, max_size = pool_stats(pool)
             metrics.POOL_SIZE.labels(service).set(size)
             metrics.POOL_IN_USE.labels(service).set(in_use)
             metrics.POOL_WAITING.labels(service).set(waiting)
             metrics.POOL_MAX.labels(service).set(max_size)
             metrics.DB_UP.labels(service).set(1 if await ping(pool, SCRAPE_QUERY_TIMEOUT) else 0)
-        if self.jobs_pool is not None:
-            await self._count_jobs(self.jobs_pool)
+        if self.jobs_pools:
+            await self._count_jobs(self.jobs_pools[-1])
 
     async def _count_jobs(self, pool: asyncpg.Pool) -> None:
         try:
