@@ -17,7 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = (
-    "default-src 'none'; script-src {hashes} " + CDN + "; style-src 'unsafe-inline' " + CDN + "; "
+    "default-src 'none'; script-src {hashes} "
+    + CDN
+    + "; style-src 'unsafe-inline' "
+    + CDN
+    + " https://fonts.googleapis.com; "
     "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; font-src " + CDN + " "
     "https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'none'"

@@ -6,6 +6,7 @@ the calls made, split as the calls were; each worker reports its own tick runs a
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,3 +64,20 @@ async def test_each_process_counts_its_own_and_the_sum_is_exact(cluster: Cluster
         assert samples[("iotcloud_db_up", frozenset({("service", "worker")}))] == 1
         assert ("iotcloud_jobs", frozenset({("status", "IN_PROGRESS")})) in samples
     assert ran >= 2
+
+
+def json_lines(proc: ServiceProc) -> list[dict[str, object]]:
+    return [json.loads(line) for line in proc.log_text().splitlines() if line.startswith("{")]
+
+
+async def test_each_process_logs_json_lines_naming_its_service(cluster: Cluster) -> None:
+    """The cluster logs JSON (procs.py): lines outside any request (uvicorn's start, the worker's loop)
+    name their service too, from the task they run in (iotcloud/runner.py); the metrics port's server is
+    `metrics`."""
+    for proc in (cluster.ui, *cluster.devices, *cluster.workers):
+        services = {str(line["service"]) for line in json_lines(proc)}
+        assert services == {proc.kind, "metrics"}, (proc.name, services)
+    assert all(
+        any(str(line["message"]).startswith("worker started: jobs_expiry") for line in json_lines(w))
+        for w in cluster.workers
+    )
