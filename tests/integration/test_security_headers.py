@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingest_iot.app import create_app as create_device_app
 from shared.infra.config import Settings
 from shared.web.security_headers import SecurityHeadersMiddleware
 from tests.conftest import Services, Tenant
@@ -134,3 +135,20 @@ async def test_docs_page_allows_exactly_its_inline_script(services: Services) ->
         digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
         assert f"'sha256-{digest}'" in d["script-src"]
     assert "unsafe-inline" not in d["script-src"] and d["frame-ancestors"] == "'none'"
+
+
+async def test_an_unhandled_error_still_gets_the_headers_and_the_request_id(
+    services: Services, settings: Settings
+) -> None:
+    app = create_device_app(settings, services.db.app_url)  # no console catch-all in front of new routes
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/device/v1/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/device/v1/boom", headers={"X-Request-ID": "oops-1"})
+    assert r.status_code == 500 and r.headers["x-request-id"] == "oops-1"
+    assert_common(r.headers)
+    assert directives(r.headers["content-security-policy"])["default-src"] == "'none'"

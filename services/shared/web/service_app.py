@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from starlette.types import ASGIApp
 
 from shared.infra.config import Settings
 from shared.infra.db import create_pool
@@ -52,6 +53,19 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+class ServiceApp(FastAPI):
+    """A FastAPI app whose request hook (id, metrics, access line) and security headers wrap the whole
+    stack, Starlette's ServerErrorMiddleware included: an unhandled error's 500 carries the request id and
+    the headers too, and is counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        outer = ObservabilityMiddleware(
+            SecurityHeadersMiddleware(inner), service=self.state.service, log_requests=self.state.log_requests
+        )
+        return outer
+
+
 def build_app(
     *, service: str, title: str, description: str, settings: Settings, dsn: str, max_body: int, **kw: Any
 ) -> FastAPI:
@@ -72,7 +86,7 @@ def build_app(
             EXPORTER.forget_pool(service, pool)
             await pool.close()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         version="0.1.0",
@@ -83,10 +97,8 @@ def build_app(
     app.state.settings = settings
     app.state.clock = utcnow
     app.state.service = service
-    # Outermost last: every answer (a 413 included) gets the security headers, and is counted and timed.
+    app.state.log_requests = settings.logs_requests()
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(ObservabilityMiddleware, service=service, log_requests=settings.logs_requests())
     install_error_handlers(app)
     complete_openapi(app)
     add_health_routes(app)
