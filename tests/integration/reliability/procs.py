@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.reliability.logwatch import WATCH
 from tests.support.checkout import checkout_env
@@ -114,6 +115,21 @@ def service_env(owner_url: str, secret: str, home: Path, tick_seconds: float = 0
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(proc: ServiceProc) -> Samples:
+    """The process's /metrics, parsed by prometheus_client's parser: (name, labels) -> value."""
+    async with httpx.AsyncClient(timeout=30) as c:
+        r = await c.get(proc.metrics_url)
+    assert r.status_code == 200, f"{proc.name}: {r.status_code}"
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(r.text)
+        for s in family.samples
+    }
 
 
 class Cluster:

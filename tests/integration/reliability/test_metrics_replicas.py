@@ -8,28 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import create_devices, new_tenant
-from tests.integration.reliability.procs import Cluster, ServiceProc
+from tests.integration.reliability.procs import Cluster, Samples, ServiceProc, scrape
 from tests.integration.reliability.tally import client
 from tests.support.pg import TestDB
 
 
-async def scrape(proc: ServiceProc) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    async with httpx.AsyncClient(timeout=30) as c:
-        r = await c.get(proc.metrics_url)
-    assert r.status_code == 200, f"{proc.name}: {r.status_code}"
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(r.text)
-        for s in family.samples
-    }
-
-
-def polls(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], outcome: str) -> float:
+def polls(samples: Samples, outcome: str) -> float:
     return samples.get(
         ("iotcloud_device_calls_total", frozenset({("call", "poll"), ("outcome", outcome)})), 0
     )
