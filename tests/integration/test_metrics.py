@@ -154,3 +154,21 @@ async def test_pool_in_use_and_waiting(services: Services) -> None:
         assert pool_stats(pool) == (1, 0, 0, 1)
     finally:
         await pool.close()
+
+
+async def test_random_paths_and_methods_do_not_grow_the_series(services: Services, metrics_url: str) -> None:
+    before, _ = await scrape(metrics_url)
+    async with httpx.AsyncClient(base_url=services.device.url, timeout=30) as c:
+        for i, method in enumerate(("PROPFIND", "MKCOL", "LOCK", "UNLOCK", "COPY")):  # WebDAV's, not HTTP's
+            assert (await c.get(f"/scan-{i}/x")).status_code == 404
+            assert (await c.request(method, "/device/v1/jobs/pending")).status_code == 405
+    after, text = await scrape(metrics_url)
+    assert "scan-" not in text and "PROPFIND" not in text
+    unmatched = {"service": "device", "method": "GET", "route": "<unmatched>", "status": "404"}
+    assert (
+        value(after, "iotcloud_http_requests_total", **unmatched)
+        - value(before, "iotcloud_http_requests_total", **unmatched)
+        == 5
+    )
+    other = [k for k in after if k[0] == "iotcloud_http_requests_total" and ("method", "OTHER") in k[1]]
+    assert sum(after[k] - before.get(k, 0) for k in other) == 5

@@ -15,8 +15,10 @@ from shared.observability.context import REQUEST, RequestInfo, request_id_from
 
 access_log = logging.getLogger("iotcloud.access")
 
-# Requests no route matched share one label, so that scanning random paths cannot grow the series.
+# Requests no route matched share one label, and so do methods HTTP does not define, so that scanning
+# random paths or methods cannot grow the series.
 UNMATCHED = "<unmatched>"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 def route_of(scope: Scope) -> str:
@@ -36,6 +38,19 @@ class ObservabilityMiddleware:
         self.service = service
         self.log_requests = log_requests
         self.in_flight = metrics.HTTP_IN_FLIGHT.labels(service)
+        # the labelled children, looked up once per (method, route, status): few, since routes are templates
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                metrics.HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                metrics.HTTP_DURATION.labels(self.service, method, route),
+            )
+        children[0].inc()
+        children[1].observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,9 +77,8 @@ class ObservabilityMiddleware:
             self.in_flight.dec()
             elapsed = time.perf_counter() - started
             route = route_of(scope)
-            method = scope["method"]
-            metrics.HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            metrics.HTTP_DURATION.labels(self.service, method, route).observe(elapsed)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self._observe(method, route, status, elapsed)
             if self.log_requests:
                 duration_ms = round(elapsed * 1000, 2)
                 extra: dict[str, Any] = {"method": method, "status": status, "duration_ms": duration_ms}
