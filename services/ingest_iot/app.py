@@ -12,6 +12,7 @@ from shared.web.service_app import build_app
 
 def create_app(settings: Settings, dsn: str) -> FastAPI:
     app = build_app(
+        service="device",
         title="iotcloud device API",
         description="Devices read their shadow, report state, poll, claim and complete job executions, and "
         "download the artifacts their jobs reference.",

@@ -24,6 +24,7 @@ from shared.infra import db
 from shared.infra.db import DB_ERRORS
 from shared.jobs.device import UnknownDevice
 from shared.jobs.group_commit import GroupCommit
+from shared.observability.context import set_tenant
 from shared.web.service_app import now_of
 
 log = logging.getLogger("iotcloud.device_api")
@@ -135,6 +136,7 @@ DeviceAuth = Annotated[DeviceCredentials, Depends(device_credentials, scope="fun
 
 async def device_tx(creds: DeviceAuth) -> AsyncIterator[db.DeviceSession]:
     async with db.device_tx(creds.pool, creds.token_hash, creds.seen_interval, creds.now) as session:
+        set_tenant(session.tenant_id)
         yield session
 
 

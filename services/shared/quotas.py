@@ -1,6 +1,6 @@
 """Quotas per tenant (docs/operations.md "Quotas"), kept on the tenant's row (NULL: no limit) and set with
-`iotcloud set-quota`: devices (ACTIVE ones), active jobs (IN_PROGRESS and SCHEDULED ones), executions per job, and artifact
-storage (a column kept for when artifacts land; nothing counts against it yet).
+`iotcloud set-quota`: devices (ACTIVE ones), active jobs (IN_PROGRESS and SCHEDULED ones), executions per
+job, and artifact storage (a column kept for when artifacts land; nothing counts against it yet).
 
 Over a quota the request is refused with 403 `quota_exceeded` and nothing is stored. A check that counts
 rows (devices, active jobs) first takes a transaction advisory lock of that quota and tenant, so two

@@ -15,6 +15,7 @@ from shared import ratelimits
 from shared.auth import WRITE_ROLES, Principal, decode_token
 from shared.errors import Forbidden, Unauthorized
 from shared.infra.db import tenant_tx
+from shared.observability.context import set_tenant
 from shared.tenants import current_role
 from shared.web.service_app import now_of
 
@@ -31,6 +32,7 @@ async def get_principal(request: Request, token: Annotated[str | None, Depends(o
     if not token:
         raise Unauthorized("missing bearer token")
     principal = decode_token(token, request.app.state.secret)
+    set_tenant(principal.tenant_id)
     state = request.app.state
     await ratelimits.check_user(state.pool, ratelimits.limits_of(state), principal.user_id, now_of(request))
     return principal

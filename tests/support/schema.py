@@ -32,4 +32,7 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_rollout_work()": frozenset({"iotcloud_app"}),
+    "iotcloud.jobs_by_status()": frozenset({"iotcloud_app"}),
+    "iotcloud.jobs_tick_backlog(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.migration_applied(text)": frozenset({"iotcloud_app"}),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,16 @@ class Settings(BaseSettings):
 
     def artifact_root(self) -> Path:
         return self.artifact_dir or self.home / "artifacts"
+
+    # observability (docs/operations.md): the process's Prometheus endpoint (unset: none; `iotcloud up`
+    # defaults it), text or json log lines, and one access line per request (unset: on with json)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool | None = None
+
+    def logs_requests(self) -> bool:
+        return self.access_log if self.access_log is not None else self.log_format == "json"
 
     def signing_secret(self) -> str:
         """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""

@@ -292,6 +292,7 @@ async def cancel_execution(
     assert row is not None
     return answer(
         row,
+        Actor.OPERATOR,
         CANCEL_REFUSALS,
         not_found=f"no execution of job {job_id!r} for device {device_id!r}",
         otherwise="cannot cancel the execution: {reason}",

@@ -199,11 +199,12 @@ async def test_provision_tokens_hashed_revoked_at_once_and_rate_limited(
 
 
 async def test_no_secret_in_service_logs_even_at_debug(session_db: TestDB, tmp_path: Path) -> None:
-    """The services run as processes at DEBUG while they are handed every kind of secret, good and bad."""
+    """The services run as processes at DEBUG while they are handed every kind of secret, good and bad; the
+    operator API logs JSON lines (access lines included), the device API text lines: both are scanned."""
     env = service_env(session_db.owner_url, TEST_SECRET, tmp_path)
     debug = ("--log-level", "DEBUG")
     ui = ServiceProc("ui", "ui-debug", env, tmp_path, debug)
-    device = ServiceProc("device", "device-debug", env, tmp_path, debug)
+    device = ServiceProc("device", "device-debug", {**env, "IOTCLOUD_LOG_FORMAT": "text"}, tmp_path, debug)
     for p in (ui, device):
         p.start()
     try:
@@ -242,6 +243,8 @@ async def test_no_secret_in_service_logs_even_at_debug(session_db: TestDB, tmp_p
         ui.stop()
         device.stop()
     for p in (ui, device):  # DEBUG records in each log: the level took effect, so debug logging was scanned
-        assert re.search(r"^\S+ DEBUG ", p.log_text(), re.MULTILINE), f"{p.name} did not log at DEBUG"
+        debug_line = r'^\S+ DEBUG |^\{.*"level":"DEBUG"'
+        assert re.search(debug_line, p.log_text(), re.MULTILINE), f"{p.name} did not log at DEBUG"
+    assert '"logger":"iotcloud.access"' in ui.log_text()  # JSON logs come with access lines
     leaks = WATCH.leaks()
     assert not leaks, leaks

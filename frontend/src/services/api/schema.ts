@@ -1437,6 +1437,13 @@ export interface components {
              * @enum {string}
              */
             database: "ok" | "unreachable";
+            /** Failing */
+            failing: ("database" | "migrations")[];
+            /**
+             * Migrations
+             * @enum {string}
+             */
+            migrations: "current" | "pending" | "unknown";
             /**
              * Status
              * @enum {string}
@@ -4628,7 +4635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyOut"];
                 };
             };
-            /** @description database unreachable */
+            /** @description a dependency is failing: `failing` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4671,6 +4678,8 @@ export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const jobOutTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
+export const readyOutFailingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["failing"]> = ["database", "migrations"];
+export const readyOutMigrationsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["migrations"]> = ["current", "pending", "unknown"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
 export const schedulingConfigEnd_behaviorAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SchedulingConfig"]["end_behavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
