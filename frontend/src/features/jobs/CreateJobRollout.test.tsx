@@ -133,7 +133,7 @@ describe("CreateJobModal rollout sections", () => {
       "GET /customer/devices": noDevices,
       "POST /customer/jobs": () => [
         422,
-        { error: "validation_error", detail: "body.scheduling_config.maintenance_windows.0.start_time: Value error, not a cron expression: '99 2 * * *'" },
+        { error: "validation_error", detail: "scheduling_config.maintenance_windows.0.start_time: Value error, not a cron expression: '99 2 * * *'" },
       ],
     });
     const user = userEvent.setup();
