@@ -7,12 +7,13 @@ import type { ReactElement } from "react";
 import { MemoryRouter } from "react-router-dom";
 import { vi } from "vitest";
 
-export function renderWithProviders(ui: ReactElement) {
+/** `at`: the router's starting URL (for pages that read route params). */
+export function renderWithProviders(ui: ReactElement, at: string = "/") {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const result = render(
     <MantineProvider env="test">
       <QueryClientProvider client={client}>
-        <MemoryRouter>{ui}</MemoryRouter>
+        <MemoryRouter initialEntries={[at]}>{ui}</MemoryRouter>
       </QueryClientProvider>
     </MantineProvider>,
   );

@@ -28,6 +28,7 @@ const devicePage = (jobStatus: JobStatus): DeviceExecutionPage => ({
       queued_at: "2024-05-01T12:00:00Z",
       started_at: "2024-05-01T12:00:01Z",
       last_updated_at: "2024-05-01T12:00:02Z",
+      retry_attempt: 0,
     },
   ],
 });

@@ -3,6 +3,7 @@ import { Badge } from "@mantine/core";
 import type { ExecutionStatus, JobStatus } from "../../services/api/jobs";
 
 const COLOR: Record<JobStatus | ExecutionStatus, string> = {
+  SCHEDULED: "indigo",
   QUEUED: "gray",
   IN_PROGRESS: "blue",
   SUCCEEDED: "teal",
