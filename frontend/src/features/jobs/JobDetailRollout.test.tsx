@@ -30,6 +30,8 @@ const aborted: JobDetail = {
   target_all: false,
   target_device_id: null,
   target_group_id: "lab",
+  target_selection: "SNAPSHOT",
+  artifacts: [],
   execution_count: 120,
   counts: { queued: 30, in_progress: 0, succeeded: 40, failed: 20, timed_out: 0, rejected: 0, canceled: 30, removed: 0 },
   progress: 0.75,
