@@ -143,11 +143,11 @@ BEGIN
 END
 $fn$;
 
--- Operator login by e-mail (before a tenant is known).
+-- Operator login by e-mail (before a tenant is known); a disabled user is found too (and then refused).
 CREATE FUNCTION iotcloud.login_lookup(p_email text)
-RETURNS TABLE (tenant_id text, user_id uuid, email text, password_hash text, role text)
+RETURNS TABLE (tenant_id text, user_id uuid, email text, password_hash text, role text, disabled boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-    SELECT u.tenant_id, u.user_id, u.email, u.password_hash, u.role
+    SELECT u.tenant_id, u.user_id, u.email, u.password_hash, u.role, u.disabled
       FROM users u WHERE lower(u.email) = lower(p_email)
 $fn$;
 

@@ -7,12 +7,12 @@ from fastapi import FastAPI
 from ingest_iot.routes import artifacts, jobs, shadow
 from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
-from shared.web.ratelimit import FailureLimiter
 from shared.web.service_app import build_app
 
 
 def create_app(settings: Settings, dsn: str) -> FastAPI:
     app = build_app(
+        service="device",
         title="iotcloud device API",
         description="Devices read their shadow, report state, poll, claim and complete job executions, and "
         "download the artifacts their jobs reference.",
@@ -20,7 +20,6 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         dsn=dsn,
         max_body=64 * 1024,
     )
-    app.state.auth_limiter = FailureLimiter(max_failures=settings.device_auth_failures_per_minute)
     app.state.secret = (
         settings.signing_secret()
     )  # artifact URLs are signed with it (shared/artifacts/urls.py)

@@ -1,27 +1,35 @@
-"""Device API dependencies: X-Provision-Token auth (with its failure limiter) and the device's tenant
-transaction. The hot calls (poll, execution update) pass the token hash to one SQL function that
-authenticates and does the work in a single round trip; the other routes use `CurrentDevice`."""
+"""Device API dependencies: X-Provision-Token auth (with the bad-token limiter and the rate limits of
+shared/ratelimits.py) and the device's tenant transaction. The hot calls (poll, execution update) pass the
+token hash to one SQL function that authenticates and does the work in a single round trip; the other routes
+use `CurrentDevice`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import asyncpg
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 
+from shared import ratelimits
 from shared.artifacts.delivery import UrlSigner
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 from shared.infra import db
+from shared.infra.db import DB_ERRORS
 from shared.jobs.device import UnknownDevice
 from shared.jobs.group_commit import GroupCommit
+from shared.observability.context import set_tenant
 from shared.web.service_app import now_of
 
+log = logging.getLogger("iotcloud.device_api")
+
+TOKEN_HEADER = "x-provision-token"  # noqa: S105 - a header name
 TOKEN_MAX_LENGTH = 512
 
 
@@ -33,19 +41,18 @@ class DeviceCredentials:
     now: datetime  # the request's time (the app's clock)
 
 
+class MissingToken(Unauthorized):
+    """The request has no X-Provision-Token."""
+
+
 def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
 def read_credentials(request: Request, token: str | None) -> DeviceCredentials:
     """The request's credentials, checked as far as they can be without the database."""
-    limiter = request.app.state.auth_limiter
-    key = client_key(request)
-    if limiter.blocked(key):
-        raise TooManyRequests("too many failed authentications, retry later")
     if not token:
-        limiter.fail(key)
-        raise Unauthorized("missing X-Provision-Token header")
+        raise MissingToken("missing X-Provision-Token header")
     if len(token) > TOKEN_MAX_LENGTH:
         msg = f"String should have at most {TOKEN_MAX_LENGTH} characters"
         raise RequestValidationError(
@@ -55,14 +62,37 @@ def read_credentials(request: Request, token: str | None) -> DeviceCredentials:
     return DeviceCredentials(request.app.state.pool, token_hash(token), interval, now_of(request))
 
 
-@contextmanager
-def counting_auth_failures(request: Request) -> Iterator[None]:
-    """Turns the database's verdict on an unknown or revoked token into 401 and counts it for the limiter."""
+async def _refuse(request: Request, message: str) -> NoReturn:
+    """A token failed: 401, or 429 once the client's address has failed too often in its window (shared by
+    every replica). Should the count itself fail (database gone), the answer is still 401."""
     try:
-        yield
+        state = request.app.state
+        limits = ratelimits.limits_of(state)
+        wait = await ratelimits.count_auth_failure(state.pool, limits, client_key(request), now_of(request))
+    except DB_ERRORS as exc:
+        log.warning("a failed device authentication was not counted (%s)", type(exc).__name__)
+        wait = None
+    if wait is not None:
+        raise TooManyRequests(
+            "too many failed authentications from this address, retry later", retry_after=wait
+        )
+    raise Unauthorized(message)
+
+
+@asynccontextmanager
+async def device_call(request: Request, token: str | None) -> AsyncIterator[DeviceCredentials]:
+    """The request's credentials, counted against the device's rate limits; a missing token, or the
+    database's verdict on an unknown or revoked one, turns into 401 (429 for an address that keeps failing).
+    A valid token is never refused for its address: the address is counted only once a token has failed."""
+    try:
+        creds = read_credentials(request, token)
+        limits = ratelimits.limits_of(request.app.state)
+        await ratelimits.check_device(creds.pool, limits, creds.token_hash, creds.now)
+        yield creds
+    except MissingToken as exc:
+        await _refuse(request, exc.message)
     except (asyncpg.InvalidAuthorizationSpecificationError, UnknownDevice):
-        request.app.state.auth_limiter.fail(client_key(request))
-        raise Unauthorized("unknown or revoked provision token") from None
+        await _refuse(request, "unknown or revoked provision token")
 
 
 def url_signer(request: Request) -> UrlSigner:
@@ -91,20 +121,11 @@ def group_commit(request: Request) -> GroupCommit:
     return mover
 
 
-@contextmanager
-def device_call(request: Request) -> Iterator[DeviceCredentials]:
-    """For a LeanRoute endpoint: its credentials, with the database's verdict on them counted."""
-    creds = read_credentials(request, request.headers.get("x-provision-token"))
-    with counting_auth_failures(request):
-        yield creds
-
-
 async def device_credentials(
     request: Request,
     x_provision_token: Annotated[str | None, Header(max_length=TOKEN_MAX_LENGTH)] = None,
 ) -> AsyncIterator[DeviceCredentials]:
-    creds = read_credentials(request, x_provision_token)
-    with counting_auth_failures(request):
+    async with device_call(request, x_provision_token) as creds:
         yield creds
 
 
@@ -115,6 +136,7 @@ DeviceAuth = Annotated[DeviceCredentials, Depends(device_credentials, scope="fun
 
 async def device_tx(creds: DeviceAuth) -> AsyncIterator[db.DeviceSession]:
     async with db.device_tx(creds.pool, creds.token_hash, creds.seen_interval, creds.now) as session:
+        set_tenant(session.tenant_id)
         yield session
 
 

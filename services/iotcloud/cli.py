@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from iotcloud.database import Database
 from shared.auth import issue_token
 from shared.errors import DomainError
 from shared.infra.db import SET_TENANT, connect
+from shared.observability.logs import configure_logging
 from shared.tenants import create_tenant, principal_for_email, tenant_exists, upsert_user
 
 app = typer.Typer(
@@ -29,13 +29,16 @@ app = typer.Typer(
 )
 
 
+# `iotcloud up` serves metrics here unless IOTCLOUD_METRICS_PORT or --metrics-port says otherwise.
+UP_METRICS_PORT = 9464
+
+
 def _setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    logging.getLogger("yoyo").setLevel(logging.WARNING)
+    """Text lines, or one JSON object per line with IOTCLOUD_LOG_FORMAT=json (docs/operations.md)."""
+    try:
+        configure_logging(level, os.environ.get("IOTCLOUD_LOG_FORMAT", "text"))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.callback()
@@ -58,11 +61,18 @@ def up(
     jobs_tick_seconds: Annotated[float | None, typer.Option(help="job expiry tick interval (60)")] = None,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo tenant first")] = False,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help=f"Prometheus /metrics port ({UP_METRICS_PORT}; IOTCLOUD_METRICS_PORT)"),
+    ] = None,
 ) -> None:
     """Migrate, then run the operator API, the device API and the worker until Ctrl-C."""
     from iotcloud.runner import run_services
 
     _setup_logging(log_level)
+    if metrics_port is not None:
+        os.environ["IOTCLOUD_METRICS_PORT"] = str(metrics_port)
+    os.environ.setdefault("IOTCLOUD_METRICS_PORT", str(UP_METRICS_PORT))
     if ui_port is not None:
         os.environ["IOTCLOUD_UI_PORT"] = str(ui_port)
     if device_port is not None:
@@ -87,6 +97,7 @@ def up(
                 f"  web console     {ui}/",
                 f"  operator API    {ui}/docs",
                 f"  device API      {dev}/docs",
+                f"  metrics         http://{settings.metrics_host}:{settings.metrics_port}/metrics",
             ]
             if demo_info:
                 lines += [
@@ -279,8 +290,10 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
             print(f"  {device_id}  {tok}")
 
 
-from simulator.cli import simulate  # noqa: E402 - registered after the core commands
+from iotcloud.quota_cmd import set_quota  # noqa: E402 - registered after the core commands
+from simulator.cli import simulate  # noqa: E402
 
+app.command("set-quota")(set_quota)
 app.command()(simulate)
 
 

@@ -1,4 +1,5 @@
-"""`iotcloud up`: operator API, device API and worker in one process; Ctrl-C stops all of them."""
+"""`iotcloud up`: operator API, device API and worker in one process (and its metrics endpoint when
+IOTCLOUD_METRICS_PORT is set); Ctrl-C stops all of them."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
+from typing import Any
 
 import uvicorn
 
 from ingest_iot.app import create_app as create_device_app
 from ops_worker.worker import serve as serve_worker
 from shared.infra.config import Settings
+from shared.observability.context import SERVICE
+from shared.observability.exporter import EXPORTER
 from ui_iot.app import create_app as create_ui_app
 
 log = logging.getLogger("iotcloud")
@@ -40,6 +44,14 @@ def _server(app: object, host: str, port: int) -> _Server:
     return _Server(config)
 
 
+def _task_of(service: str, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    token = SERVICE.set(service)
+    try:
+        return asyncio.create_task(work)
+    finally:
+        SERVICE.reset(token)
+
+
 async def run_services(
     settings: Settings,
     app_url: str,
@@ -54,16 +66,19 @@ async def run_services(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    servers: list[_Server] = []
+    named: list[tuple[str, _Server]] = []
     if ui:
-        servers.append(_server(create_ui_app(settings, app_url), settings.ui_host, settings.ui_port))
+        named.append(("ui", _server(create_ui_app(settings, app_url), settings.ui_host, settings.ui_port)))
     if device:
-        servers.append(
-            _server(create_device_app(settings, app_url), settings.device_host, settings.device_port)
-        )
-    tasks = [asyncio.create_task(s.serve()) for s in servers]
+        app = create_device_app(settings, app_url)
+        named.append(("device", _server(app, settings.device_host, settings.device_port)))
+    if settings.metrics_port is not None:
+        named.append(("metrics", _server(EXPORTER, settings.metrics_host, settings.metrics_port)))
+    servers = [s for _, s in named]
+    # Each service's task (and every task it creates: a request's, a tick's) knows its service for logs.
+    tasks = [_task_of(name, s.serve()) for name, s in named]
     if worker:
-        tasks.append(asyncio.create_task(serve_worker(settings, app_url, stop)))
+        tasks.append(_task_of("worker", serve_worker(settings, app_url, stop)))
 
     async def ready_then_announce() -> None:
         while not all(s.started for s in servers):

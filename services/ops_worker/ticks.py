@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from shared.jobs import queries as q
+from shared.jobs.expiry import ExpiryResult
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
 from shared.jobs.rollout import run_rollout_tick as _roll_out
+from shared.jobs.states import ExecutionStatus
 
 log = logging.getLogger("iotcloud.worker")
 
@@ -27,9 +30,30 @@ class Tick:
     run: Callable[[asyncpg.Pool, datetime], Awaitable[Any]]
 
 
-async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
-    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED."""
-    return await _expire(pool, now or datetime.now(UTC))
+@dataclass
+class TickReport:
+    """What a tick's run tells the metrics (iotcloud_tick_rows_moved, iotcloud_tick_backlog)."""
+
+    moved: dict[str, int] = field(default_factory=dict)  # target status -> executions moved
+    backlog: dict[str, int] = field(default_factory=dict)  # kind -> work still due after the run
+    result: Any = None
+
+
+async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) -> TickReport:
+    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED; then what is still due."""
+    now = now or datetime.now(UTC)
+    result: ExpiryResult = await _expire(pool, now)
+    row = await pool.fetchrow(q.JOBS_TICK_BACKLOG, now)
+    assert row is not None
+    return TickReport(
+        moved={
+            ExecutionStatus.TIMED_OUT: result.timed_out + result.overdue_timed_out,
+            ExecutionStatus.REJECTED: result.rejected,
+            ExecutionStatus.CANCELED: result.canceled,
+        },
+        backlog={"jobs_to_sweep": row["jobs_to_sweep"], "overdue_executions": row["overdue_executions"]},
+        result=result,
+    )
 
 
 async def run_rollout_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:

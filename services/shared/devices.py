@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quotas
 from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
 from shared.infra.db import TENANT_SQL
@@ -76,7 +77,9 @@ async def create_device(
     conn: asyncpg.Connection, device_id: str | None, name: str, attributes: dict[str, Any], now: datetime
 ) -> tuple[dict[str, Any], str]:
     """Registers a device. Returns its row and its provision token (shown this once only). The fleet's running
-    continuous jobs get an execution for it in the same transaction."""
+    continuous jobs get an execution for it in the same transaction. 403 when the tenant's ACTIVE devices are
+    at their quota."""
+    await quotas.check_new_device(conn)
     token = new_provision_token()
     await continuous.lock_target(conn, None, exclusive=False)
     row = await conn.fetchrow(

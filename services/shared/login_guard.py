@@ -7,19 +7,22 @@ taking the memory with it; a login that waits too long for its turn gets 503 wit
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
-from shared.auth import Principal, verify_password
+from shared.auth import Principal, hash_password, verify_password
 from shared.errors import TooManyRequests, Unauthorized, Unavailable
 from shared.infra.config import Settings
 from shared.infra.db import tx
-from shared.tenants import LOGIN_LOOKUP
+from shared.tenants import DISABLED, LOGIN_LOOKUP
 
 LOGIN_ATTEMPT = "SELECT iotcloud.login_attempt($1, $2, $3, $4, $5, $6)"
 LOGIN_RELEASE = "SELECT iotcloud.login_release($1, $2, $3, $4, $5)"
+T = TypeVar("T")
 BUSY_RETRY_AFTER = 1  # seconds, told to a login that waited too long for its turn
 
 
@@ -39,7 +42,8 @@ class LoginLimits:
 
 
 class PasswordGate:
-    """At most `size` password checks at once (in threads); a caller waits for its turn at most
+    """At most `size` password checks (or hashes of new passwords) at once, in threads; a caller waits for
+    its turn at most
     `wait_seconds`, then gets 503. `running` and `peak` say how many run now and ran at most at once."""
 
     def __init__(self, size: int, wait_seconds: float) -> None:
@@ -50,20 +54,27 @@ class PasswordGate:
         self.peak = 0
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
+        return await self._run(verify_password, password_hash, password)
+
+    async def hash(self, password: str) -> str:
+        """A new password's hash (users created over the API), under the same bound."""
+        return await self._run(hash_password, password)
+
+    async def _run(self, work: Callable[..., T], *args: Any) -> T:
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await self._slots.acquire()
         except TimeoutError:
             raise Unavailable(
-                "too many logins are being checked at once, retry later", retry_after=BUSY_RETRY_AFTER
+                "too many passwords are being checked at once, retry later", retry_after=BUSY_RETRY_AFTER
             ) from None
         self.running += 1
         self.peak = max(self.peak, self.running)
-        check = asyncio.ensure_future(asyncio.to_thread(verify_password, password_hash, password))
+        check = asyncio.ensure_future(asyncio.to_thread(work, *args))
         check.add_done_callback(self._done)  # the slot is held until the thread ends, even if we are canceled
         return await asyncio.shield(check)
 
-    def _done(self, _: asyncio.Future[bool]) -> None:
+    def _done(self, _: asyncio.Future[Any]) -> None:
         self.running -= 1
         self._slots.release()
 
@@ -97,6 +108,9 @@ async def check_login(
         if row is None or not ok:
             outcome = "failed"
             raise Unauthorized("incorrect e-mail or password")
+        if row["disabled"]:  # said only to whoever knows the password
+            outcome = "failed"
+            raise Unauthorized(DISABLED)
         outcome = "succeeded"
         return Principal(
             tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"], role=row["role"]

@@ -23,18 +23,23 @@ RETURNING user_id::text, tenant_id, email, role
 """
 
 UPDATE_USER_LOGIN = """
-UPDATE users SET password_hash = $3, role = $4 WHERE tenant_id = $1 AND lower(email) = lower($2)
+UPDATE users SET password_hash = $3, role = $4, disabled = false
+ WHERE tenant_id = $1 AND lower(email) = lower($2)
 RETURNING user_id::text, tenant_id, email, role
 """
 
-LOGIN_LOOKUP = "SELECT tenant_id, user_id::text, email, password_hash, role FROM iotcloud.login_lookup($1)"
+LOGIN_LOOKUP = (
+    "SELECT tenant_id, user_id::text, email, password_hash, role, disabled FROM iotcloud.login_lookup($1)"
+)
 
 USER_BY_EMAIL = "SELECT tenant_id, user_id::text, email, role FROM users WHERE lower(email) = lower($1)"
 
-USER_ROLE = "SELECT role FROM users WHERE tenant_id = $1 AND user_id = $2::uuid"
+USER_ROLE = "SELECT role FROM users WHERE tenant_id = $1 AND user_id = $2::uuid AND NOT disabled"
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE tenant_id = $1"
 
+
+DISABLED = "this user is disabled; an admin of the tenant can enable it again"
 
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as tenants_tenant_id_check in 001_core.sql
 
@@ -57,6 +62,7 @@ async def tenant_exists(conn: asyncpg.Connection, tenant_id: str) -> bool:
 async def upsert_user(
     conn: asyncpg.Connection, tenant_id: str, email: str, password: str, role: str
 ) -> dict[str, Any]:
+    """Creates the user, or resets an existing one's password and role (and enables it again)."""
     if role not in ROLES:
         raise BadRequest(f"role must be one of {', '.join(ROLES)}")
     pw_hash = await asyncio.to_thread(hash_password, password)
@@ -85,10 +91,13 @@ async def authenticate(conn: asyncpg.Connection, email: str, password: str) -> P
     ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None, password)
     if row is None or not ok:
         raise Unauthorized("incorrect e-mail or password")
+    if row["disabled"]:
+        raise Unauthorized(DISABLED)
     return Principal(tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"], role=row["role"])
 
 
 async def current_role(conn: asyncpg.Connection, principal: Principal) -> str | None:
-    """The user's role now (None when the user was deleted); run inside the tenant's transaction."""
+    """The user's role now (None when the user was deleted or is disabled); run inside the tenant's
+    transaction."""
     role: str | None = await conn.fetchval(USER_ROLE, principal.tenant_id, principal.user_id)
     return role

@@ -167,6 +167,36 @@ async def test_operator_runs_jobs_from_the_browser(console_page: tuple[Page, Con
     assert console.errors == [], console.errors
 
 
+async def test_operator_rolls_out_at_a_rate(console_page: tuple[Page, Console], stack: Stack) -> None:
+    """A rollout of 2 devices a minute to the lab group: the detail shows what it has reached so far."""
+    page, console = console_page
+    await log_in(page)
+    await page.get_by_role("button", name="Create job").click()
+    dialog = page.get_by_role("dialog", name="Create job")
+    await dialog.get_by_text("A group", exact=True).click()
+    await dialog.get_by_test_id("group-picker").click()
+    await dialog.get_by_test_id("group-picker").fill("lab")
+    await page.get_by_role("option", name="Lab bench (8 devices)").click()
+    await dialog.get_by_role("combobox", name="Document type").fill("firmware_update")
+    await dialog.get_by_label("Job ID (optional)").click()
+    await dialog.get_by_label("Job ID (optional)").fill("lab-rollout")
+    await dialog.get_by_role("button", name="Rollout section").click()
+    await dialog.get_by_label("Maximum per minute").fill("2")
+    await expect(dialog.get_by_test_id("rollout-summary")).to_have_text("Reaches 2 devices a minute.")
+    await shot(page, "16-create-job-rollout")
+    await dialog.get_by_role("button", name="Create job").click()
+
+    await expect(page).to_have_url(re.compile(r"/jobs/lab-rollout$"))
+    reached = page.get_by_test_id("rollout-reached")
+    await expect(reached).to_have_text(re.compile(r"^[02] / 8 reached$"))
+    await expect(page.get_by_test_id("rollout-rate")).to_have_text("2 a minute")
+    # The worker's rollout tick (every 5 s) reaches this minute's 2 devices; the page follows.
+    await expect(reached).to_have_text("2 / 8 reached")
+    await expect(page.get_by_role("img", name="devices reached over time")).to_be_visible()
+    await shot(page, "17-job-detail-rollout")
+    assert console.errors == [], console.errors
+
+
 async def test_devices_groups_twin_and_logout(console_page: tuple[Page, Console], stack: Stack) -> None:
     page, console = console_page
     await log_in(page)

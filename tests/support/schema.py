@@ -24,6 +24,15 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
         {"iotcloud_app"}
     ),
     "iotcloud.login_release(text,text,boolean,integer,integer)": frozenset({"iotcloud_app"}),
+    "iotcloud.device_rate_hit(text,integer,integer,integer,timestamp with time zone)": frozenset(
+        {"iotcloud_app"}
+    ),
+    "iotcloud.user_rate_hit(text,integer,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.auth_failure(text,integer,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_with_rollout_work()": frozenset({"iotcloud_app"}),
+    "iotcloud.jobs_by_status()": frozenset({"iotcloud_app"}),
+    "iotcloud.jobs_tick_backlog(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.migration_applied(text)": frozenset({"iotcloud_app"}),
 }

@@ -26,6 +26,7 @@ class Stack:
     home: Path
     ui: str
     device: str
+    metrics: str
     proc: subprocess.Popen[bytes]
     env: dict[str, str]
 
@@ -63,12 +64,14 @@ def iotcloud_up(home: Path, extra_env: Mapping[str, str] | None = None) -> Itera
         {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
     )
     env.update(extra_env or {})
-    ui_port, dev_port = free_port(), free_port()
+    ui_port, dev_port, metrics_port = free_port(), free_port(), free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
-    cmd += ["--device-port", str(dev_port), "--jobs-tick-seconds", "1", "--demo"]
+    cmd += ["--device-port", str(dev_port), "--metrics-port", str(metrics_port)]
+    cmd += ["--jobs-tick-seconds", "1", "--demo"]
     with (home / "up.log").open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        stack = Stack(home, f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{dev_port}", proc, env)
+        urls = [f"http://127.0.0.1:{p}" for p in (ui_port, dev_port, metrics_port)]
+        stack = Stack(home, *urls, proc=proc, env=env)
         try:
             wait_ready(stack.ui, proc)
             wait_ready(stack.device, proc)

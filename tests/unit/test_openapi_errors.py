@@ -21,7 +21,7 @@ from ingest_iot.app import create_app as create_device_app
 from ingest_iot.deps import device_credentials
 from shared.infra.config import Settings
 from ui_iot.app import create_app as create_ui_app
-from ui_iot.deps import get_pool, get_principal, tenant_writer, tenant_writer_pool
+from ui_iot.deps import get_pool, get_principal, tenant_admin, tenant_writer, tenant_writer_pool
 
 # What the domain and the database refuse, per operation, beyond authentication, outages and validation:
 # 400 for a string that reaches SQL from the path or query (a NUL character) or a domain rule,
@@ -58,6 +58,10 @@ DOMAIN: dict[str, set[int]] = {
     "GET /customer/artifacts": set(),
     "GET /customer/artifacts/{name}": {400, 404},
     "DELETE /customer/artifacts/{name}": {400, 404, 409},
+    "GET /customer/quotas": set(),
+    "POST /customer/users": {409},
+    "GET /customer/users": set(),
+    "PATCH /customer/users/{user_id}": {404, 409},
     "GET /device/v1/shadow": set(),
     "POST /device/v1/shadow/reported": {409},
     "GET /device/v1/jobs/pending": set(),
@@ -70,8 +74,9 @@ DOMAIN: dict[str, set[int]] = {
 # Statuses that follow from a dependency: the bearer token, a write, the device token (and its failure
 # limiter), the database.
 BY_DEPENDENCY: list[tuple[Callable[..., Any], set[int]]] = [
-    (get_principal, {401}),
+    (get_principal, {401, 429}),  # 429: the rate limit per user
     (tenant_writer, {403}),
+    (tenant_admin, {403}),
     (tenant_writer_pool, {403}),
     (device_credentials, {401, 429}),
     (get_pool, {503}),

@@ -1,23 +1,4 @@
 from shared.infra.dsn import database_of, redact, user_of, with_parts
-from shared.web.ratelimit import FailureLimiter
-
-
-def test_limiter_blocks_after_failures_and_forgets_after_window() -> None:
-    lim = FailureLimiter(max_failures=3, window_seconds=10)
-    for t in range(3):
-        assert not lim.blocked("1.2.3.4", now=float(t))
-        lim.fail("1.2.3.4", now=float(t))
-    assert lim.blocked("1.2.3.4", now=3.0)
-    assert not lim.blocked("5.6.7.8", now=3.0)
-    assert not lim.blocked("1.2.3.4", now=20.0)
-
-
-def test_limiter_memory_is_bounded() -> None:
-    lim = FailureLimiter(max_failures=1, window_seconds=100, max_keys=10)
-    for i in range(100):
-        lim.fail(f"k{i}", now=1.0)
-    assert lim.blocked("k99", now=2.0)
-    assert not lim.blocked("k0", now=2.0)
 
 
 def test_dsn_parts() -> None:

@@ -15,6 +15,7 @@ import { GroupsPage } from "../features/groups/GroupsPage";
 import { JobDetailPage } from "../features/jobs/JobDetailPage";
 import { JobsPage } from "../features/jobs/JobsPage";
 import { onSessionChange } from "../services/api/session";
+import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
@@ -50,7 +51,7 @@ function ClearCacheOnSignOut() {
 export function App() {
   const [queryClient] = useState(makeQueryClient);
   return (
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} getStyleNonce={getStyleNonce}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />

@@ -7,13 +7,13 @@ import type { ReactElement } from "react";
 import { MemoryRouter } from "react-router-dom";
 import { vi } from "vitest";
 
-/** `route`: the URL the router starts at (for a page reading its params through `<Routes>`). */
-export function renderWithProviders(ui: ReactElement, { route = "/" }: { route?: string } = {}) {
+/** `at`: the router's starting URL (for pages that read route params). */
+export function renderWithProviders(ui: ReactElement, at: string = "/") {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const result = render(
     <MantineProvider env="test">
       <QueryClientProvider client={client}>
-        <MemoryRouter initialEntries={[route]}>{ui}</MemoryRouter>
+        <MemoryRouter initialEntries={[at]}>{ui}</MemoryRouter>
       </QueryClientProvider>
     </MantineProvider>,
   );

@@ -8,7 +8,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from ingest_iot.deps import CurrentDevice, device_call, device_credentials, group_commit, url_signer
+from ingest_iot.deps import (
+    TOKEN_HEADER,
+    CurrentDevice,
+    device_call,
+    device_credentials,
+    group_commit,
+    url_signer,
+)
 from shared.artifacts import delivery
 from shared.jobs import device as jobs
 from shared.jobs.states import DEVICE_TARGETS, ExecutionStatus
@@ -114,7 +121,7 @@ hot = APIRouter(
 
 @hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
 async def pending(request: Request) -> Response:
-    with device_call(request) as device:
+    async with device_call(request, request.headers.get(TOKEN_HEADER)) as device:
         work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
         work = await delivery.for_poll(
             device.pool,
@@ -134,7 +141,7 @@ async def pending(request: Request) -> Response:
     responses=BAD_VALUE | NOT_FOUND | EXECUTION_CONFLICT | TOO_LARGE,
 )
 async def update_execution(request: Request, job_id: str, body: ExecutionUpdate) -> Response:
-    with device_call(request) as device:
+    async with device_call(request, request.headers.get(TOKEN_HEADER)) as device:
         state = await jobs.device_update(
             group_commit(request),
             device.token_hash,

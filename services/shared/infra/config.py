@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,8 +37,15 @@ class Settings(BaseSettings):
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
-    # failed device authentications per client address and minute before 429
-    device_auth_failures_per_minute: int = 30
+    # failed device authentications (missing, unknown or revoked token) per client address and minute
+    # before that address's bad tokens get 429; a valid token is never refused by it
+    device_auth_failures_per_minute: int = Field(default=30, ge=1)
+    # rate limits (docs/operations.md): requests per window on the device API per device and per tenant,
+    # and on the operator API per user; 0 is no limit (the default); shared by every replica
+    device_requests_per_device: int = Field(default=0, ge=0)
+    device_requests_per_tenant: int = Field(default=0, ge=0)
+    operator_requests_per_user: int = Field(default=0, ge=0)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
     # operator logins (docs/operations.md): failed logins per account (e-mail) and per client address in a
     # window before 429 (the lockout then lasts a window); passwords checked at once per process, and how
     # long a login waits for its turn before 503
@@ -60,6 +68,16 @@ class Settings(BaseSettings):
 
     def artifact_root(self) -> Path:
         return self.artifact_dir or self.home / "artifacts"
+
+    # observability (docs/operations.md): the process's Prometheus endpoint (unset: none; `iotcloud up`
+    # defaults it), text or json log lines, and one access line per request (unset: on with json)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool | None = None
+
+    def logs_requests(self) -> bool:
+        return self.access_log if self.access_log is not None else self.log_format == "json"
 
     def signing_secret(self) -> str:
         """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""

@@ -12,7 +12,8 @@ from shared.errors import NotFound, Unauthorized
 from shared.jobs import queries as q
 from shared.jobs.group_commit import GroupCommit, MoveRequest
 from shared.jobs.outcome import answer
-from shared.jobs.states import ExecutionStatus
+from shared.jobs.states import Actor, ExecutionStatus
+from shared.observability import metrics
 
 
 class UnknownDevice(Unauthorized):
@@ -46,7 +47,12 @@ async def pending_for_device(
     pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime, limit: int = 100
 ) -> list[dict[str, Any]]:
     """The pending executions of the device whose token hashes to `token_hash` (one round trip)."""
-    rows = await pool.fetch(q.DEVICE_POLL, token_hash, seen_interval, now, limit)
+    try:
+        rows = await pool.fetch(q.DEVICE_POLL, token_hash, seen_interval, now, limit)
+    except asyncpg.InvalidAuthorizationSpecificationError:
+        metrics.count_device_outcomes("poll", ("unauthorized",))
+        raise
+    metrics.count_device_outcomes("poll", ("jobs" if rows else "empty",))
     return [_device_execution_view(r) for r in rows]
 
 
@@ -85,6 +91,7 @@ async def device_update(
         refusals = {**REFUSALS, "not_allowed": "this device left the job's target; the execution was removed"}
     return answer(
         row,
+        Actor.DEVICE,
         refusals,
         not_found=f"no execution of job {job_id!r} for this device",
         otherwise="cannot move execution from {status} to {target}",

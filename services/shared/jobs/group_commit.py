@@ -25,6 +25,7 @@ import asyncpg
 
 from shared.infra.db import DB_UNAVAILABLE, TX_CONFLICTS
 from shared.jobs import queries as q
+from shared.observability import metrics
 
 log = logging.getLogger("iotcloud.jobs.group_commit")
 
@@ -139,5 +140,7 @@ class GroupCommit:
         )
         self.batches += 1
         self.moves += len(requests)
+        metrics.GROUP_COMMIT_BATCH.observe(len(requests))
+        metrics.count_device_outcomes("update", (row["outcome"] for row in rows))
         by_ord = {row["ord"]: row for row in rows}
         return [by_ord[i] for i in range(1, len(requests) + 1)]

@@ -9,6 +9,8 @@ from typing import Any
 import asyncpg
 
 from shared.errors import Conflict, NotFound
+from shared.jobs.states import Actor
+from shared.observability import metrics
 
 # The execution state a move answers with (and a refusal carries as `current`).
 STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_number", "queued_at",
@@ -16,10 +18,17 @@ STATE_FIELDS = ("job_id", "device_id", "status", "status_details", "execution_nu
 
 
 def answer(
-    row: asyncpg.Record, refusals: dict[str, str], *, not_found: str, otherwise: str, **words: Any
+    row: asyncpg.Record,
+    actor: Actor,
+    refusals: dict[str, str],
+    *,
+    not_found: str,
+    otherwise: str,
+    **words: Any,
 ) -> dict[str, Any]:
     """`refusals` words each reason code; `otherwise` the codes it does not name. Both may use `{reason}`,
-    the state's fields and `words`."""
+    the state's fields and `words`. A move made is counted (iotcloud_execution_transitions) by `actor`."""
+    metrics.count_transition(actor.value, row)
     outcome = row["outcome"]
     if outcome == "not_found":
         raise NotFound(not_found)

@@ -214,3 +214,7 @@ UPDATE jobs j
  WHERE j.job_id = r.job_id AND j.released_upto = r.old AND j.status = 'IN_PROGRESS'
 RETURNING j.job_id, r.upto - r.old AS reached
 """
+
+# Metrics (db/functions/070_metrics.sql): jobs by status across tenants, read when Prometheus scrapes.
+JOBS_BY_STATUS = "SELECT status, n FROM iotcloud.jobs_by_status()"
+JOBS_TICK_BACKLOG = "SELECT jobs_to_sweep, overdue_executions FROM iotcloud.jobs_tick_backlog($1)"

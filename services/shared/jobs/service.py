@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quotas
 from shared.artifacts.service import lock_for_job, referenced_names
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
@@ -91,6 +92,7 @@ async def create_job(
     artifacts = referenced_names(document_params)
     await lock_for_job(conn, artifacts)
 
+    quota = await quotas.check_new_job(conn)  # active jobs (403 at the quota), and the executions' quota
     job_id = job_id or str(uuid.uuid4())
     expires_at = now + timedelta(hours=expires_in_hours) if expires_in_hours is not None else None
     retry_failed, retry_timed_out = configs.retry_config.retries() if configs.retry_config else (None, None)
@@ -138,6 +140,7 @@ async def create_job(
             else "the fleet has no active devices"
         )
         raise BadRequest(f"{what}: a job needs at least one device")
+    quota.check_fan_out(count)  # 403 over the quota: the transaction, job and executions, rolls back
     await conn.execute(q.INIT_COUNTERS, job_id, count)
     await conn.execute(q.SET_EXECUTION_COUNT, job_id, count, configs.gated)
     row = await conn.fetchrow(q.GET_JOB, job_id)
@@ -289,6 +292,7 @@ async def cancel_execution(
     assert row is not None
     return answer(
         row,
+        Actor.OPERATOR,
         CANCEL_REFUSALS,
         not_found=f"no execution of job {job_id!r} for device {device_id!r}",
         otherwise="cannot cancel the execution: {reason}",

@@ -1,10 +1,10 @@
-"""HTTP plumbing shared by both APIs: JSON responses, error bodies, body-size limit, health/readiness."""
+"""HTTP plumbing shared by both APIs: JSON responses, error bodies, body-size limit."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 import orjson
@@ -12,14 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
-from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
-from shared.infra.db import DB_UNAVAILABLE, TX_CONFLICTS, ping
+from shared.infra.db import DB_UNAVAILABLE, TX_CONFLICTS
+from shared.observability import metrics
 
 log = logging.getLogger("iotcloud.http")
 
@@ -116,8 +116,9 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail, headers=exc.headers)
 
-    async def _db_down(_: Request, exc: Exception) -> FastJSONResponse:
+    async def _db_down(request: Request, exc: Exception) -> FastJSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
+        metrics.DB_UNAVAILABLE.labels(getattr(request.app.state, "service", "unknown")).inc()
         return error_response(503, "unavailable", "database unavailable, retry later")
 
     for exc_class in DB_UNAVAILABLE:
@@ -188,26 +189,3 @@ class BodyLimitMiddleware:
 class _TooLarge(StarletteHTTPException):
     def __init__(self) -> None:
         super().__init__(413, "request body too large")
-
-
-class ReadyOut(BaseModel):
-    status: Literal["ready", "unavailable"]
-    database: Literal["ok", "unreachable"]
-
-
-def add_health_routes(app: FastAPI) -> None:
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        "/ready",
-        tags=["health"],
-        response_model=ReadyOut,
-        responses={503: {"model": ReadyOut, "description": "database unreachable"}},
-    )
-    async def ready(request: Request) -> FastJSONResponse:
-        pool = getattr(request.app.state, "pool", None)
-        if pool is not None and await ping(pool):
-            return FastJSONResponse({"status": "ready", "database": "ok"})
-        return FastJSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

@@ -49,13 +49,25 @@ def error(
 
 
 BAD_VALUE = error(400, "a value the database cannot take (e.g. a NUL character), or a refused request")
-BEARER = error(401, "missing, invalid or expired bearer token, or its user no longer exists")
+BEARER = error(
+    401, "missing, invalid or expired bearer token, or its user is disabled or no longer exists"
+) | error(429, "too many requests from this user (the operator rate limit): retry later", retry_after=True)
 WRITER = error(403, "the caller's role (viewer) may not change anything")
+# A write that adds to what a tenant's quota counts (devices, jobs): its 403 has two causes.
+WRITER_QUOTA = error(
+    403,
+    "the caller's role (viewer) may not change anything, or the tenant's quota is reached (error "
+    "`quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored",
+)
+ADMIN = error(403, "only an admin may manage users")
 NOT_FOUND = error(404, "not found in the caller's tenant")
 CONFLICT = error(409, "conflicts with the current state")
 TOO_LARGE = error(413, "request body too large")
 DEVICE_TOKEN = error(401, "missing, unknown or revoked X-Provision-Token") | error(
-    429, "too many failed authentications from this address: retry later"
+    429,
+    "too many failed authentications from this address (a valid token is never refused for it), or too many "
+    "requests from this device or its tenant: retry after Retry-After seconds",
+    retry_after=True,
 )
 UNAVAILABLE = error(503, "the database is unavailable: nothing was stored, retry later")
 

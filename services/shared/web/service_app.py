@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from starlette.types import ASGIApp
 
 from shared.infra.config import Settings
 from shared.infra.db import create_pool
-from shared.web.http import (
-    BodyLimitMiddleware,
-    FastJSONResponse,
-    add_health_routes,
-    install_error_handlers,
-)
+from shared.observability.exporter import EXPORTER
+from shared.observability.middleware import ObservabilityMiddleware
+from shared.web.http import BodyLimitMiddleware, FastJSONResponse, install_error_handlers
+from shared.web.readiness import add_health_routes
 from shared.web.responses import complete_openapi
+from shared.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("iotcloud")
 
@@ -53,8 +53,22 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+class ServiceApp(FastAPI):
+    """A FastAPI app whose request hook (id, metrics, access line) and security headers wrap the whole
+    stack, Starlette's ServerErrorMiddleware included: an unhandled error's 500 carries the request id and
+    the headers too, and is counted."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        outer = ObservabilityMiddleware(
+            SecurityHeadersMiddleware(inner), service=self.state.service, log_requests=self.state.log_requests
+        )
+        return outer
+
+
 def build_app(
     *,
+    service: str,
     title: str,
     description: str,
     settings: Settings,
@@ -63,18 +77,24 @@ def build_app(
     body_limits: dict[str, int] | None = None,
     **kw: Any,
 ) -> FastAPI:
+    """`service` (ui, device) labels the app's metrics and log lines."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The pool starts empty so the service comes up even while PostgreSQL is still starting;
         # /ready says whether the database answers.
-        app.state.pool = await create_pool(dsn, min_size=0, max_size=settings.pool_max, session_state=False)
+        pool = app.state.pool = await create_pool(
+            dsn, min_size=0, max_size=settings.pool_max, session_state=False
+        )
+        EXPORTER.watch_pool(service, pool)
         tune_gc_for_serving()
         try:
             yield
         finally:
-            await app.state.pool.close()
+            EXPORTER.forget_pool(service, pool)
+            await pool.close()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         version="0.1.0",
@@ -84,6 +104,8 @@ def build_app(
     )
     app.state.settings = settings
     app.state.clock = utcnow
+    app.state.service = service
+    app.state.log_requests = settings.logs_requests()
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body, path_limits=body_limits)
     install_error_handlers(app)
     complete_openapi(app)

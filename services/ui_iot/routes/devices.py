@@ -10,7 +10,16 @@ from pydantic import BaseModel
 
 from shared import devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
-from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, WRITER
+from shared.web.responses import (
+    BAD_VALUE,
+    BEARER,
+    CONFLICT,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    WRITER,
+    WRITER_QUOTA,
+)
 from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
 from ui_iot.deps import ReadDB, WriteDB
@@ -74,7 +83,9 @@ def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {**row, "online": online}
 
 
-@router.post("", status_code=201, response_model=DeviceWithToken, responses=WRITER | CONFLICT | TOO_LARGE)
+@router.post(
+    "", status_code=201, response_model=DeviceWithToken, responses=WRITER_QUOTA | CONFLICT | TOO_LARGE
+)
 async def create_device(body: DeviceCreate, db: WriteDB, now: Now) -> dict[str, Any]:
     row, token = await devices.create_device(db, body.device_id, body.name, body.attributes, now)
     return {**device_view(row, now), "provision_token": token}

@@ -21,6 +21,7 @@ from shared.web.responses import (
     TOO_LARGE,
     UNAVAILABLE,
     WRITER,
+    WRITER_QUOTA,
     ErrorOut,
     error,
 )
@@ -270,7 +271,7 @@ def _creator(principal: Principal) -> str:
     "/jobs",
     status_code=201,
     response_model=JobOut,
-    responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
+    responses=BAD_VALUE | WRITER_QUOTA | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
     return await service.create_job(

@@ -1,8 +1,11 @@
 """Secrets must never reach the logs. Every secret the suite hands out (provision tokens, passwords, JWTs)
-is registered here; in-process log records and the service processes' log files are scanned for them."""
+is registered here; in-process log records and the service processes' log files are scanned for them.
+The service processes log JSON (IOTCLOUD_LOG_FORMAT=json, procs.py): each of their lines must be one JSON
+object, and its decoded values are scanned too (an escaped secret is still a secret)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +46,8 @@ class SecretWatch:
             root.setLevel(logging.INFO)
         return handler
 
+    json_files: set[Path] = field(default_factory=set)
+
     def sources(self) -> dict[str, str]:
         out = {"in-process logging": "\n".join(self.records)}
         for path in sorted(self.files):
@@ -55,9 +60,33 @@ class SecretWatch:
         total = 0
         for name, text in self.sources().items():
             total += len(text)
+            if Path(name) in self.json_files:
+                decoded, malformed = json_values(text)
+                found += [f"{name}: not a JSON object: {line[:120]!r}" for line in malformed[:5]]
+                text += "\n" + decoded
             found += [f"{name} contains a secret starting {s[:12]!r}" for s in self.secrets if s in text]
         self.scanned_bytes = total
         return found
+
+
+def json_values(text: str) -> tuple[str, list[str]]:
+    """The string values of a JSON-lines log, decoded, and the lines that are not JSON objects (a process's
+    own start marker, written by the test, excepted)."""
+    values: list[str] = []
+    malformed: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("--- start #"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            malformed.append(line)
+            continue
+        if not isinstance(obj, dict) or not {"time", "level", "service", "message"} <= obj.keys():
+            malformed.append(line)
+            continue
+        values += [str(v) for v in obj.values()]
+    return "\n".join(values), malformed
 
 
 WATCH = SecretWatch()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.reliability.logwatch import WATCH
 from tests.support.checkout import checkout_env
@@ -31,7 +32,12 @@ class ServiceProc:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
         WATCH.files.add(self.log_path)
+        if env.get("IOTCLOUD_LOG_FORMAT") == "json":
+            WATCH.json_files.add(self.log_path)
         self.env = dict(env)
+        # each process its own metrics port, as in production (docs/operations.md)
+        self.metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+        self.env["IOTCLOUD_METRICS_PORT"] = self.metrics_url.split(":")[2].split("/")[0]
         if kind == "ui":
             self.env["IOTCLOUD_UI_PORT"] = str(self.port)
         elif kind == "device":
@@ -105,9 +111,28 @@ def service_env(owner_url: str, secret: str, home: Path, tick_seconds: float = 0
         IOTCLOUD_HOME=str(home),
         IOTCLOUD_JOBS_TICK_SECONDS=str(tick_seconds),
         IOTCLOUD_POOL_MAX="8",  # 5 processes share the server's connection slots with the rest of the suite
+        # bad device tokens are counted per address in the database, shared by every test on it (127.0.0.1):
+        # lifted as in the in-process settings; the limiter's own tests use addresses of their own
+        IOTCLOUD_DEVICE_AUTH_FAILURES_PER_MINUTE="100000",
+        IOTCLOUD_LOG_FORMAT="json",  # as in production; logwatch.py checks every line and scans it for secrets
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(proc: ServiceProc) -> Samples:
+    """The process's /metrics, parsed by prometheus_client's parser: (name, labels) -> value."""
+    async with httpx.AsyncClient(timeout=30) as c:
+        r = await c.get(proc.metrics_url)
+    assert r.status_code == 200, f"{proc.name}: {r.status_code}"
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(r.text)
+        for s in family.samples
+    }
 
 
 class Cluster:

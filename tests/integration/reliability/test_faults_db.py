@@ -19,7 +19,7 @@ from tests.conftest import TEST_SECRET
 from tests.integration.reliability.accounts import create_devices, new_tenant
 from tests.integration.reliability.fleet import Fleet
 from tests.integration.reliability.invariants import check_settled
-from tests.integration.reliability.procs import Cluster
+from tests.integration.reliability.procs import Cluster, scrape
 from tests.integration.reliability.tally import TALLY, client
 from tests.support.pg import TestDB, clone, make_template
 
@@ -102,11 +102,17 @@ async def _outage(db: TestDB, pg: OwnPostgres, cluster: Cluster) -> None:
         async with client(cluster.ui.url) as http:
             for svc in (cluster.ui, *cluster.devices):
                 r = await _answers_503(http, f"{svc.url}/ready")
-                assert r.json()["database"] == "unreachable"
+                assert r.json()["database"] == "unreachable" and r.json()["failing"] == ["database"]
             r = await _answers_503(
                 http, f"{cluster.devices[0].url}/device/v1/jobs/pending", headers={"X-Provision-Token": token}
             )
             assert r.json()["error"] == "unavailable"
+            # what the IotcloudDatabaseUnavailable / IotcloudDatabaseErrors alerts read
+            for svc in cluster.all:
+                samples = await scrape(svc)
+                assert samples[("iotcloud_db_up", frozenset({("service", svc.kind)}))] == 0, svc.name
+            errors = ("iotcloud_db_unavailable_errors_total", frozenset({("service", "device")}))
+            assert (await scrape(cluster.devices[0]))[errors] >= 1
             r = await _answers_503(http, f"{cluster.ui.url}/customer/jobs", headers=acct.auth)
             assert r.json()["error"] == "unavailable"
             await asyncio.sleep(1.5)  # the fleet keeps knocking meanwhile
@@ -116,6 +122,8 @@ async def _outage(db: TestDB, pg: OwnPostgres, cluster: Cluster) -> None:
                 while (await http.get(f"{svc.url}/ready")).status_code != 200:
                     assert time.monotonic() < deadline, f"{svc.name} did not recover"
                     await asyncio.sleep(0.2)
+            for svc in cluster.all:
+                assert (await scrape(svc))[("iotcloud_db_up", frozenset({("service", svc.kind)}))] == 1
         await asyncio.wait_for(run, 180)
     finally:
         if not run.done():

@@ -31,7 +31,7 @@ function show() {
         <Route path="/artifacts/:name" element={<ArtifactDetailPage />} />
       </Routes>
     </SessionProvider>,
-    { route: "/artifacts/fw.bin" },
+    "/artifacts/fw.bin",
   );
 }
 

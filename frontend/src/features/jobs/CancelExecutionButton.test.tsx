@@ -11,10 +11,10 @@ const execution = (status: Execution["status"], execution_number: number): Execu
   status,
   status_details: null,
   execution_number,
-  retry_attempt: 0,
   queued_at: "2024-05-01T12:00:00Z",
   started_at: status === "IN_PROGRESS" ? "2024-05-01T12:00:01Z" : null,
   last_updated_at: "2024-05-01T12:00:01Z",
+  retry_attempt: 0,
 });
 
 const canceled = { ...execution("CANCELED", 3), job_id: "j-1", job_completed: false };

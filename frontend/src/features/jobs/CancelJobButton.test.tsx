@@ -25,10 +25,10 @@ const devicePage = (jobStatus: JobStatus): DeviceExecutionPage => ({
       status: "SUCCEEDED",
       status_details: null,
       execution_number: 1,
-      retry_attempt: 0,
       queued_at: "2024-05-01T12:00:00Z",
       started_at: "2024-05-01T12:00:01Z",
       last_updated_at: "2024-05-01T12:00:02Z",
+      retry_attempt: 0,
     },
   ],
 });

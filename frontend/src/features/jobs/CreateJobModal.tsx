@@ -28,6 +28,8 @@ import {
   type TargetType,
 } from "./jobForm";
 import { ArtifactUrlPicker, withArtifactUrl } from "./ArtifactUrlPicker";
+import { RolloutSections } from "./RolloutSections";
+import { buildRolloutConfigs, emptyRolloutForm, type RolloutFormState } from "./rolloutForm";
 import { DevicePicker, GroupPicker } from "./TargetPickers";
 import { TargetSelectionControl } from "./TargetSelection";
 import { useJobReach, type Reach } from "./useJobReach";
@@ -67,6 +69,7 @@ function ReachLine({ reach, targetType, continuous }: { reach: Reach; targetType
 function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModalProps, "opened">) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState<JobFormState>(() => emptyJobForm(initialTarget));
+  const [rollout, setRollout] = useState<RolloutFormState>(emptyRolloutForm);
   const [submitted, setSubmitted] = useState(false);
   const mutation = useMutation({
     mutationFn: createJob,
@@ -82,13 +85,15 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
   const checked = buildJobRequest(form);
   const errors: JobFormErrors = submitted && !checked.ok ? checked.errors : {};
   const paramsError = parseParams(form.params).error; // shown as you type
+  const plan = buildRolloutConfigs(rollout);
+  const planErrors = submitted ? { ...plan.missing, ...plan.errors } : plan.errors;
   const set = <K extends keyof JobFormState>(key: K, value: JobFormState[K]) =>
     setForm((f) => ({ ...f, [key]: value }));
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();
     setSubmitted(true);
-    if (checked.ok) mutation.mutate(checked.body);
+    if (checked.ok && plan.ok) mutation.mutate({ ...checked.body, ...plan.configs });
   }
 
   return (
@@ -184,6 +189,8 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
             error={errors.jobId}
           />
         </Group>
+
+        <RolloutSections value={rollout} onChange={setRollout} errors={planErrors} configs={plan.configs} />
 
         {mutation.error && (
           <Alert color="red" role="alert" title="The API refused the job" data-testid="create-job-error">

@@ -75,6 +75,7 @@ export function ExecutionsTable({
                     <Table.Th>Device</Table.Th>
                     <Table.Th>Status</Table.Th>
                     <Table.Th>#</Table.Th>
+                    <Table.Th title="times retry_config queued it again">Retry</Table.Th>
                     <Table.Th>Queued</Table.Th>
                     <Table.Th>Updated</Table.Th>
                     <Table.Th>Status details</Table.Th>
@@ -93,6 +94,7 @@ export function ExecutionsTable({
                         <StatusBadge status={x.status} />
                       </Table.Td>
                       <Table.Td>{x.execution_number}</Table.Td>
+                      <Table.Td data-testid="retry-attempt">{x.retry_attempt}</Table.Td>
                       <Table.Td style={{ whiteSpace: "nowrap" }}>{formatTime(x.queued_at)}</Table.Td>
                       <Table.Td style={{ whiteSpace: "nowrap" }}>{formatTime(x.last_updated_at)}</Table.Td>
                       <Table.Td>

@@ -17,6 +17,7 @@ import { CancelJobButton } from "./CancelJobButton";
 import { ForceCancelJobButton } from "./ForceCancelJobButton";
 import { ExecutionsTable } from "./ExecutionsTable";
 import { JobProgressBar } from "./JobProgressBar";
+import { JobRolloutCards } from "./JobRolloutCards";
 import { LIVE_REFRESH_MS, targetLabel } from "./JobsPage";
 import { SEGMENTS } from "./progress";
 import { StatusBadge } from "./StatusBadge";
@@ -78,6 +79,11 @@ export function JobDetailPage() {
                 <Fact label="In-progress timeout">
                   {j.in_progress_timeout_minutes ? `${j.in_progress_timeout_minutes} min after a claim` : "none"}
                 </Fact>
+                {j.status === "SCHEDULED" && j.schedule?.start_time && (
+                  <Fact label="Starts">
+                    <span data-testid="job-starts">{formatTime(j.schedule.start_time)}</span>
+                  </Fact>
+                )}
                 {j.completed_at && <Fact label="Completed">{formatTime(j.completed_at)}</Fact>}
                 {j.canceled_at && (
                   <Fact label="Canceled">
@@ -100,6 +106,7 @@ export function JobDetailPage() {
                 ))}
               </Group>
             </Card>
+            <JobRolloutCards job={j} />
             <Card withBorder>
               <Title order={4} mb="xs">
                 Parameters

@@ -26,6 +26,20 @@ export function targetLabel(job: Pick<Job, "target">) {
   return job.target.type === "all" ? "whole fleet" : `${job.target.type} ${job.target.id}`;
 }
 
+/** Under the status: when a SCHEDULED job starts, how far a live rollout has reached. */
+function RolloutNote({ job }: { job: Job }) {
+  let text: string | null = null;
+  if (job.status === "SCHEDULED" && job.schedule?.start_time) text = `starts ${formatTime(job.schedule.start_time)}`;
+  else if (job.status === "IN_PROGRESS" && (job.rollout_config || job.scheduling_config) && job.rollout.reached < job.rollout.total) {
+    text = `${job.rollout.reached} / ${job.rollout.total} reached`;
+  }
+  return text ? (
+    <Text size="xs" c="dimmed" data-testid="rollout-note">
+      {text}
+    </Text>
+  ) : null;
+}
+
 /** Poll while something on screen can still change. */
 export const whileInProgress = (data: JobList | undefined) =>
   data?.jobs.some((j) => isJobLive(j.status)) ? LIVE_REFRESH_MS : false;
@@ -106,6 +120,7 @@ export function JobsPage() {
                       </Table.Td>
                       <Table.Td>
                         <StatusBadge status={j.status} />
+                        <RolloutNote job={j} />
                       </Table.Td>
                       <Table.Td>
                         <JobProgressBar counts={j.counts} label={`progress of ${j.job_id}`} size="md" />

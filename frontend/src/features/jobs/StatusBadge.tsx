@@ -3,8 +3,8 @@ import { Badge } from "@mantine/core";
 import type { ExecutionStatus, JobStatus } from "../../services/api/jobs";
 
 const COLOR: Record<JobStatus | ExecutionStatus, string> = {
+  SCHEDULED: "indigo",
   QUEUED: "gray",
-  SCHEDULED: "cyan",
   IN_PROGRESS: "blue",
   SUCCEEDED: "teal",
   COMPLETED: "teal",

@@ -373,6 +373,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quotas
+         * @description Each quota's limit and current usage. A request over a quota gets 403 `quota_exceeded`.
+         */
+        get: operations["get_quotas_customer_quotas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_customer_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_customer_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Changes the role, disables or enables the user; a disabled user's tokens stop working at once.
+         */
+        patch: operations["update_user_customer_users__user_id__patch"];
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1341,6 +1399,27 @@ export interface components {
              */
             queued_executions: number;
         };
+        /** Quota */
+        Quota: {
+            /**
+             * Limit
+             * @description null: no limit
+             */
+            limit: number | null;
+            /** Used */
+            used: number;
+        };
+        /** QuotasOut */
+        QuotasOut: {
+            /** @description jobs IN_PROGRESS */
+            active_jobs: components["schemas"]["Quota"];
+            /** @description artifact storage (nothing is stored against it yet) */
+            artifact_bytes: components["schemas"]["Quota"];
+            /** @description ACTIVE devices (a revoked device frees its place) */
+            devices: components["schemas"]["Quota"];
+            /** @description executions of a job; `used`: the largest job in progress */
+            executions_per_job: components["schemas"]["Quota"];
+        };
         /**
          * RateIncreaseCriteria
          * @description When the rate grows: every time this many more devices were reached (notified) or succeeded.
@@ -1358,6 +1437,13 @@ export interface components {
              * @enum {string}
              */
             database: "ok" | "unreachable";
+            /** Failing */
+            failing: ("database" | "migrations")[];
+            /**
+             * Migrations
+             * @enum {string}
+             */
+            migrations: "current" | "pending" | "unknown";
             /**
              * Status
              * @enum {string}
@@ -1528,6 +1614,78 @@ export interface components {
             /** Expected Version */
             expected_version?: number | null;
         };
+        /** UserCreate */
+        UserCreate: {
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @default operator
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+        };
+        /** UserCreated */
+        UserCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Password
+             * @description the new user's password: shown this once, only its hash is stored
+             */
+            password: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserList */
+        UserList: {
+            /** Users */
+            users: components["schemas"]["UserOut"][];
+        };
+        /** UserOut */
+        UserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disabled
+             * @description a disabled user can neither log in nor use a token issued before
+             */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "operator" | "viewer";
+            /** User Id */
+            user_id: string;
+        };
+        /** UserPatch */
+        UserPatch: {
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Role */
+            role?: ("admin" | "operator" | "viewer") | null;
+        };
         /** WindowOut */
         WindowOut: {
             /**
@@ -1590,11 +1748,22 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1717,7 +1886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactList"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1735,6 +1904,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1774,7 +1954,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1821,6 +2001,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -1861,7 +2052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1888,6 +2079,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -1928,7 +2130,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -1975,6 +2177,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2018,7 +2231,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2036,6 +2249,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2071,7 +2295,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceWithToken"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2082,7 +2306,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,6 +2340,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2158,7 +2393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2185,6 +2420,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2231,7 +2477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2278,6 +2524,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2322,7 +2579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2349,6 +2606,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2391,7 +2659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2427,6 +2695,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2469,7 +2748,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2505,6 +2784,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2547,7 +2837,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2574,6 +2864,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2620,7 +2921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2676,6 +2977,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2718,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2736,6 +3048,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2771,7 +3094,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2818,6 +3141,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -2861,7 +3195,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2888,6 +3222,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -2928,7 +3273,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -2964,6 +3309,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3010,7 +3366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3057,6 +3413,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3096,7 +3463,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3132,6 +3499,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3177,7 +3555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3195,6 +3573,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3239,7 +3628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3250,7 +3639,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the caller's role (viewer) may not change anything */
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3295,6 +3684,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3335,7 +3735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3362,6 +3762,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3408,7 +3819,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3462,6 +3873,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3508,7 +3930,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3562,6 +3984,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3610,7 +4043,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3637,6 +4070,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3684,7 +4128,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3740,6 +4184,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description the database is unavailable: nothing was stored, retry later */
             503: {
                 headers: {
@@ -3785,7 +4240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description missing, invalid or expired bearer token, or its user no longer exists */
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
                     /** @description Bearer */
@@ -3812,6 +4267,321 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_quotas_customer_quotas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_users_customer_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_user_customer_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserCreated"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the e-mail is already taken (by this or another tenant) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_user_customer_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description only an admin may manage users */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the change would leave the tenant without an enabled admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description the database is unavailable: nothing was stored, retry later */
@@ -3865,7 +4635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadyOut"];
                 };
             };
-            /** @description database unreachable */
+            /** @description a dependency is failing: `failing` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3908,7 +4678,13 @@ export const jobOutCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<
 export const jobOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const jobOutTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobOut"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const readyOutDatabaseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["database"]> = ["ok", "unreachable"];
+export const readyOutFailingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["failing"]> = ["database", "migrations"];
+export const readyOutMigrationsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["migrations"]> = ["current", "pending", "unknown"];
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
 export const schedulingConfigEnd_behaviorAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SchedulingConfig"]["end_behavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
 export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
+export const userCreateRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreate"]["role"]> = ["admin", "operator", "viewer"];
+export const userCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreated"]["role"]> = ["admin", "operator", "viewer"];
+export const userOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserOut"]["role"]> = ["admin", "operator", "viewer"];
+export const userPatchRoleAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserPatch"]["role"]> = ["admin", "operator", "viewer"];

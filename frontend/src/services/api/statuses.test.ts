@@ -20,7 +20,7 @@ describe("statuses", () => {
 
   it("tell open executions and live jobs from final ones", () => {
     expect(EXECUTION_STATUSES.filter(isOpenExecution)).toEqual(["QUEUED", "IN_PROGRESS"]);
-    expect(JOB_STATUSES.filter(isJobLive)).toEqual(["IN_PROGRESS"]);
+    expect(JOB_STATUSES.filter(isJobLive)).toEqual(["SCHEDULED", "IN_PROGRESS"]);
     expect(EXECUTION_STATUSES.map(countKey)).toEqual([
       "queued",
       "in_progress",

@@ -14,8 +14,9 @@ const OPEN_EXECUTION_STATUSES: ReadonlySet<ExecutionStatus> = new Set<ExecutionS
 
 export const isOpenExecution = (status: ExecutionStatus): boolean => OPEN_EXECUTION_STATUSES.has(status);
 
-/** A job whose executions can still change (neither COMPLETED nor CANCELED). */
-export const isJobLive = (status: JobStatus): boolean => status === "IN_PROGRESS";
+/** A job whose executions can still change (neither COMPLETED nor CANCELED); a SCHEDULED job waits for its
+ * start and can be canceled before it. */
+export const isJobLive = (status: JobStatus): boolean => status === "IN_PROGRESS" || status === "SCHEDULED";
 
 /** The job counters' key for an execution status (QUEUED → queued, ...). */
 export const countKey = (status: ExecutionStatus): keyof JobCounts => status.toLowerCase() as Lowercase<ExecutionStatus>;
