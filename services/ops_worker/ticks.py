@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.jobs.deletion import finish_deletions
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
 
 log = logging.getLogger("iotcloud.worker")
@@ -27,8 +28,12 @@ class Tick:
 
 
 async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
-    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED."""
-    return await _expire(pool, now or datetime.now(UTC))
+    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED; then the deletions of
+    jobs that their request did not finish (shared/jobs/deletion.py). Returns the expiry's result."""
+    now = now or datetime.now(UTC)
+    result = await _expire(pool, now)
+    await finish_deletions(pool, now)
+    return result
 
 
 def default_ticks(jobs_tick_seconds: float) -> list[Tick]:

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from shared.infra.config import Settings
 from shared.web.http import allowed_methods, error_response, method_not_allowed
 from shared.web.service_app import build_app
-from ui_iot.routes import auth, devices, groups, jobs
+from ui_iot.routes import audit, auth, devices, groups, job_delete, job_templates, jobs
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -27,7 +27,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         max_body=256 * 1024,
     )
     app.state.secret = settings.signing_secret()
-    for module in (auth, devices, groups, jobs):
+    for module in (auth, devices, groups, jobs, job_delete, job_templates, audit):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)
     return app

@@ -11,6 +11,8 @@ TENANT_TABLES = (
     "job_executions",
     "job_counters",
     "job_execution_events",
+    "job_templates",
+    "audit_log",
 )
 
 # Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the
@@ -25,4 +27,7 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.login_release(text,text,boolean,integer,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    # deletes only the history of executions that no longer exist, of the caller's tenant (065_lifecycle.sql)
+    "iotcloud.delete_history(text,text[])": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_deleting_jobs()": frozenset({"iotcloud_app"}),
 }

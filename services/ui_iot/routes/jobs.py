@@ -8,8 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from shared import audit
+from shared.audit import AuditHook
 from shared.auth import Principal
-from shared.jobs import service
+from shared.errors import BadRequest
+from shared.jobs import service, templates
 from shared.jobs.states import COUNTER_COLUMNS, CancelMode
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
 from shared.web.responses import (
@@ -32,6 +35,7 @@ from shared.web.validation import (
     JobId,
     Limit,
     Offset,
+    TemplateParameters,
     Text,
     integer,
     json_object,
@@ -74,8 +78,13 @@ ONE_TARGET: dict[str, Any] = {
 class JobCreate(BaseModel):
     model_config = ConfigDict(**STRICT_BODY, json_schema_extra=ONE_TARGET)
     job_id: JobId | None = None
-    document_type: DocumentType
-    document_params: json_object(32 * 1024) = {}  # type: ignore[valid-type]
+    document_type: DocumentType | None = Field(
+        default=None, description="required unless template_id gives it"
+    )
+    document_params: json_object(32 * 1024) | None = None  # type: ignore[valid-type]
+    # A job made from a template (routes/job_templates.py): its document filled with document_parameters.
+    template_id: JobId | None = None
+    document_parameters: TemplateParameters | None = None
     target_device_id: Identifier | None = None
     target_group_id: Identifier | None = None
     target_all: bool = False
@@ -145,6 +154,7 @@ class JobOut(BaseModel):
         description="how a CANCELED job was canceled: reject (DELETE: QUEUED -> REJECTED), cancel (QUEUED -> "
         "CANCELED) or force (QUEUED and IN_PROGRESS -> CANCELED)"
     )
+    template_id: str | None = Field(default=None, description="the job template it was made from")
 
 
 class JobDetail(JobOut):
@@ -245,6 +255,15 @@ def _creator(principal: Principal) -> str:
     return principal.email or principal.user_id
 
 
+def _audit(
+    principal: Principal, target_type: str, target_id: str, details: dict[str, Any], now: datetime
+) -> AuditHook:
+    """A job's cancel, recorded in the transaction that cancels it."""
+    return lambda conn: audit.record(
+        conn, principal, "job.canceled", target_type, target_id, details, now=now
+    )
+
+
 @router.post(
     "/jobs",
     status_code=201,
@@ -252,19 +271,36 @@ def _creator(principal: Principal) -> str:
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
-    return await service.create_job(
+    # The template (if any) completes the request's fields first (shared/jobs/templates.py).
+    given = body.model_dump(include={"document_type", "document_params", "expires_in_hours",
+                                     "in_progress_timeout_minutes"})  # fmt: skip
+    fields = await templates.resolve(db, body.template_id, body.document_parameters, given)
+    if fields["document_type"] is None:
+        raise BadRequest("document_type is required (or a template_id)")
+    job = await service.create_job(
         db,
         job_id=body.job_id,
-        document_type=body.document_type,
-        document_params=body.document_params,
+        document_type=fields["document_type"],
+        document_params=fields["document_params"] or {},
         target_device_id=body.target_device_id,
         target_group_id=body.target_group_id,
         target_all=body.target_all,
-        expires_in_hours=body.expires_in_hours,
-        in_progress_timeout_minutes=body.in_progress_timeout_minutes,
+        expires_in_hours=fields["expires_in_hours"],
+        in_progress_timeout_minutes=fields["in_progress_timeout_minutes"],
         created_by=_creator(principal),
         now=now,
     )
+    if body.template_id is not None:
+        await templates.record_template(db, job["job_id"], body.template_id)
+        job["template_id"] = body.template_id
+    details = {
+        "document_type": job["document_type"],
+        "target": job["target"],
+        "template_id": body.template_id,
+        "execution_count": job["execution_count"],
+    }
+    await audit.record(db, principal, "job.created", "job", job["job_id"], details, now=now)
+    return job
 
 
 @router.get("/jobs", response_model=JobList, responses=BAD_VALUE)
@@ -317,9 +353,22 @@ async def execution_events(
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def cancel_job(
-    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancel | None, Body()] = None
+    job_id: str,
+    tenant: WriteTenant,
+    principal: CurrentPrincipal,
+    now: Now,
+    body: Annotated[JobCancel | None, Body()] = None,
 ) -> dict[str, Any]:
-    out = await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, body.reason if body else None, now)
+    reason = body.reason if body else None
+    details = {"mode": CancelMode.REJECT.value, "reason": reason}
+    out = await service.cancel_job(
+        tenant.pool,
+        tenant.tenant_id,
+        job_id,
+        reason,
+        now,
+        audit=_audit(principal, "job", job_id, details, now),
+    )
     return {**out, "rejected_executions": out["moved"]}
 
 
@@ -329,15 +378,32 @@ async def cancel_job(
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def cancel_job_aws(
-    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancelRequest | None, Body()] = None
+    job_id: str,
+    tenant: WriteTenant,
+    principal: CurrentPrincipal,
+    now: Now,
+    body: Annotated[JobCancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     """AWS CancelJob: the job becomes CANCELED and its QUEUED executions CANCELED (with force, its
     IN_PROGRESS ones too, whose devices' next update gets 409 with the current state). 409 unless the job is
     IN_PROGRESS."""
     body = body or JobCancelRequest()
     mode = CancelMode.FORCE if body.force else CancelMode.CANCEL
+    details = {
+        "mode": mode.value,
+        "force": body.force,
+        "reason_code": body.reason_code,
+        "comment": body.comment,
+    }
     out = await service.cancel_job(
-        tenant.pool, tenant.tenant_id, job_id, body.comment, now, mode=mode, reason_code=body.reason_code
+        tenant.pool,
+        tenant.tenant_id,
+        job_id,
+        body.comment,
+        now,
+        mode=mode,
+        reason_code=body.reason_code,
+        audit=_audit(principal, "job", job_id, details, now),
     )
     return {**out, "force": body.force, "canceled_executions": out["moved"]}
 
@@ -351,6 +417,7 @@ async def cancel_execution(
     job_id: str,
     device_id: str,
     db: WriteDB,
+    principal: CurrentPrincipal,
     now: Now,
     body: Annotated[ExecutionCancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
@@ -358,9 +425,14 @@ async def cancel_execution(
     has no execution for the device; 409 (with `reason` and `current`) when it is terminal, IN_PROGRESS
     without force, or not at expected_version. Canceling the job's last active execution completes it."""
     body = body or ExecutionCancelRequest()
-    return await service.cancel_execution(
+    out = await service.cancel_execution(
         db, job_id, device_id, force=body.force, expected_version=body.expected_version, now=now
     )
+    details = {"force": body.force, "status": out["status"], "execution_number": out["execution_number"]}
+    await audit.record(
+        db, principal, "execution.canceled", "execution", f"{job_id}/{device_id}", details, now=now
+    )
+    return out
 
 
 @router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage, responses=BAD_VALUE | NOT_FOUND)
