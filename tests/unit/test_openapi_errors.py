@@ -54,6 +54,13 @@ DOMAIN: dict[str, set[int]] = {
     "POST /customer/jobs/{job_id}/cancel": {400, 404, 409},
     "POST /customer/jobs/{job_id}/executions/{device_id}/cancel": {400, 404, 409},
     "GET /customer/devices/{device_id}/jobs": {400, 404},
+    "POST /customer/jobs/{job_id}/delete": {400, 404, 409},
+    "POST /customer/jobs/{job_id}/executions/{device_id}/delete": {400, 404, 409},
+    "POST /customer/job-templates": {409},
+    "GET /customer/job-templates": set(),  # `after` has a pattern: no NUL reaches SQL
+    "GET /customer/job-templates/{template_id}": {400, 404},
+    "DELETE /customer/job-templates/{template_id}": {400, 404},
+    "GET /customer/audit": set(),  # every string has a NUL-free pattern
     "GET /device/v1/shadow": set(),
     "POST /device/v1/shadow/reported": {409},
     "GET /device/v1/jobs/pending": set(),

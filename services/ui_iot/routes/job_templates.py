@@ -78,7 +78,7 @@ async def create_template(
     return out
 
 
-@router.get("", response_model=TemplatePage, responses=BAD_VALUE)
+@router.get("", response_model=TemplatePage)
 async def list_templates(
     db: ReadDB,
     limit: Limit = 50,
