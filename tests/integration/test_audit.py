@@ -177,6 +177,8 @@ async def test_pages_and_filters(clock: Services, tenant: Tenant) -> None:
             "target_type=" + "x" * 65,
         ):
             assert (await api.get(f"/customer/audit?{bad}")).status_code == 422, bad
+        r = await api.get("/customer/audit", params={"since": "0001-01-01T00:00:00+23:00"})
+        assert r.status_code == 400, r.text  # before the first time PostgreSQL holds
 
 
 async def test_audit_is_isolated_between_tenants(services: Services, tenant: Tenant) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shared import audit
-from shared.web.responses import BEARER, UNAVAILABLE
+from shared.web.responses import BAD_VALUE, BEARER, UNAVAILABLE
 from shared.web.validation import Limit
 from ui_iot.deps import ReadDB
 
@@ -39,7 +39,7 @@ def _text(description: str, max_length: int = 320) -> Any:
     return Query(max_length=max_length, pattern=NUL_FREE, description=description)
 
 
-@router.get("", response_model=AuditPage)
+@router.get("", response_model=AuditPage, responses=BAD_VALUE)
 async def list_audit(
     db: ReadDB,
     limit: Limit = 50,
