@@ -31,3 +31,22 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.delete_history(text,text[])": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_deleting_jobs()": frozenset({"iotcloud_app"}),
 }
+
+# What the runtime role may do to each table (test_db_grants.py compares it with the catalog); a table not
+# listed: nothing. History and the audit log are append-only; job templates are created and deleted, never
+# changed; job rows are deleted (DeleteJob, DeleteJobExecution), their history only through
+# iotcloud.delete_history.
+_ALL = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+RUNTIME_TABLE_PRIVILEGES: dict[str, frozenset[str]] = {
+    "tenants": frozenset({"SELECT"}),
+    "users": _ALL,
+    "device_state": _ALL,
+    "device_groups": _ALL,
+    "device_group_members": _ALL,
+    "jobs": _ALL,
+    "job_executions": _ALL,
+    "job_counters": _ALL,
+    "job_execution_events": frozenset({"SELECT", "INSERT"}),
+    "job_templates": frozenset({"SELECT", "INSERT", "DELETE"}),
+    "audit_log": frozenset({"SELECT", "INSERT"}),
+}
