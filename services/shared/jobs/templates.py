@@ -141,31 +141,37 @@ async def delete_template(conn: asyncpg.Connection, template_id: str) -> dict[st
     return _view(row)
 
 
+# The fields of a job that a template gives (defaults that the request's own fields override).
+JOB_FIELDS = ("document_type", "document_params", "expires_in_hours", "in_progress_timeout_minutes")
+
+
 async def resolve(
     conn: asyncpg.Connection,
     template_id: str | None,
     parameters: dict[str, str] | None,
     given: dict[str, Any],
 ) -> dict[str, Any]:
-    """The fields of a job to create: `given` (the request's fields, None where not given) completed from
-    the template: document_type and the timeouts default to the template's, document_params is its document
-    filled with `parameters`. Without a template, `given` as it is (document_parameters are then refused).
-    The template's `configs` come back under "configs" for the configs that jobs apply."""
+    """The JOB_FIELDS of a job to create: `given` (the request's, None where not given) completed from the
+    template: document_type and the timeouts default to the template's, document_params is its document
+    filled with `parameters`. Without a template, `given` as it is (and document_parameters are refused).
+    (The template's `configs` are for the job configs that read them: get_template(...)["configs"].)"""
+    out = {name: given.get(name) for name in JOB_FIELDS}
     if template_id is None:
         if parameters is not None:
             raise BadRequest("document_parameters needs a template_id")
-        return dict(given)
-    if given.get("document_params") is not None:
+    elif out["document_params"] is not None:
         raise BadRequest(
             "give either template_id or document_params, not both (the template is the document)"
         )
-    template = await get_template(conn, template_id)
-    out = dict(given)
-    out["document_params"] = fill(template["document"], parameters or {})
-    for name in ("document_type", "expires_in_hours", "in_progress_timeout_minutes"):
-        if out.get(name) is None:
-            out[name] = template[name]
-    out["configs"] = template["configs"]
+    else:
+        template = await get_template(conn, template_id)
+        out["document_params"] = fill(template["document"], parameters or {})
+        for name in ("document_type", "expires_in_hours", "in_progress_timeout_minutes"):
+            if out[name] is None:
+                out[name] = template[name]
+    if out["document_type"] is None:
+        raise BadRequest("document_type is required (or a template_id)")
+    out["document_params"] = out["document_params"] or {}
     return out
 
 

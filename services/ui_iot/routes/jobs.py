@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from shared import audit
 from shared.audit import AuditHook
 from shared.auth import Principal
-from shared.errors import BadRequest
 from shared.jobs import service, templates
 from shared.jobs.states import COUNTER_COLUMNS, CancelMode
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
@@ -255,13 +255,9 @@ def _creator(principal: Principal) -> str:
     return principal.email or principal.user_id
 
 
-def _audit(
-    principal: Principal, target_type: str, target_id: str, details: dict[str, Any], now: datetime
-) -> AuditHook:
+def _canceled(principal: Principal, job_id: str, details: dict[str, Any], now: datetime) -> AuditHook:
     """A job's cancel, recorded in the transaction that cancels it."""
-    return lambda conn: audit.record(
-        conn, principal, "job.canceled", target_type, target_id, details, now=now
-    )
+    return lambda conn: audit.record(conn, principal, "job.canceled", "job", job_id, details, now=now)
 
 
 @router.post(
@@ -271,36 +267,32 @@ def _audit(
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
-    # The template (if any) completes the request's fields first (shared/jobs/templates.py).
-    given = body.model_dump(include={"document_type", "document_params", "expires_in_hours",
-                                     "in_progress_timeout_minutes"})  # fmt: skip
+    # A template (if any) completes the request's fields first (shared/jobs/templates.py).
+    given = body.model_dump(include=set(templates.JOB_FIELDS))
     fields = await templates.resolve(db, body.template_id, body.document_parameters, given)
-    if fields["document_type"] is None:
-        raise BadRequest("document_type is required (or a template_id)")
     job = await service.create_job(
         db,
         job_id=body.job_id,
-        document_type=fields["document_type"],
-        document_params=fields["document_params"] or {},
+        **fields,
         target_device_id=body.target_device_id,
         target_group_id=body.target_group_id,
         target_all=body.target_all,
-        expires_in_hours=fields["expires_in_hours"],
-        in_progress_timeout_minutes=fields["in_progress_timeout_minutes"],
         created_by=_creator(principal),
         now=now,
     )
-    if body.template_id is not None:
-        await templates.record_template(db, job["job_id"], body.template_id)
-        job["template_id"] = body.template_id
-    details = {
-        "document_type": job["document_type"],
-        "target": job["target"],
-        "template_id": body.template_id,
-        "execution_count": job["execution_count"],
-    }
-    await audit.record(db, principal, "job.created", "job", job["job_id"], details, now=now)
+    await _created(db, job, body.template_id, principal, now)
     return job
+
+
+async def _created(
+    db: asyncpg.Connection, job: dict[str, Any], template_id: str | None, principal: Principal, now: datetime
+) -> None:
+    """In the creating transaction: the template the job was made from, and the audit row."""
+    if template_id is not None:
+        await templates.record_template(db, job["job_id"], template_id)
+        job["template_id"] = template_id
+    details = {k: job[k] for k in ("document_type", "target", "template_id", "execution_count")}
+    await audit.record(db, principal, "job.created", "job", job["job_id"], details, now=now)
 
 
 @router.get("/jobs", response_model=JobList, responses=BAD_VALUE)
@@ -360,15 +352,8 @@ async def cancel_job(
     body: Annotated[JobCancel | None, Body()] = None,
 ) -> dict[str, Any]:
     reason = body.reason if body else None
-    details = {"mode": CancelMode.REJECT.value, "reason": reason}
-    out = await service.cancel_job(
-        tenant.pool,
-        tenant.tenant_id,
-        job_id,
-        reason,
-        now,
-        audit=_audit(principal, "job", job_id, details, now),
-    )
+    audited = _canceled(principal, job_id, {"mode": CancelMode.REJECT.value, "reason": reason}, now)
+    out = await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, reason, now, audit=audited)
     return {**out, "rejected_executions": out["moved"]}
 
 
@@ -389,22 +374,11 @@ async def cancel_job_aws(
     IN_PROGRESS."""
     body = body or JobCancelRequest()
     mode = CancelMode.FORCE if body.force else CancelMode.CANCEL
-    details = {
-        "mode": mode.value,
-        "force": body.force,
-        "reason_code": body.reason_code,
-        "comment": body.comment,
-    }
+    details = {"mode": mode.value, **body.model_dump(include={"force", "reason_code", "comment"})}
     out = await service.cancel_job(
-        tenant.pool,
-        tenant.tenant_id,
-        job_id,
-        body.comment,
-        now,
-        mode=mode,
-        reason_code=body.reason_code,
-        audit=_audit(principal, "job", job_id, details, now),
-    )
+        tenant.pool, tenant.tenant_id, job_id, body.comment, now, mode=mode, reason_code=body.reason_code,
+        audit=_canceled(principal, job_id, details, now),
+    )  # fmt: skip
     return {**out, "force": body.force, "canceled_executions": out["moved"]}
 
 
