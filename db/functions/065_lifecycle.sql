@@ -14,13 +14,23 @@
 CREATE FUNCTION iotcloud.delete_history(p_job_id text, p_device_ids text[])
 RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+    -- Device by device (LATERAL subqueries that the planner cannot flatten: each is an index probe on the
+    -- full key), the rows then deleted by their tuple ids, so the cost follows the batch, never the job's
+    -- size, whatever the statistics say.
     WITH gone AS (
         DELETE FROM job_execution_events ev
-         WHERE ev.tenant_id = current_setting('app.tenant_id') AND ev.job_id = p_job_id
-           AND ev.device_id = ANY(p_device_ids)
-           AND NOT EXISTS (SELECT 1 FROM job_executions e
-                            WHERE e.tenant_id = ev.tenant_id AND e.job_id = ev.job_id
-                              AND e.device_id = ev.device_id)
+         WHERE ev.ctid = ANY (ARRAY(
+               SELECT h.ctid
+                 FROM unnest(p_device_ids) AS d(device_id)
+                 LEFT JOIN LATERAL (SELECT 1 AS live FROM job_executions e
+                                     WHERE e.tenant_id = current_setting('app.tenant_id') AND e.job_id = p_job_id
+                                       AND e.device_id = d.device_id
+                                     LIMIT 1) l ON true
+                 CROSS JOIN LATERAL (SELECT x.ctid FROM job_execution_events x
+                                      WHERE x.tenant_id = current_setting('app.tenant_id') AND x.job_id = p_job_id
+                                        AND x.device_id = d.device_id
+                                     OFFSET 0) h
+                WHERE l.live IS NULL))  -- (tuple ids of this tenant's and job's rows only: see x)
         RETURNING 1
     )
     SELECT count(*)::int FROM gone
@@ -137,9 +147,13 @@ BEGIN
              LIMIT p_limit) w;
     deleted := 0;
     IF v_window IS NOT NULL THEN
+        last_device_id := v_window[cardinality(v_window)];
+        -- the window as a key range: an index range on any plan (an `= ANY(array)` filter over the job's
+        -- rows would cost the job's size times the batch's)
         WITH gone AS (
             DELETE FROM job_executions e
-             WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id = ANY(v_window)
+             WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id
+               AND e.device_id > p_after AND e.device_id <= last_device_id
             RETURNING e.device_id, e.status, e.shard
         )
         SELECT array_agg(g.device_id), array_agg(g.status), array_agg(g.shard)
@@ -150,7 +164,6 @@ BEGIN
             PERFORM iotcloud.uncount(p_job_id, v_statuses, v_shards, p_now);
             deleted := cardinality(v_devices);
         END IF;
-        last_device_id := v_window[cardinality(v_window)];
     END IF;
     done := false;
     IF coalesce(cardinality(v_window), 0) < p_limit
