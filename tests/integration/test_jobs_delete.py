@@ -369,3 +369,31 @@ async def test_deleting_executions_while_devices_update_them(services: Services,
     assert set(statuses) <= {200, 404, 409}, statuses
     job_now = await _get(tenant, f"/customer/jobs/{job}")
     assert job_now["execution_count"] == 0 and job_now["status"] == "COMPLETED"
+
+
+async def test_the_history_definer_deletes_only_history_of_gone_executions_of_the_callers_tenant(
+    services: Services, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """iotcloud.delete_history runs as the owner, past RLS: it must not reach another tenant's history, nor
+    the history of an execution that still exists."""
+    devs, job = await _job(tenant, 1, "dh")
+    theirs, their_job = await _job(other_tenant, 1, "dh")  # the same job and device ids, another tenant
+    assert (await _put(tenant, devs[0], job, "IN_PROGRESS")).status_code == 200
+    assert (await _put(other_tenant, theirs[0], their_job, "IN_PROGRESS")).status_code == 200
+    app = await connect(services.db.app_url)
+    try:
+        with pytest.raises(asyncpg.UndefinedObjectError):  # no tenant set at all: refused outright
+            await app.fetchval("SELECT iotcloud.delete_history($1, $2)", job, devs)
+        tx = app.transaction()
+        await tx.start()
+        await app.execute(SET_TENANT, tenant.tenant_id)
+        # our execution exists: its history stays
+        assert await app.fetchval("SELECT iotcloud.delete_history($1, $2)", job, devs) == 0
+        # once it is gone, its history goes: ours only, not the other tenant's of the same ids
+        await app.execute("DELETE FROM job_executions WHERE job_id = $1", job)
+        assert await app.fetchval("SELECT iotcloud.delete_history($1, $2)", job, devs) == 1
+        await tx.rollback()  # the test leaves everything as it was
+    finally:
+        await app.close()
+    assert (await _rows(services, other_tenant, their_job))["job_execution_events"] == 1
+    assert (await _rows(services, tenant, job))["job_execution_events"] == 1
