@@ -185,7 +185,7 @@ async def test_placeholder_and_parameter_errors(tenant: Tenant) -> None:
         await refused({"document_type": "x", "document_parameters": {"version": "1"}})
         await refused({"template_id": "fw-update", "document_params": {"a": 1},
                        "document_parameters": {"version": "1", "slot": "A"}})  # fmt: skip
-        await refused({})  # neither a document_type nor a template
+        await refused({}, 422)  # neither a document_type nor a template
         await refused({"template_id": "ghost", "document_parameters": {}}, 404)
         # values are strings, names as AWS's
         await refused({"template_id": "fw-update", "document_parameters": {"version": 1, "slot": "A"}}, 422)

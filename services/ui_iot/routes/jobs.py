@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
 from shared import audit
 from shared.audit import AuditHook
@@ -75,8 +75,17 @@ ONE_TARGET: dict[str, Any] = {
 }
 
 
+# A job says its document_type, or takes it from its template: neither (absent or null) is refused, said
+# with `not` as ONE_TARGET does.
+NEITHER = {"properties": {"document_type": {"type": "null"}, "template_id": {"type": "null"}}}
+JOB_CREATE_SCHEMA: dict[str, Any] = {
+    "description": ONE_TARGET["description"] + "; document_type unless template_id gives it",
+    "not": {"anyOf": [*ONE_TARGET["not"]["anyOf"], NEITHER]},
+}
+
+
 class JobCreate(BaseModel):
-    model_config = ConfigDict(**STRICT_BODY, json_schema_extra=ONE_TARGET)
+    model_config = ConfigDict(**STRICT_BODY, json_schema_extra=JOB_CREATE_SCHEMA)
     job_id: JobId | None = None
     document_type: DocumentType | None = Field(
         default=None, description="required unless template_id gives it"
@@ -91,6 +100,12 @@ class JobCreate(BaseModel):
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
     # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
     in_progress_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _document_type_or_template(self) -> JobCreate:
+        if self.document_type is None and self.template_id is None:
+            raise ValueError("document_type is required (unless template_id gives it)")
+        return self
 
 
 class JobCancel(BaseModel):

@@ -1092,7 +1092,7 @@ export interface components {
         };
         /**
          * JobCreate
-         * @description exactly one target: target_device_id, target_group_id, or target_all: true
+         * @description exactly one target: target_device_id, target_group_id, or target_all: true; document_type unless template_id gives it
          */
         JobCreate: {
             /** Document Parameters */
