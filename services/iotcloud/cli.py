@@ -49,8 +49,24 @@ def main_options(
         os.environ["IOTCLOUD_HOME"] = str(home)
 
 
+BindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bind",
+        help="address both APIs listen on (IOTCLOUD_BIND; default 127.0.0.1, loopback only): 0.0.0.0 for "
+        "every interface; IOTCLOUD_UI_HOST / IOTCLOUD_DEVICE_HOST set one API's address",
+    ),
+]
+
+
+def _set_bind(bind: str | None) -> None:
+    if bind is not None:
+        os.environ["IOTCLOUD_BIND"] = bind
+
+
 @app.command()
 def up(
+    bind: BindOption = None,
     ui_port: Annotated[
         int | None, typer.Option("--ui-port", help="operator API and console port (8000)")
     ] = None,
@@ -63,6 +79,7 @@ def up(
     from iotcloud.runner import run_services
 
     _setup_logging(log_level)
+    _set_bind(bind)
     if ui_port is not None:
         os.environ["IOTCLOUD_UI_PORT"] = str(ui_port)
     if device_port is not None:
@@ -87,6 +104,8 @@ def up(
                 f"  web console     {ui}/",
                 f"  operator API    {ui}/docs",
                 f"  device API      {dev}/docs",
+                f"  listening on    {settings.ui_host}:{settings.ui_port} (operator API), "
+                f"{settings.device_host}:{settings.device_port} (device API)",
             ]
             if demo_info:
                 lines += [
@@ -113,6 +132,7 @@ def up(
 @app.command()
 def serve(
     service: Annotated[str, typer.Argument(help="ui, device or worker")],
+    bind: BindOption = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
 ) -> None:
     """Run one service alone (for several processes against one database)."""
@@ -121,6 +141,7 @@ def serve(
     if service not in ("ui", "device", "worker"):
         raise typer.BadParameter("service must be ui, device or worker")
     _setup_logging(log_level)
+    _set_bind(bind)
     settings = load_settings()
     db = open_db(migrate_now=False)
     try:
