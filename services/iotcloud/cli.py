@@ -173,6 +173,49 @@ def migrate() -> None:
     print("applied: " + ", ".join(applied) if applied else "nothing to apply: the database is up to date")
 
 
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="the backup to write (pg_dump custom format)")]) -> None:
+    """Back up the whole database (embedded or DATABASE_URL) into FILE: one consistent snapshot, taken while
+    the services keep running."""
+    from iotcloud.backup import BackupError, tools_for
+    from iotcloud.backup import backup as run_backup
+
+    _setup_logging("WARNING")
+    db = open_db()
+    try:
+        run_backup(db.owner_url, file, tools_for(db.owner_url, db.psql, db.embedded))
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+    print(f"backup written to {file} ({file.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup written by `iotcloud backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace what a database that is not empty holds")
+    ] = False,
+) -> None:
+    """Restore FILE into the database (embedded or DATABASE_URL), which must be empty unless --force;
+    then migrate, so the schema and functions are this version's. Stop the services first."""
+    from iotcloud.backup import BackupError, tools_for
+    from iotcloud.backup import restore as run_restore
+
+    _setup_logging("WARNING")
+    db = open_db(migrate_now=False)
+    try:
+        applied = run_restore(db.owner_url, file, tools_for(db.owner_url, db.psql, db.embedded), force=force)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+    print(f"restored {file}" + (f"; applied migrations: {', '.join(applied)}" if applied else ""))
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def psql(ctx: typer.Context) -> None:
     """A psql shell on the iotcloud database as its owner; extra arguments go to psql."""
