@@ -132,4 +132,3 @@ def restore(owner_url: str, file: Path, tools: PgTools, *, force: bool = False) 
         cmd += ["--clean", "--if-exists"]
     _run([*cmd, "--dbname", owner_url, str(file)], "pg_restore")
     return migrate(owner_url)
-

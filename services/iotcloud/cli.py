@@ -259,6 +259,74 @@ def create_tenant_cmd(
     print(f"tenant {tenant_id} ready")
 
 
+def _days_text(days: int | None) -> str:
+    return "forever" if days is None else f"{days} days"
+
+
+def _print_tenant(t: dict[str, Any]) -> None:
+    print(
+        f"{t['tenant_id']}  name={t['name']!r}  history kept {_days_text(t['history_retention_days'])}, "
+        f"finished jobs kept {_days_text(t['finished_job_retention_days'])}"
+    )
+
+
+@app.command("tenants")
+def tenants_cmd() -> None:
+    """List the tenants with their settings (retention)."""
+    from shared.retention import tenant_settings
+
+    _setup_logging("WARNING")
+    db = open_db()
+    rows: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        conn = await connect(db.owner_url)
+        try:
+            rows.extend(await tenant_settings(conn))
+        finally:
+            await conn.close()
+
+    _run_refusing_clearly(go, db)
+    for t in rows:
+        _print_tenant(t)
+
+
+@app.command("set-retention")
+def set_retention_cmd(
+    tenant_id: Annotated[str, typer.Argument(help="tenant id")],
+    history_days: Annotated[
+        int | None,
+        typer.Option(help="days the history of a finished job is kept (0: forever; not given: unchanged)"),
+    ] = None,
+    finished_jobs_days: Annotated[
+        int | None,
+        typer.Option(
+            help="days a finished job is kept, with its executions (0: forever; not given: unchanged)"
+        ),
+    ] = None,
+) -> None:
+    """Set how long a tenant keeps job history and finished jobs; the worker purges what is older."""
+    from shared.retention import set_retention, tenant_settings
+
+    _setup_logging("WARNING")
+    db = open_db()
+    shown: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        conn = await connect(db.owner_url)
+        try:
+            current = {t["tenant_id"]: t for t in await tenant_settings(conn)}.get(tenant_id)
+            keep = current or {"history_retention_days": None, "finished_job_retention_days": None}
+            history = keep["history_retention_days"] if history_days is None else history_days
+            jobs = keep["finished_job_retention_days"] if finished_jobs_days is None else finished_jobs_days
+            shown.append(await set_retention(conn, tenant_id, history, jobs))
+        finally:
+            await conn.close()
+
+    _run_refusing_clearly(go, db)
+    _print_tenant(shown[0])
+
+
 @app.command("create-user")
 def create_user_cmd(
     tenant: Annotated[str, typer.Option(help="tenant id")],

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
+from shared.retention import run_retention_tick as _purge
 
 log = logging.getLogger("iotcloud.worker")
 
@@ -31,5 +32,13 @@ async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) 
     return await _expire(pool, now or datetime.now(UTC))
 
 
-def default_ticks(jobs_tick_seconds: float) -> list[Tick]:
-    return [Tick("jobs_expiry", jobs_tick_seconds, 0x10_7ADE, run_jobs_expiry_tick)]
+async def run_retention_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
+    """History and finished jobs past their tenant's retention are purged, batch by batch."""
+    return await _purge(pool, now or datetime.now(UTC))
+
+
+def default_ticks(jobs_tick_seconds: float, retention_tick_seconds: float = 3600.0) -> list[Tick]:
+    return [
+        Tick("jobs_expiry", jobs_tick_seconds, 0x10_7ADE, run_jobs_expiry_tick),
+        Tick("retention", retention_tick_seconds, 0x10_7ADF, run_retention_tick),
+    ]

@@ -25,4 +25,11 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.login_release(text,text,boolean,integer,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_to_sweep(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_with_overdue_executions(timestamp with time zone)": frozenset({"iotcloud_app"}),
+    # retention (db/functions/090_retention.sql): each purges only what a tenant's retention makes due
+    "iotcloud.retention_work(timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
+    "iotcloud.purge_history(text,text,timestamp with time zone,text,bigint,integer)": frozenset(
+        {"iotcloud_app"}
+    ),
+    "iotcloud.purge_executions(text,text,timestamp with time zone,text,integer)": frozenset({"iotcloud_app"}),
+    "iotcloud.purge_job(text,text,timestamp with time zone)": frozenset({"iotcloud_app"}),
 }

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     device_host: str = LOOPBACK
     device_port: int = 8080
     jobs_tick_seconds: float = 60.0
+    # the retention purge (docs/operations.md): how often the worker looks for what is due
+    retention_tick_seconds: float = Field(default=3600.0, gt=0)
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
