@@ -8,12 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from shared.infra.assets import console_dir
 from shared.infra.config import Settings
 from shared.web.http import allowed_methods, error_response, method_not_allowed
 from shared.web.service_app import build_app
 from ui_iot.routes import auth, devices, groups, jobs
 
-DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+DEFAULT_STATIC = console_dir()  # frontend/dist of the checkout, or the installed wheel's copy
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 API_PREFIXES = ("/customer", "/auth", "/docs", "/openapi.json", "/redoc", "/health", "/ready")
 
