@@ -33,7 +33,11 @@ def build_wheel() -> Path:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         if shutil.which("npm") is None:
             pytest.skip("no frontend/dist and no npm to build it: run `make frontend` first")
-        subprocess.run(["npm", "run", "build", "--prefix", "frontend"], cwd=ROOT, check=True, timeout=600)
+        if (ROOT / "frontend" / "node_modules").exists():
+            build = ["npm", "run", "build", "--prefix", "frontend"]
+        else:  # a fresh clone: install the console's locked dependencies, then build
+            build = ["make", "frontend"]
+        subprocess.run(build, cwd=ROOT, check=True, timeout=900)
     before = set((ROOT / "dist").glob("iotcloud-*.whl"))
     subprocess.run(["make", "wheel-package"], cwd=ROOT, check=True, timeout=600, capture_output=True)
     wheels = sorted((ROOT / "dist").glob("iotcloud-*.whl"), key=lambda p: p.stat().st_mtime)
