@@ -80,9 +80,10 @@ def empty_database(db: TestDB) -> TestDB:
 
 @pytest.fixture
 async def own_services(fresh_db: TestDB, settings: Settings) -> AsyncIterator[Services]:
-    ui = await LiveServer(create_ui_app(settings, fresh_db.app_url)).start()
-    device = await LiveServer(create_device_app(settings, fresh_db.app_url)).start()
-    yield Services(ui=ui, device=device, db=fresh_db, settings=settings)
+    small = settings.model_copy(update={"pool_max": 6})  # the test server's connections are shared
+    ui = await LiveServer(create_ui_app(small, fresh_db.app_url)).start()
+    device = await LiveServer(create_device_app(small, fresh_db.app_url)).start()
+    yield Services(ui=ui, device=device, db=fresh_db, settings=small)
     await ui.stop()
     await device.stop()
 
