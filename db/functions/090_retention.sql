@@ -54,6 +54,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
                AND coalesce(j.completed_at, j.canceled_at)
                    < p_now - make_interval(days => least(coalesce(t.history_retention_days, 36500),
                                                          coalesce(t.finished_job_retention_days, 36500)))
+               -- a job whose history is purged is work again only where finished jobs go too
+               AND (t.finished_job_retention_days IS NOT NULL OR j.history_purge IS DISTINCT FROM 'purged')
          WHERE t.history_retention_days IS NOT NULL OR t.finished_job_retention_days IS NOT NULL
     ) w
      WHERE w.kind IS NOT NULL
