@@ -60,8 +60,10 @@ async def run_services(
     device: bool = True,
     worker: bool = True,
     on_ready: object = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    stop = asyncio.Event()
+    """Runs the chosen services until SIGINT/SIGTERM (or `stop` is set); the exit code."""
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

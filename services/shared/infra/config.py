@@ -7,12 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_ROLE = "iotcloud_app"
 OWNER_ROLE = "iot"
 DB_NAME = "iotcloud"
+LOOPBACK = "127.0.0.1"
 
 
 class Settings(BaseSettings):
@@ -27,13 +28,18 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     secret: str | None = None
     token_ttl_minutes: int = 12 * 60
-    ui_host: str = "127.0.0.1"
+    # addresses the APIs listen on: IOTCLOUD_BIND for both (e.g. 0.0.0.0), IOTCLOUD_UI_HOST /
+    # IOTCLOUD_DEVICE_HOST for one of them (they win over IOTCLOUD_BIND); loopback by default
+    bind: str | None = None
+    ui_host: str = LOOPBACK
     ui_port: int = 8000
-    device_host: str = "127.0.0.1"
+    device_host: str = LOOPBACK
     device_port: int = 8080
     jobs_tick_seconds: float = 60.0
     # how often the worker starts scheduled jobs, checks abort criteria and reaches rollouts' next devices
     rollout_tick_seconds: float = 5.0
+    # the retention purge (docs/operations.md): how often the worker looks for what is due
+    retention_tick_seconds: float = Field(default=3600.0, gt=0)
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
@@ -78,6 +84,15 @@ class Settings(BaseSettings):
 
     def logs_requests(self) -> bool:
         return self.access_log if self.access_log is not None else self.log_format == "json"
+
+    @model_validator(mode="after")
+    def _bind_both_services(self) -> Settings:
+        """IOTCLOUD_BIND is the address of every service whose own host was not given."""
+        if self.bind:
+            for host in ("ui_host", "device_host"):
+                if host not in self.model_fields_set:
+                    setattr(self, host, self.bind)
+        return self
 
     def signing_secret(self) -> str:
         """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""
