@@ -52,6 +52,7 @@ class JobListener:
             self._task = asyncio.create_task(self._run(), name="iotcloud-jobs-listener")
 
     async def stop(self) -> None:
+        self.connected.clear()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
