@@ -43,6 +43,9 @@ class Waiters:
         self.count += 1
         return waiter
 
+    def waiting_in(self, tenant: str) -> int:
+        return len(self._by_tenant.get(tenant, ()))
+
     def remove(self, waiter: Waiter) -> None:
         group = self._by_tenant.get(waiter.tenant)
         if group is not None and waiter in group:

@@ -63,7 +63,7 @@ async def _waiting(server: LiveServer, tenant: Tenant, n: int) -> None:
     """Until `n` long-polls of the tenant wait in the server."""
     polls = _polls(server)
     for _ in range(int(QUICK / 0.02)):
-        if len(polls.waiters._by_tenant.get(tenant.tenant_id, ())) >= n:
+        if polls.waiters.waiting_in(tenant.tenant_id) >= n:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{n} waiters expected")
@@ -152,7 +152,7 @@ async def test_nothing_comes_empty_after_the_wait(poll_server: LiveServer, tenan
     r = await _get(poll_server, tenant, dev, wait=1)
     assert r.status_code == 200 and r.json() == {"jobs": [], "poll": {"sleep_seconds": 30}}
     assert 0.9 <= time.monotonic() - t0 < QUICK
-    assert _polls(poll_server).waiters._by_tenant.get(tenant.tenant_id) is None  # it left
+    assert _polls(poll_server).waiters.waiting_in(tenant.tenant_id) == 0  # it left
 
 
 async def test_etag_and_if_none_match(poll_server: LiveServer, tenant: Tenant) -> None:

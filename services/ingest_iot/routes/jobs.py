@@ -132,6 +132,11 @@ class DeviceExecution(ExecutionState):
     artifacts: dict[str, ArtifactLink] | None = ARTIFACTS_FIELD
 
 
+POLL_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"ETag": {"description": "the jobs list's ETag", "schema": {"type": "string"}}}},
+    304: {"description": "If-None-Match holds the jobs list's ETag: nothing changed (no body)"},
+}
+
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
 # shared/web/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
 hot = APIRouter(
@@ -143,10 +148,13 @@ hot = APIRouter(
     "/pending",
     response_model=PendingOut,
     dependencies=[Depends(device_credentials), Depends(poll_parameters)],
-    responses={
-        200: {"headers": {"ETag": {"description": "the jobs list's ETag", "schema": {"type": "string"}}}},
-        304: {"description": "If-None-Match holds the jobs list's ETag: nothing changed (no body)"},
-    },
+    responses=POLL_ANSWERS
+    | error(
+        503,
+        "the database is unavailable, or (with `wait`) too many polls are waiting on this server: nothing "
+        "was stored, retry later (after Retry-After seconds when given)",
+        retry_after=True,
+    ),
 )
 async def pending(request: Request) -> Response:
     wait = wait_of(request)
