@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from shared.errors import Unavailable
 from shared.jobs.listener import JobListener
 from shared.jobs.notify import JobNotice
+from shared.observability import metrics
 
 log = logging.getLogger("iotcloud.device_api.long_poll")
 
@@ -41,6 +42,7 @@ class Waiters:
         waiter = Waiter(tenant, device)
         self._by_tenant.setdefault(tenant, set()).add(waiter)
         self.count += 1
+        metrics.LONG_POLLS_WAITING.inc()
         return waiter
 
     def waiting_in(self, tenant: str) -> int:
@@ -51,6 +53,7 @@ class Waiters:
         if group is not None and waiter in group:
             group.discard(waiter)
             self.count -= 1
+            metrics.LONG_POLLS_WAITING.dec()
             if not group:
                 del self._by_tenant[waiter.tenant]
 
@@ -101,6 +104,7 @@ class LongPolls:
                 self.waiters.remove(waiter)
 
     def refuse(self, retry_after: int) -> Unavailable:
+        metrics.LONG_POLLS_REFUSED.inc()
         return Unavailable(
             "too many devices are waiting on this server; poll again after Retry-After seconds",
             retry_after=retry_after,

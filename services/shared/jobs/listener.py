@@ -15,6 +15,7 @@ import asyncpg
 
 from shared.infra.db import DB_ERRORS
 from shared.jobs.notify import CHANNEL, JobNotice
+from shared.observability import metrics
 
 log = logging.getLogger("iotcloud.jobs.listener")
 
@@ -66,6 +67,7 @@ class JobListener:
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         notice = JobNotice.parse(payload) if isinstance(payload, str) else None
         if notice is not None:
+            metrics.JOB_NOTIFICATIONS.inc()
             self.on_notice(notice)
 
     async def _run(self) -> None:
@@ -87,9 +89,13 @@ class JobListener:
                 log.info("jobs listener: listening again")
             backoff = BACKOFF_FIRST
             self.connected.set()
-            self.on_connected()
-            await self._watch(conn, lost)
-            self.connected.clear()
+            metrics.JOBS_LISTENERS_CONNECTED.inc()
+            try:
+                self.on_connected()
+                await self._watch(conn, lost)
+            finally:
+                self.connected.clear()
+                metrics.JOBS_LISTENERS_CONNECTED.dec()
             log.warning("jobs listener: connection lost; reconnecting")
             await self._drop()
 
