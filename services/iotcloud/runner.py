@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Coroutine, Generator
 from typing import Any
 
@@ -17,6 +18,7 @@ from ops_worker.worker import serve as serve_worker
 from shared.infra.config import Settings
 from shared.observability.context import SERVICE
 from shared.observability.exporter import EXPORTER
+from shared.web.service_app import begin_shutdown
 from ui_iot.app import create_app as create_ui_app
 
 log = logging.getLogger("iotcloud")
@@ -28,6 +30,10 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.config.app)  # long-polls answer now rather than hold the graceful shutdown
+        await super().shutdown(sockets)
 
 
 def _server(app: object, host: str, port: int) -> _Server:

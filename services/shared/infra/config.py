@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # group commit of device updates: statements in flight at once, updates per statement at most
     device_batches_in_flight: int = 1
     device_batch_max: int = 512
+    # device poll (docs/jobs.md, device API): the sleep hint a poll answers with, when nothing is pending
+    # and when work is; long-polls (?wait=N) waiting at once per device-API process (past it: 503), and how
+    # often a waiting poll looks again by itself (a lost notification only delays the answer by this much)
+    poll_sleep_seconds: int = Field(default=30, ge=0, le=86_400)
+    poll_sleep_pending_seconds: int = Field(default=5, ge=0, le=86_400)
+    poll_waiters_max: int = Field(default=10_000, ge=0)
+    poll_fallback_seconds: float = Field(default=5.0, gt=0, le=60)
     static_dir: Path | None = None
     # artifacts (docs/artifacts.md): where their bytes are stored (default: <home>/artifacts), the largest
     # upload, how long a device's download URL stays valid, and the device API's base URL as devices reach it
