@@ -107,6 +107,7 @@ async def test_viewer_writes_get_403_and_change_nothing(apps: Apps) -> None:
         "job_id": "jv",
         "name": "fw-v.bin",
         "user_id": viewer.user_id,
+        "template_id": "tv",
     }
     create_bodies = {
         "/customer/devices": {"device_id": "v-new"},
