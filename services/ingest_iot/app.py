@@ -36,7 +36,12 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         max_body=64 * 1024,
         background=_long_polls,
     )
-    app.state.long_polls = polls = LongPolls(dsn, settings.poll_waiters_max, settings.poll_fallback_seconds)
+    # LISTEN needs a session of its own: through PgBouncer's transaction pooling, give a direct URL
+    # (IOTCLOUD_LISTEN_DATABASE_URL), else notifications are lost there and long polls rely on their fallback
+    listen_dsn = settings.listen_database_url or dsn
+    app.state.long_polls = polls = LongPolls(
+        listen_dsn, settings.poll_waiters_max, settings.poll_fallback_seconds
+    )
     app.state.drain = polls.drain
     app.state.secret = (
         settings.signing_secret()

@@ -22,16 +22,16 @@ log = logging.getLogger("iotcloud.worker")
 async def run_tick_locked(pool: asyncpg.Pool, tick: Tick, now: datetime) -> bool:
     """Runs `tick` if this worker gets its advisory lock; False when another worker holds it. The run is
     counted, timed and its report (rows moved, backlog) recorded in the tick metrics."""
-    async with pool.acquire() as conn:
-        got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", tick.lock_key)
+    # A transaction-level lock, held by a transaction open for the tick's run on a connection of its own: it
+    # ends with that transaction whatever happens, and works through PgBouncer's transaction pooling (a
+    # session lock there could be taken on one server connection and "released" on another).
+    async with pool.acquire() as conn, conn.transaction():
+        got = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", tick.lock_key)
         if not got:
             metrics.TICK_RUNS.labels(tick.name, "skipped").inc()
             return False
         started = time.perf_counter()
-        try:
-            result = await tick.run(pool, now)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", tick.lock_key)
+        result = await tick.run(pool, now)
     metrics.TICK_RUNS.labels(tick.name, "ran").inc()
     metrics.TICK_DURATION.labels(tick.name).observe(time.perf_counter() - started)
     metrics.TICK_LAST_SUCCESS.labels(tick.name).set(time.time())
@@ -79,7 +79,7 @@ class Worker:
 
 
 async def serve(settings: Settings, dsn: str, stop: asyncio.Event | None = None) -> None:
-    pool = await create_pool(dsn, min_size=0, max_size=4)
+    pool = await create_pool(dsn, min_size=0, max_size=4, transaction_pooler=settings.transaction_pooler)
     EXPORTER.watch_pool("worker", pool, jobs=True)
     ticks = default_ticks(
         settings.jobs_tick_seconds, settings.rollout_tick_seconds, settings.retention_tick_seconds

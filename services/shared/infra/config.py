@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     ui_port: int = 8000
     device_host: str = LOOPBACK
     device_port: int = 8080
+    # "pgbouncer": the runtime URL goes through PgBouncer in transaction pooling mode (docs/operations.md);
+    # LISTEN then needs a direct URL (listen_database_url), else devices' long polls rely on polling alone
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    listen_database_url: str | None = None
     jobs_tick_seconds: float = 60.0
     # how often the worker starts scheduled jobs, checks abort criteria and reaches rollouts' next devices
     rollout_tick_seconds: float = 5.0
@@ -88,6 +92,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_format: Literal["text", "json"] = "text"
     access_log: bool | None = None
+
+    @property
+    def transaction_pooler(self) -> bool:
+        return self.database_pooler == "pgbouncer"
 
     def logs_requests(self) -> bool:
         return self.access_log if self.access_log is not None else self.log_format == "json"

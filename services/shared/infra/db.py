@@ -55,11 +55,18 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 20, session_state: bool = True
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    session_state: bool = True,
+    transaction_pooler: bool = False,
 ) -> asyncpg.Pool:
     """`session_state=False` is for the API services, whose requests leave nothing in the session: the
     tenant is set with set_config(..., is_local => true), which ends with its transaction, and they take
-    no session advisory locks and LISTEN to nothing (tests/integration/test_db_pool.py checks this)."""
+    no session advisory locks and LISTEN to nothing (tests/integration/test_db_pool.py checks this).
+    `transaction_pooler`: the DSN goes through PgBouncer in transaction pooling mode, where a named prepared
+    statement does not outlive its transaction's server connection: asyncpg's statement cache is off."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -68,6 +75,7 @@ async def create_pool(
         reset=None if session_state else _keep_session,
         command_timeout=60,
         max_inactive_connection_lifetime=300,
+        statement_cache_size=0 if transaction_pooler else 100,
     )
     assert pool is not None
     return pool

@@ -95,7 +95,11 @@ def build_app(
         # The pool starts empty so the service comes up even while PostgreSQL is still starting;
         # /ready says whether the database answers.
         pool = app.state.pool = await create_pool(
-            dsn, min_size=0, max_size=settings.pool_max, session_state=False
+            dsn,
+            min_size=0,
+            max_size=settings.pool_max,
+            session_state=False,
+            transaction_pooler=settings.transaction_pooler,
         )
         EXPORTER.watch_pool(service, pool)
         tune_gc_for_serving()
