@@ -14,6 +14,9 @@ import { GroupDetailPage } from "../features/groups/GroupDetailPage";
 import { GroupsPage } from "../features/groups/GroupsPage";
 import { JobDetailPage } from "../features/jobs/JobDetailPage";
 import { JobsPage } from "../features/jobs/JobsPage";
+import { TemplateDetailPage } from "../features/templates/TemplateDetailPage";
+import { TemplatesPage } from "../features/templates/TemplatesPage";
+import { AuditPage } from "../features/audit/AuditPage";
 import { onSessionChange } from "../services/api/session";
 import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
@@ -35,6 +38,9 @@ export function AppRoutes() {
         <Route path="/jobs/:jobId" element={<JobDetailPage />} />
         <Route path="/artifacts" element={<ArtifactsPage />} />
         <Route path="/artifacts/:name" element={<ArtifactDetailPage />} />
+        <Route path="/templates" element={<TemplatesPage />} />
+        <Route path="/templates/:templateId" element={<TemplateDetailPage />} />
+        <Route path="/audit" element={<AuditPage />} />
         <Route path="*" element={<Empty>Page not found.</Empty>} />
       </Route>
     </Routes>

@@ -8,7 +8,9 @@ const NAV = [
   { to: "/jobs", label: "Jobs" },
   { to: "/devices", label: "Devices" },
   { to: "/groups", label: "Groups" },
+  { to: "/templates", label: "Templates" },
   { to: "/artifacts", label: "Artifacts" },
+  { to: "/audit", label: "Audit" },
 ];
 
 export function Layout() {

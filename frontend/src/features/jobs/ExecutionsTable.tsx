@@ -12,6 +12,7 @@ import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
 import { CancelExecutionButton } from "./CancelExecutionButton";
+import { DeleteExecutionButton } from "./DeleteExecutionButton";
 import { ExecutionHistoryModal } from "./ExecutionHistory";
 import { StatusBadge } from "./StatusBadge";
 
@@ -23,12 +24,15 @@ export function ExecutionsTable({
   live,
   version,
   canCancel = false,
+  canDelete = false,
 }: {
   jobId: string;
   live: number | false;
   version: string;
   /** offer to cancel each open execution (AWS CancelJobExecution) */
   canCancel?: boolean;
+  /** offer to delete each execution (AWS DeleteJobExecution) */
+  canDelete?: boolean;
 }) {
   const queryClient = useQueryClient();
   const seen = useRef(version);
@@ -110,6 +114,7 @@ export function ExecutionsTable({
                             History
                           </Button>
                           {canCancel && isOpenExecution(x.status) && <CancelExecutionButton jobId={jobId} execution={x} />}
+                          {canDelete && <DeleteExecutionButton jobId={jobId} execution={x} />}
                         </Group>
                       </Table.Td>
                     </Table.Tr>

@@ -1,4 +1,4 @@
-// One job: document, target, counters with the stacked bar, executions, and cancellation.
+// One job: document, target, counters with the stacked bar, executions, cancellation and deletion.
 
 import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
@@ -14,6 +14,7 @@ import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { CancelJobButton } from "./CancelJobButton";
+import { DeleteJobButton } from "./DeleteJobButton";
 import { ForceCancelJobButton } from "./ForceCancelJobButton";
 import { ExecutionsTable } from "./ExecutionsTable";
 import { JobProgressBar } from "./JobProgressBar";
@@ -53,10 +54,15 @@ export function JobDetailPage() {
               <Title order={2} data-testid="job-title">
                 Job <span style={{ fontFamily: "monospace" }}>{j.job_id}</span> <StatusBadge status={j.status} />
               </Title>
-              {canWrite(session) && isJobLive(j.status) && (
+              {canWrite(session) && (
                 <Group gap="xs">
-                  <ForceCancelJobButton jobId={j.job_id} counts={j.counts} />
-                  <CancelJobButton jobId={j.job_id} counts={j.counts} />
+                  {isJobLive(j.status) && (
+                    <>
+                      <ForceCancelJobButton jobId={j.job_id} counts={j.counts} />
+                      <CancelJobButton jobId={j.job_id} counts={j.counts} />
+                    </>
+                  )}
+                  <DeleteJobButton jobId={j.job_id} status={j.status} counts={j.counts} />
                 </Group>
               )}
             </Group>
@@ -122,6 +128,7 @@ export function JobDetailPage() {
                 live={live}
                 version={`${j.status} ${JSON.stringify(j.counts)}`}
                 canCancel={canWrite(session)}
+                canDelete={canWrite(session)}
               />
             </Card>
           </>

@@ -71,3 +71,17 @@ export function deviceJobs(
 ): Promise<DeviceExecutionPage> {
   return request(`/customer/devices/${encodeURIComponent(deviceId)}/jobs`, { query: params, signal });
 }
+
+/** AWS DeleteJob: the job, its executions and their history, for good; a running job with active ones needs force. */
+export function deleteJob(jobId: string, force: boolean): Promise<Schemas["JobDeletedOut"]> {
+  return request(`${jobPath(jobId)}/delete`, { method: "POST", json: { force } });
+}
+
+/** AWS DeleteJobExecution: one execution and its history; a QUEUED or IN_PROGRESS one needs force. */
+export function deleteExecution(
+  jobId: string,
+  deviceId: string,
+  body: Schemas["ExecutionDeleteRequest"],
+): Promise<Schemas["ExecutionDeletedOut"]> {
+  return request(`${jobPath(jobId)}/executions/${encodeURIComponent(deviceId)}/delete`, { method: "POST", json: body });
+}

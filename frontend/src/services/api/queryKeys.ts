@@ -3,9 +3,11 @@
 // filter and page of the jobs list, and `jobs.executions(id)` every page of one job's executions.
 
 import type { ArtifactListParams } from "./artifacts";
+import type { AuditListParams } from "./audit";
 import type { DeviceListParams } from "./devices";
 import type { GroupListParams } from "./groups";
 import type { ExecutionListParams, JobListParams } from "./jobs";
+import type { TemplateListParams } from "./templates";
 
 const artifactLists = () => ["artifacts", "list"] as const;
 const deviceLists = () => ["devices", "list"] as const;
@@ -15,8 +17,15 @@ const jobDetail = (jobId: string) => ["jobs", "detail", jobId] as const;
 const jobExecutions = (jobId: string) => ["jobs", "executions", jobId] as const;
 const jobEvents = (jobId: string) => ["jobs", "events", jobId] as const;
 const devicesJobs = () => ["jobs", "of-device"] as const;
+const templateLists = () => ["templates", "list"] as const;
+const auditLists = () => ["audit", "list"] as const;
 
 export const queryKeys = {
+  audit: {
+    lists: auditLists,
+    /** `after` is not part of the key: one infinite query holds every page of a filter. */
+    list: (filters: Omit<AuditListParams, "after">) => [...auditLists(), filters] as const,
+  },
   artifacts: {
     lists: artifactLists,
     list: (params: ArtifactListParams) => [...artifactLists(), params] as const,
@@ -45,5 +54,10 @@ export const queryKeys = {
     ofDevice: (deviceId: string, params: ExecutionListParams) => [...devicesJobs(), deviceId, params] as const,
     /** Every key under which a view of job `jobId` may be cached: what a change to that job must invalidate. */
     views: (jobId: string) => [jobDetail(jobId), jobLists(), jobExecutions(jobId), jobEvents(jobId), devicesJobs()] as const,
+  },
+  templates: {
+    lists: templateLists,
+    list: (params: Omit<TemplateListParams, "after">) => [...templateLists(), params] as const,
+    detail: (templateId: string) => ["templates", "detail", templateId] as const,
   },
 };
