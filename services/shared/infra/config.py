@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     device_batches_in_flight: int = 1
     device_batch_max: int = 512
     static_dir: Path | None = None
+    # MQTT gateway (docs/mqtt.md): where it listens, and the host devices are told to connect to (default:
+    # the host name of the operator's request that created or read the device)
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_public_host: str | None = None
     # artifacts (docs/artifacts.md): where their bytes are stored (default: <home>/artifacts), the largest
     # upload, how long a device's download URL stays valid, and the device API's base URL as devices reach it
     # (default: the base URL of the request that received the job)
