@@ -148,7 +148,7 @@ class Gateway:
             writer.write(packets.connack(connect.version, refuse))
             return None
         device = Device(thing, row["tenant_id"], row["device_id"], digest)
-        session = Session(self, device, connect.version, writer)
+        session = Session(self, device, connect.version, writer, connect.username or "")
         await self.watchers.baseline(session)  # notify-next tells what changes after this CONNACK
         old = self.sessions.get(thing)
         if old is not None:  # session takeover, as the specification says

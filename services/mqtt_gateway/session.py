@@ -31,6 +31,7 @@ class Session:
     device: Device
     version: int
     writer: asyncio.StreamWriter
+    username: str = ""  # as sent (an AWS SDK's carries ?SDK=... metrics)
     subscriptions: dict[str, int] = field(default_factory=dict)
     requests: asyncio.Queue[codec.Publish] = field(default_factory=lambda: asyncio.Queue(MAX_QUEUED_REQUESTS))
     next_id: int = 0
