@@ -22,7 +22,9 @@ pytestmark = pytest.mark.usefixtures("exact_after")
 
 
 @pytest.mark.parametrize("v5", [True, False], ids=["mqtt5", "mqtt311"])
-async def test_wrong_foreign_and_revoked_tokens_are_refused(gateway: Gateway, tenant: Tenant, v5: bool) -> None:
+async def test_wrong_foreign_and_revoked_tokens_are_refused(
+    gateway: Gateway, tenant: Tenant, v5: bool
+) -> None:
     ids = await things(tenant, 2, "au")
     (a, thing_a), (b, thing_b) = ids.items()
     refused = 0x87 if v5 else 5
@@ -118,7 +120,9 @@ async def test_another_things_topics_fail_in_the_sdk(gateway: Gateway, tenant: T
 
 
 @pytest.mark.parametrize("how", ["revoke", "rotate-token"])
-async def test_revoking_or_rotating_disconnects_within_5_s(gateway: Gateway, tenant: Tenant, how: str) -> None:
+async def test_revoking_or_rotating_disconnects_within_5_s(
+    gateway: Gateway, tenant: Tenant, how: str
+) -> None:
     ids = await things(tenant, 1, f"rv-{how}")
     (dev, thing), = ids.items()  # fmt: skip
     sdk = device(gateway, tenant, dev, thing, v5=True)

@@ -19,7 +19,9 @@ async def test_get_start_next_describe_update(gateway: Gateway, tenant: Tenant, 
     ids = await things(tenant, 1, "jd")
     dev_id, thing = next(iter(ids.items()))
     assert thing == f"{tenant.tenant_id}:{dev_id}"
-    job1 = await create_job(tenant, target_device_id=dev_id, document_params={"url": "https://x/fw.bin", "n": 3})
+    job1 = await create_job(
+        tenant, target_device_id=dev_id, document_params={"url": "https://x/fw.bin", "n": 3}
+    )
     job2 = await create_job(tenant, target_device_id=dev_id, document_params={"step": "two"})
     # metrics left on (the default): the SDK appends ?SDK=... to the username, which the gateway ignores
     d = device(gateway, tenant, dev_id, thing, v5=v5)
@@ -87,7 +89,9 @@ async def test_rejections_carry_aws_codes(gateway: Gateway, tenant: Tenant) -> N
         assert (await d.rejected(d.describe("no-such-job"))).code == "ResourceNotFound"
         assert (await d.rejected(d.update("no-such-job", "IN_PROGRESS"))).code == "ResourceNotFound"
         assert (await d.rejected(d.describe(job, execution_number=7))).code == "ResourceNotFound"
-        err = await d.rejected(d.update(job, "SUCCEEDED", status_details={"k": "v"}, step_timeout_in_minutes=5))
+        err = await d.rejected(
+            d.update(job, "SUCCEEDED", status_details={"k": "v"}, step_timeout_in_minutes=5)
+        )
         assert err.code == "InvalidRequest"
         err = await d.rejected(d.update(job, "QUEUED"))
         assert err.code == "InvalidStateTransition" and err.execution_state.status == "QUEUED"

@@ -30,7 +30,9 @@ async def _emit(services: Services, tenant: str, device_id: str | None, job: str
         await conn.close()
 
 
-async def test_notify_next_within_a_second_by_listen(services: Services, gateway: Gateway, tenant: Tenant) -> None:
+async def test_notify_next_within_a_second_by_listen(
+    services: Services, gateway: Gateway, tenant: Tenant
+) -> None:
     gateway.watchers.fallback_seconds = 3600  # only the notification can wake the gateway
     await asyncio.wait_for(gateway.watchers.listening.wait(), 10)
     ids = await things(tenant, 5, "nn")

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awscrt import mqtt, mqtt5, mqtt_request_response
-from awsiot import V2ServiceException, iotjobs
-from awsiot import ServiceStreamOptions
+from awsiot import ServiceStreamOptions, V2ServiceException, iotjobs
 
 
 @dataclass
@@ -130,13 +129,17 @@ class AwsDevice:
         try:
             result = await asyncio.wrap_future(future)
         except V2ServiceException as exc:
-            assert exc.modeled_error is not None, f"not a modeled rejection: {exc.message} {exc.inner_error!r}"
+            assert exc.modeled_error is not None, (
+                f"not a modeled rejection: {exc.message} {exc.inner_error!r}"
+            )
             return exc.modeled_error
         raise AssertionError(f"accepted: {result}")
 
     async def get_pending(self) -> iotjobs.GetPendingJobExecutionsResponse:
         return await self.call(
-            self.jobs.get_pending_job_executions(iotjobs.GetPendingJobExecutionsRequest(thing_name=self.thing))
+            self.jobs.get_pending_job_executions(
+                iotjobs.GetPendingJobExecutionsRequest(thing_name=self.thing)
+            )
         )
 
     def start_next(self, **kw: Any) -> concurrent.futures.Future[Any]:

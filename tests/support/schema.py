@@ -35,4 +35,8 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.jobs_by_status()": frozenset({"iotcloud_app"}),
     "iotcloud.jobs_tick_backlog(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.migration_applied(text)": frozenset({"iotcloud_app"}),
+    # the MQTT gateway (db/functions/095_mqtt.sql): by thing name and token hash, or connected devices' hashes
+    "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
+    "iotcloud.mqtt_pending(text[],timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
 }

@@ -53,7 +53,9 @@ class MqttEndpoint(BaseModel):
 
 class DeviceOut(BaseModel):
     device_id: str
-    thing_name: str = Field(description="the device's MQTT identity, unique across tenants: tenant_id:device_id")
+    thing_name: str = Field(
+        description="the device's MQTT identity, unique across tenants: tenant_id:device_id"
+    )
     name: str
     attributes: dict[str, Any]
     status: Literal["ACTIVE", "REVOKED"]
