@@ -66,8 +66,8 @@ class AwsDevice:
                 keep_alive_secs=30,
                 reconnect_min_timeout_secs=1,
                 reconnect_max_timeout_secs=2,
-                on_connection_interrupted=lambda conn, error, **kw: self.disconnects.append(error),
-                on_connection_resumed=lambda conn, rc, session_present, **kw: self.connected.set(),
+                on_connection_interrupted=lambda **kw: self.disconnects.append(kw.get("error")),
+                on_connection_resumed=lambda **kw: self.connected.set(),
             )
         self.jobs = iotjobs.IotJobsClientV2(
             self.client,
