@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from mqtt_gateway import payloads as aws
-from mqtt_gateway.requests import BadJobsRequest, JobsRequest, parse
+from mqtt_gateway.requests import BadJobsRequest, JobsRequest, client_token_of, parse
 from mqtt_gateway.topics import JOB_ID, Request
 from shared.infra.db import DB_UNAVAILABLE, tenant_tx
 from shared.jobs import queries as q
@@ -52,7 +52,8 @@ class JobsApi:
         token = None
         try:
             if request.kind == "invalid":
-                raise BadJobsRequest("InvalidTopic", "the topic maps to no AWS IoT Jobs API")
+                token = client_token_of(payload)
+                raise BadJobsRequest("InvalidTopic", "the topic maps to no AWS IoT Jobs API", token)
             body = parse(payload, request.kind)
             token = body.client_token
             if request.kind == "get":

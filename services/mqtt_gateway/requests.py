@@ -35,6 +35,16 @@ class JobsRequest:
     step_timeout: int | None = None
 
 
+def client_token_of(payload: bytes) -> str | None:
+    """The request's clientToken when there is one to echo, whatever else is wrong with it."""
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    token = body.get("clientToken") if isinstance(body, dict) else None
+    return token if isinstance(token, str) and 1 <= len(token) <= 64 else None
+
+
 def _int(body: dict[str, Any], name: str, low: int, high: int, token: Any) -> int | None:
     value = body.get(name)
     if value is None:

@@ -15,6 +15,7 @@ import orjson
 from mqtt_gateway import codec, packets
 from mqtt_gateway import payloads as aws
 from mqtt_gateway.jobs_api import Device, Revoked
+from mqtt_gateway.requests import client_token_of
 from mqtt_gateway.topics import matches, may_publish, may_subscribe, parse_request
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class Session:
         try:
             self.requests.put_nowait(packet)
         except asyncio.QueueFull:
-            token = _client_token(packet.payload)
+            token = client_token_of(packet.payload)
             body = aws.rejected("RequestThrottled", "too many requests in flight on this connection", token)
             self.deliver(request.reply_base + "/rejected", body)
 
@@ -123,10 +124,3 @@ class Session:
             self.deliver(topic, body)
             if request.kind in ("update", "start-next") and topic.endswith("/accepted"):
                 self.gateway.wake(self)  # its next execution may have changed: notify-next
-
-
-def _client_token(payload: bytes) -> Any:
-    with contextlib.suppress(Exception):
-        token = orjson.loads(payload).get("clientToken")
-        return token if isinstance(token, str) else None
-    return None

@@ -100,10 +100,10 @@ async def test_gateway_kill_9_under_load_loses_no_acknowledged_update(
     try:
         await check_all(owner, acks)
         left = await owner.fetchval(
-            "SELECT count(*) FROM job_executions WHERE tenant_id = $1 AND status <> 'SUCCEEDED'", tenant.tenant_id
+            "SELECT count(*) FROM job_executions WHERE tenant_id = $1 AND status <> 'SUCCEEDED'",
+            tenant.tenant_id,
         )
         assert left == 0
     finally:
         await owner.close()
     print(f"\ngateway killed after {killed_at} acknowledged moves; {len(acks)} in all, none lost")
-
