@@ -62,8 +62,11 @@ def _check_port_free(what: str, host: str, port: int, how: str) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            console.print(f"[red]{what} port {host}:{port} is not available ({exc.strerror}): stop what "
-                          f"listens there, or choose another port ({how}).[/red]")  # fmt: skip
+            console.print(
+                f"[red]{what} port {host}:{port} is not available ({exc.strerror}): another program (an "
+                f"MQTT broker such as Mosquitto?) listens there. Stop it, or choose another port: "
+                f"{how}.[/red]"
+            )
             raise typer.Exit(2) from None
 
 
@@ -100,7 +103,12 @@ def up(
     if jobs_tick_seconds is not None:
         os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
     settings = load_settings()
-    _check_port_free("MQTT", settings.mqtt_host, settings.mqtt_port, "IOTCLOUD_MQTT_PORT or --mqtt-port")
+    _check_port_free(
+        "MQTT",
+        settings.mqtt_host,
+        settings.mqtt_port,
+        "`IOTCLOUD_MQTT_PORT=1884 make run`, or `iotcloud up --mqtt-port 1884`",
+    )
     db = open_db()
     try:
         demo_info = None
