@@ -110,7 +110,8 @@ class Session:
             self.deliver(request.reply_base + "/rejected", body)
 
     async def process_requests(self) -> None:
-        """Requests in arrival order; a revoked token ends the connection."""
+        """Requests in arrival order; a revoked token ends the connection. A request that fails in a way
+        nobody foresaw is answered InternalError (and logged), and the next one is processed."""
         api = self.gateway.api
         while True:
             packet = await self.requests.get()
@@ -121,6 +122,11 @@ class Session:
             except Revoked:
                 self.close(codec.NOT_AUTHORIZED, "the provision token was revoked or rotated")
                 return
+            except Exception:
+                log.exception("%s: request on %s failed", self.device.thing, packet.topic)
+                token = client_token_of(packet.payload)
+                topic = request.reply_base + "/rejected"
+                body = aws.rejected("InternalError", "the request failed; retry", token)
             self.deliver(topic, body)
             if request.kind in ("update", "start-next") and topic.endswith("/accepted"):
                 self.gateway.wake(self)  # its next execution may have changed: notify-next

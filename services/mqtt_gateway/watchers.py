@@ -102,16 +102,25 @@ class Watchers:
                 _tell(session, by_ord.get(i, []))
 
     async def _notify_loop(self) -> None:
+        """Wake-ups check the marked devices; every fallback_seconds all of them are checked, however busy
+        the wake-ups keep the loop (a device nobody notifies about is never left unchecked longer)."""
+        loop = asyncio.get_running_loop()
+        last_full = loop.time()
         while True:
             try:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), self.fallback_seconds)
-                if self.wakeup.is_set():
+                left = last_full + self.fallback_seconds - loop.time()
+                if left > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wakeup.wait(), left)
+                if loop.time() >= last_full + self.fallback_seconds:
+                    last_full = loop.time()
+                    self.wakeup.clear()
+                    self.dirty = set()
+                    todo = list(self.gateway.sessions.values())
+                else:
                     await asyncio.sleep(DEBOUNCE_SECONDS)
                     self.wakeup.clear()
                     todo, self.dirty = list(self.dirty), set()
-                else:
-                    todo = list(self.gateway.sessions.values())
                 await self.check(todo)
             except asyncio.CancelledError:
                 raise

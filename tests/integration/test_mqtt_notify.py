@@ -96,3 +96,33 @@ async def test_a_lost_notification_is_late_not_lost(gateway: Gateway, tenant: Te
         assert time.monotonic() - t0 < 2.5
     finally:
         await d.close()
+
+
+async def test_busy_wake_ups_do_not_starve_the_fallback(
+    services: Services, gateway: Gateway, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    gateway.watchers.fallback_seconds = 1.0
+    (dev, thing), = (await things(tenant, 1, "bz")).items()  # fmt: skip
+    (odev, othing), = (await things(other_tenant, 1, "bz")).items()  # fmt: skip
+    d = device(gateway, tenant, dev, thing, disable_metrics=True)
+    other = device(gateway, other_tenant, odev, othing, disable_metrics=True)
+    await d.connect()
+    await other.connect()
+    await d.watch()
+    stop = asyncio.Event()
+
+    async def flood() -> None:  # the other tenant's notifications, every 100 ms
+        while not stop.is_set():
+            await _emit(services, other_tenant.tenant_id, None, "x")
+            await asyncio.sleep(0.1)
+
+    flooding = asyncio.create_task(flood())
+    try:
+        job = await create_job(tenant, target_device_id=dev)  # no notification for this tenant
+        event = await d.next_event(1, timeout=3.0)
+        assert event.execution.job_id == job
+    finally:
+        stop.set()
+        await flooding
+        await d.close()
+        await other.close()

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from mqtt_gateway.gateway import Gateway
+from mqtt_gateway.jobs_api import JobsApi
 from mqtt_gateway.session import MAX_QUEUED_REQUESTS
 from tests.conftest import Tenant
 from tests.integration.mqtt_support import create_job, exact_after, gateway, things
@@ -102,3 +103,27 @@ async def test_takeover_and_malformed_packets(gateway: Gateway, tenant: Tenant) 
     finally:
         first.close()
         second.close()
+
+
+async def test_an_unforeseen_failure_answers_internal_error(
+    gateway: Gateway, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (dev, thing), = (await things(tenant, 1, "ie")).items()  # fmt: skip
+    p = f"$aws/things/{thing}/jobs/"
+    raw = RawClient(gateway.port, v5=True)
+    try:
+        assert await raw.connect(thing, thing, tenant.tokens[dev]) == (2, 0)
+        assert await raw.subscribe(1, p + "get/+") == [1]
+
+        async def broken(*_args: object, **_kw: object) -> None:
+            raise RuntimeError("injected")
+
+        monkeypatch.setattr(JobsApi, "pending", broken)
+        assert await raw.publish(p + "get", b'{"clientToken": "a"}', packet_id=2) == 0
+        assert (await _answer(raw))[1]["code"] == "InternalError"
+        monkeypatch.undo()
+        assert await raw.publish(p + "get", b'{"clientToken": "b"}', packet_id=3) == 0
+        topic, answer = await _answer(raw)  # the connection goes on
+        assert topic == p + "get/accepted" and answer["clientToken"] == "b"
+    finally:
+        raw.close()
