@@ -21,6 +21,7 @@ from shared.auth import token_hash
 from shared.infra.config import Settings
 from shared.infra.db import DB_UNAVAILABLE
 from shared.jobs.group_commit import GroupCommit
+from shared.observability import metrics
 
 log = logging.getLogger("iotcloud.mqtt")
 
@@ -117,9 +118,11 @@ class Gateway:
             await writer.drain()
             return
         worker = asyncio.create_task(session.process_requests())
+        metrics.MQTT_CONNECTIONS.inc()
         try:
             await self._read_loop(session, reader, connect.keep_alive)
         finally:
+            metrics.MQTT_CONNECTIONS.dec()
             worker.cancel()
             if self.sessions.get(session.device.thing) is session:
                 del self.sessions[session.device.thing]
@@ -130,6 +133,7 @@ class Gateway:
         thing = username_thing(connect.username)
         refuse = codec.NOT_AUTHORIZED if v5 else codec.V3_NOT_AUTHORIZED
         if connect.password is None or thing is None or connect.client_id != thing:
+            metrics.MQTT_CONNECTS.labels("refused").inc()
             writer.write(
                 packets.connack(connect.version, codec.BAD_CREDENTIALS if v5 else codec.V3_BAD_CREDENTIALS)
             )
@@ -139,21 +143,24 @@ class Gateway:
             row = await self.pool.fetchrow(
                 AUTH, thing, digest, self.settings.last_seen_interval_seconds, self.clock()
             )
+            if row is None:
+                metrics.MQTT_CONNECTS.labels("refused").inc()
+                writer.write(packets.connack(connect.version, refuse))
+                return None
+            device = Device(thing, row["tenant_id"], row["device_id"], digest)
+            session = Session(self, device, connect.version, writer, connect.username or "")
+            await self.watchers.baseline(session)  # notify-next tells what changes after this CONNACK
         except DB_UNAVAILABLE:
+            metrics.MQTT_CONNECTS.labels("unavailable").inc()
             writer.write(
                 packets.connack(connect.version, codec.SERVER_UNAVAILABLE if v5 else codec.V3_UNAVAILABLE)
             )
             return None
-        if row is None:
-            writer.write(packets.connack(connect.version, refuse))
-            return None
-        device = Device(thing, row["tenant_id"], row["device_id"], digest)
-        session = Session(self, device, connect.version, writer, connect.username or "")
-        await self.watchers.baseline(session)  # notify-next tells what changes after this CONNACK
         old = self.sessions.get(thing)
         if old is not None:  # session takeover, as the specification says
             old.close(codec.SESSION_TAKEN_OVER)
         self.sessions[thing] = session
+        metrics.MQTT_CONNECTS.labels("accepted").inc()
         writer.write(packets.connack(connect.version, 0, False, CONNACK_PROPERTIES if v5 else None))
         log.info("%s connected (MQTT %s)", thing, "5" if v5 else "3.1.1")
         return session

@@ -17,6 +17,7 @@ from mqtt_gateway import payloads as aws
 from mqtt_gateway.jobs_api import Device, Revoked
 from mqtt_gateway.requests import client_token_of
 from mqtt_gateway.topics import matches, may_publish, may_subscribe, parse_request
+from shared.observability import metrics
 
 if TYPE_CHECKING:
     from mqtt_gateway.gateway import Gateway
@@ -108,6 +109,7 @@ class Session:
             token = client_token_of(packet.payload)
             body = aws.rejected("RequestThrottled", "too many requests in flight on this connection", token)
             self.deliver(request.reply_base + "/rejected", body)
+            metrics.MQTT_REQUESTS.labels(request.kind, "RequestThrottled").inc()
 
     async def process_requests(self) -> None:
         """Requests in arrival order; a revoked token ends the connection. A request that fails in a way
@@ -128,5 +130,6 @@ class Session:
                 topic = request.reply_base + "/rejected"
                 body = aws.rejected("InternalError", "the request failed; retry", token)
             self.deliver(topic, body)
+            metrics.MQTT_REQUESTS.labels(request.kind, body.get("code", "accepted")).inc()
             if request.kind in ("update", "start-next") and topic.endswith("/accepted"):
                 self.gateway.wake(self)  # its next execution may have changed: notify-next

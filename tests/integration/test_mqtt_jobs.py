@@ -5,6 +5,7 @@ AWS's rejection codes. Every test ends with the invariant checker over the whole
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from mqtt_gateway.gateway import Gateway
 from tests.conftest import Tenant
@@ -79,7 +80,16 @@ async def test_get_start_next_describe_update(gateway: Gateway, tenant: Tenant, 
     assert moves[-2:] == [("device", "QUEUED", "IN_PROGRESS"), ("device", "IN_PROGRESS", "SUCCEEDED")]
 
 
+def _count(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_rejections_carry_aws_codes(gateway: Gateway, tenant: Tenant) -> None:
+    before = {
+        "not_found": _count("iotcloud_mqtt_requests_total", api="describe", outcome="ResourceNotFound"),
+        "accepted": _count("iotcloud_mqtt_connects_total", outcome="accepted"),
+        "connections": _count("iotcloud_mqtt_connections"),
+    }
     ids = await things(tenant, 1, "rj")
     dev_id, thing = next(iter(ids.items()))
     job = await create_job(tenant, target_device_id=dev_id)
@@ -99,5 +109,11 @@ async def test_rejections_carry_aws_codes(gateway: Gateway, tenant: Tenant) -> N
             assert (await api.post(f"/customer/jobs/{job}/cancel", json={})).status_code == 200
         err = await d.rejected(d.update(job, "IN_PROGRESS"))
         assert err.code in ("TerminalStateReached", "InvalidStateTransition"), err
+        # counted: iotcloud_mqtt_requests_total, _connects_total, the connections gauge
+        assert _count("iotcloud_mqtt_requests_total", api="describe", outcome="ResourceNotFound") == (
+            before["not_found"] + 2
+        )
+        assert _count("iotcloud_mqtt_connects_total", outcome="accepted") == before["accepted"] + 1
+        assert _count("iotcloud_mqtt_connections") == before["connections"] + 1
     finally:
         await d.close()
