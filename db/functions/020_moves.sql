@@ -7,10 +7,8 @@
 --   2. records one history row per move, and reads why the others were refused;
 --   3. moves their counts between the job's counter shards (rows locked in key order: no deadlock between
 --      concurrent bulk moves);
---   4. completes each job left with no active execution (a snapshot job: a continuous one runs until
---      canceled): it locks the job row and checks again in a new statement (a fresh snapshot under READ
---      COMMITTED), so of concurrent last moves the last one to take the lock sees the others committed, and
---      the job completes exactly once.
+--   4. completes each job left with no active execution (iotcloud.complete_jobs; a snapshot job: a
+--      continuous one runs until canceled).
 -- It returns one row per request, in request order: `outcome` is 'moved', 'unchanged' (a repeat of the
 -- terminal update already made: nothing changes) or why it was refused, with the execution's state after
 -- the call; `job_completed` is true on the one row whose move completed its job.
@@ -99,6 +97,38 @@ CREATE TYPE iotcloud.counter_delta AS (
     removed     integer
 );
 
+-- Step 4 of a move, and of anything else that may leave a job with no active execution (the deletion of an
+-- execution, db/functions/065_lifecycle.sql): each of p_jobs that is IN_PROGRESS with no QUEUED or
+-- IN_PROGRESS execution left becomes COMPLETED. It locks the job rows (in key order) and checks again in a
+-- new statement (a fresh snapshot under READ COMMITTED), so of concurrent last moves the last one to take
+-- the lock sees the others committed, and the job completes exactly once. Returns the jobs it completed.
+CREATE FUNCTION iotcloud.complete_jobs(p_now timestamptz, p_jobs text[])
+RETURNS text[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_tenant text := current_setting('app.tenant_id');
+    v_done   text[];
+BEGIN
+    -- a continuous job runs until canceled: its row is neither locked nor completed here (so device moves
+    -- never lock it, and cannot deadlock with a join)
+    PERFORM 1 FROM jobs j
+      WHERE j.tenant_id = v_tenant AND j.job_id = ANY(p_jobs) AND j.target_selection = 'SNAPSHOT'
+      ORDER BY j.job_id
+        FOR UPDATE;
+    WITH done AS (
+        UPDATE jobs j SET status = 'COMPLETED', completed_at = p_now, updated_at = p_now
+         WHERE j.tenant_id = v_tenant AND j.job_id = ANY(p_jobs) AND j.status = 'IN_PROGRESS'
+           AND j.target_selection = 'SNAPSHOT'
+           AND NOT EXISTS (SELECT 1 FROM job_counters c
+                            WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id
+                              AND c.queued + c.in_progress > 0)
+        RETURNING j.job_id
+    )
+    SELECT array_agg(done.job_id) INTO v_done FROM done;
+    RETURN coalesce(v_done, '{}');
+END
+$fn$;
+
 -- The primitive's body. `p_rows`: build the per-request answers (results), with the refusals explained;
 -- without it (bulk moves: sweeps, timeouts), only the count moved and the jobs completed come back.
 CREATE FUNCTION iotcloud.apply_moves(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
@@ -152,6 +182,7 @@ BEGIN
           JOIN jobs j ON j.tenant_id = v_tenant AND j.job_id = q.job_id
          WHERE q.nth = 1 AND e.ctid = o.ctid
            AND (q.expected IS NULL OR o.execution_number = q.expected)
+           AND j.deleting_at IS NULL  -- a job being deleted is gone (065_lifecycle.sql)
            AND iotcloud.guard_refusal(iotcloud.move_guard(p_actor, o.status, q.target), j.status, j.expires_at,
                                       o.timeout_at, p_now, p_force,
                                       iotcloud.reached(o.rollout_rank, j.released_upto),
@@ -214,7 +245,7 @@ BEGIN
         )
         SELECT array_agg(ROW(q.ord, q.job_id, q.device_id,
                CASE
-                 WHEN e.job_id IS NULL THEN 'not_found'
+                 WHEN e.job_id IS NULL OR j.deleting_at IS NOT NULL THEN 'not_found'
                  WHEN q.nth > 1 THEN 'duplicate'
                  WHEN m.guard IS NULL AND e.status = q.target
                       AND NOT EXISTS (SELECT 1 FROM iotcloud.execution_moves() x
@@ -281,23 +312,7 @@ BEGIN
     END IF;
 
     -- 4: completion.
-    IF v_done IS NOT NULL THEN
-        PERFORM 1 FROM jobs j
-          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.target_selection = 'SNAPSHOT'
-          ORDER BY j.job_id
-            FOR UPDATE;
-        WITH done AS (
-            UPDATE jobs j SET status = 'COMPLETED', completed_at = p_now, updated_at = p_now
-             WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_done) AND j.status = 'IN_PROGRESS'
-               AND j.target_selection = 'SNAPSHOT'  -- a continuous job runs until canceled
-               AND NOT EXISTS (SELECT 1 FROM job_counters c
-                                WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id
-                                  AND c.queued + c.in_progress > 0)
-            RETURNING j.job_id
-        )
-        SELECT array_agg(done.job_id) INTO completed_jobs FROM done;
-    END IF;
-    completed_jobs := coalesce(completed_jobs, '{}');
+    completed_jobs := CASE WHEN v_done IS NOT NULL THEN iotcloud.complete_jobs(p_now, v_done) ELSE '{}' END;
 
     IF p_rows THEN
         SELECT array_agg(ROW(r.ord, r.job_id, r.device_id, r.outcome, r.from_status, r.status, r.status_details,
@@ -337,6 +352,7 @@ LANGUAGE sql AS $fn$
                                 p_force, NULL) a
 $fn$;
 
+GRANT EXECUTE ON FUNCTION iotcloud.complete_jobs(timestamptz, text[]) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timestamptz, timestamptz, boolean,
                                                  boolean, boolean, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.reached(integer, integer) TO iotcloud_app;

@@ -63,6 +63,7 @@ BEGIN
            e.started_at, e.last_updated_at, j.document_type, j.document_params, j.expires_at
       FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
      WHERE e.tenant_id = s.tenant_id AND e.device_id = s.device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
+       AND j.deleting_at IS NULL  -- a job being deleted is gone
        AND (e.status = 'IN_PROGRESS'
             OR (j.status = 'IN_PROGRESS' AND (j.expires_at IS NULL OR j.expires_at > p_now)
                 AND (e.rollout_rank IS NULL OR e.rollout_rank <= j.released_upto)))

@@ -20,6 +20,7 @@ RETURNS SETOF text
 LANGUAGE sql AS $fn$
     UPDATE jobs j SET status = 'IN_PROGRESS', updated_at = p_now
      WHERE j.tenant_id = current_setting('app.tenant_id') AND j.status = 'SCHEDULED' AND j.start_at <= p_now
+       AND j.deleting_at IS NULL
     RETURNING j.job_id
 $fn$;
 
@@ -47,7 +48,7 @@ LANGUAGE sql AS $fn$
           FROM jobs j
           JOIN job_counters k ON k.tenant_id = j.tenant_id AND k.job_id = j.job_id
          WHERE j.tenant_id = current_setting('app.tenant_id') AND j.status = 'IN_PROGRESS'
-           AND j.abort_config IS NOT NULL
+           AND j.abort_config IS NOT NULL AND j.deleting_at IS NULL
          GROUP BY j.job_id, j.abort_config
     ), hit AS (
         SELECT DISTINCT ON (c.job_id) c.job_id, cr.criterion, cr.n,
@@ -101,6 +102,7 @@ LANGUAGE sql AS $fn$
            updated_at = p_now
      WHERE j.tenant_id = current_setting('app.tenant_id') AND j.status = 'IN_PROGRESS'
        AND j.end_at <= p_now AND j.end_applied_at IS NULL AND j.rollout_stopped_at IS NULL
+       AND j.deleting_at IS NULL
     RETURNING j.job_id, j.end_behavior
 $fn$;
 

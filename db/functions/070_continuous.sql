@@ -67,7 +67,7 @@ BEGIN
     SELECT array_agg(x.job_id ORDER BY x.job_id) INTO v_jobs
       FROM (SELECT j.job_id FROM jobs j
              WHERE j.tenant_id = v_tenant AND j.target_selection = 'CONTINUOUS' AND j.status = 'IN_PROGRESS'
-               AND (j.expires_at IS NULL OR j.expires_at > p_now)
+               AND (j.expires_at IS NULL OR j.expires_at > p_now) AND j.deleting_at IS NULL
                AND CASE WHEN p_group_id IS NULL THEN j.target_all ELSE j.target_group_id = p_group_id END
              ORDER BY j.job_id
                FOR NO KEY UPDATE) x;

@@ -30,7 +30,8 @@ $fn$;
 
 -- The pending executions of many devices at once (by token hash; `ord` its position), each device's in
 -- iotcloud.device_poll's order and with its filter (what the device has started, then what it may start:
--- QUEUED executions of running jobs not past expires_at that the rollout has reached), at most p_limit each.
+-- QUEUED executions of running jobs not past expires_at that the rollout has reached; no job being deleted),
+-- at most p_limit each.
 -- `pos` 1 is the device's next execution, the only one that carries its job's document_params. For the
 -- jobs get/notify/notify-next topics, which need retry_attempt (AWS's executionNumber) and many devices per
 -- statement; tests/integration/test_mqtt_sql.py checks it lists what device_poll lists.
@@ -50,6 +51,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
                  e.started_at, e.last_updated_at, e.timeout_at, j.document_params
             FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
            WHERE e.tenant_id = d.tenant_id AND e.device_id = d.device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
+             AND j.deleting_at IS NULL  -- a job being deleted is gone
              AND (e.status = 'IN_PROGRESS'
                   OR (j.status = 'IN_PROGRESS' AND (j.expires_at IS NULL OR j.expires_at > p_now)
                       AND (e.rollout_rank IS NULL OR e.rollout_rank <= j.released_upto)))

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import audit
 from shared.devices import create_device, device_exists, rotate_token
 from shared.groups import add_members, create_group, group_exists
 from shared.infra.db import SET_TENANT, connect
@@ -53,6 +54,10 @@ async def ensure_demo(owner_url: str, app_url: str, home: Path) -> dict[str, Any
                     known[device_id] = token
                 elif device_id not in known:
                     _, known[device_id] = await rotate_token(conn, device_id, now)
+                    details = {"why": "demo: its token was not in the tokens file"}
+                    await audit.record(
+                        conn, audit.CLI, "device.token_rotated", "device", device_id, details, now=now
+                    )
             for group_id, (name, description, members) in DEMO_GROUPS.items():
                 if not await group_exists(conn, group_id):
                     await create_group(conn, group_id, name, description)

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from shared.jobs import queries as q
+from shared.jobs.deletion import finish_deletions
 from shared.jobs.expiry import ExpiryResult
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
 from shared.jobs.rollout import run_rollout_tick as _roll_out
@@ -40,9 +41,11 @@ class TickReport:
 
 
 async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) -> TickReport:
-    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED; then what is still due."""
+    """QUEUED executions of expired jobs -> TIMED_OUT; finished jobs -> COMPLETED; then the deletions of
+    jobs that their request did not finish (shared/jobs/deletion.py); then what is still due."""
     now = now or datetime.now(UTC)
     result: ExpiryResult = await _expire(pool, now)
+    await finish_deletions(pool, now)
     row = await pool.fetchrow(q.JOBS_TICK_BACKLOG, now)
     assert row is not None
     return TickReport(

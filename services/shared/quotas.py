@@ -1,6 +1,6 @@
 """Quotas per tenant (docs/operations.md "Quotas"), kept on the tenant's row (NULL: no limit) and set with
 `iotcloud set-quota`: devices (ACTIVE ones), active jobs (IN_PROGRESS and SCHEDULED ones), executions per
-job, and artifact storage (a column kept for when artifacts land; nothing counts against it yet).
+job, and artifact storage (the bytes of the tenant's artifacts, each content once).
 
 Over a quota the request is refused with 403 `quota_exceeded` and nothing is stored. A check that counts
 rows (devices, active jobs) first takes a transaction advisory lock of that quota and tenant, so two
@@ -38,7 +38,19 @@ SELECT max_active_jobs, max_executions_per_job,
   FROM tenants WHERE tenant_id = {TENANT_SQL}
 """
 
+LOCK_ARTIFACT_QUOTA = f"""
+SELECT max_artifact_bytes,
+       CASE WHEN max_artifact_bytes IS NOT NULL
+            THEN pg_advisory_xact_lock(hashtextextended('iotcloud.quota.artifact_bytes:' || tenant_id, 0)) END
+  FROM tenants WHERE tenant_id = {TENANT_SQL}
+"""
+
 ACTIVE_DEVICES = "SELECT count(*) FROM device_state WHERE status = 'ACTIVE'"
+# Artifact storage: each content once (names sharing a SHA-256 share its bytes, as the storage does).
+ARTIFACT_BYTES = (
+    "SELECT coalesce(sum(a.size), 0)::bigint FROM (SELECT DISTINCT sha256, size FROM artifacts) a"
+)
+ARTIFACT_STORED = "SELECT 1 FROM artifacts WHERE sha256 = $1 LIMIT 1"
 ACTIVE_JOBS = "SELECT count(*) FROM jobs WHERE status IN ('IN_PROGRESS', 'SCHEDULED')"
 
 USAGE = f"""
@@ -47,7 +59,8 @@ SELECT {_QUOTA_COLUMNS},
        (SELECT count(*) FROM jobs j WHERE j.status IN ('IN_PROGRESS', 'SCHEDULED')) AS active_jobs,
        (SELECT coalesce(max(j.execution_count), 0) FROM jobs j WHERE j.status = 'IN_PROGRESS')
            AS executions_per_job,
-       0 AS artifact_bytes
+       (SELECT coalesce(sum(a.size), 0)::bigint FROM (SELECT DISTINCT sha256, size FROM artifacts) a)
+           AS artifact_bytes
   FROM tenants WHERE tenant_id = {TENANT_SQL}
 """
 
@@ -85,6 +98,18 @@ async def check_new_device(conn: asyncpg.Connection) -> None:
     used = int(await conn.fetchval(ACTIVE_DEVICES))
     if used >= limit:
         raise _refuse("devices", limit, used, f"the tenant has {used} active devices")
+
+
+async def check_new_artifact(conn: asyncpg.Connection, sha256: str, size: int) -> None:
+    """Before an artifact is recorded in this transaction: refuses it when its bytes (none when the same
+    content is stored already) would take the tenant's artifact storage past its quota. Holds the tenant's
+    artifact-quota lock until commit."""
+    limit = await conn.fetchval(LOCK_ARTIFACT_QUOTA)
+    if limit is None or await conn.fetchval(ARTIFACT_STORED, sha256):
+        return
+    used = int(await conn.fetchval(ARTIFACT_BYTES))
+    if used + size > limit:
+        raise _refuse("artifact_bytes", limit, used, f"{size} more bytes on the {used} stored")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,18 @@ from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
 from shared.web.service_app import build_app
 from ui_iot.console import mount_console
-from ui_iot.routes import artifacts, auth, devices, groups, jobs, quotas, users
+from ui_iot.routes import (
+    artifacts,
+    audit,
+    auth,
+    devices,
+    groups,
+    job_delete,
+    job_templates,
+    jobs,
+    quotas,
+    users,
+)
 
 DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
@@ -27,7 +38,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     )
     app.state.secret = settings.signing_secret()
     app.state.artifacts = DiskStorage(settings.artifact_root())
-    for module in (auth, devices, groups, jobs, artifacts, quotas, users):
+    for module in (auth, devices, groups, jobs, job_delete, job_templates, audit, artifacts, quotas, users):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)
     return app

@@ -1,13 +1,14 @@
 """Who may call the SECURITY DEFINER functions, read from the catalog and compared with the list in
 tests/support/schema.py. They run as their owner, past row-level security, so each is a way across
-tenants: PUBLIC must not execute any, and each is executable by exactly the roles listed for it."""
+tenants: PUBLIC must not execute any, and each is executable by exactly the roles listed for it. And what
+the runtime role may do to each table, compared with the list there too."""
 
 from __future__ import annotations
 
 from shared.infra.config import APP_ROLE, OWNER_ROLE
 from shared.infra.db import connect
 from tests.support.pg import TestDB
-from tests.support.schema import SECURITY_DEFINER_FUNCTIONS
+from tests.support.schema import RUNTIME_TABLE_PRIVILEGES, SECURITY_DEFINER_FUNCTIONS
 
 DEFINERS = """
 SELECT p.oid::regprocedure::text AS fn,
@@ -43,3 +44,20 @@ async def test_security_definer_functions_are_executable_by_exactly_the_intended
         assert r["owner"] == OWNER_ROLE, fn
         # a definer resolves names only where its owner put them, never in a caller's schema
         assert "search_path=public, pg_temp" in r["config"], (fn, r["config"])
+
+
+TABLE_GRANTS = """
+SELECT table_name::text AS table_name, array_agg(privilege_type::text) AS privileges
+  FROM information_schema.role_table_grants
+ WHERE grantee = $1 AND table_schema = 'public'
+ GROUP BY table_name
+"""
+
+
+async def test_the_runtime_role_holds_exactly_the_listed_table_privileges(session_db: TestDB) -> None:
+    conn = await connect(session_db.owner_url)
+    try:
+        rows = await conn.fetch(TABLE_GRANTS, APP_ROLE)
+    finally:
+        await conn.close()
+    assert {r["table_name"]: frozenset(r["privileges"]) for r in rows} == RUNTIME_TABLE_PRIVILEGES

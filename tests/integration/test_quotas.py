@@ -248,3 +248,20 @@ async def test_a_quota_of_one_tenant_leaves_the_others_alone(services: Services)
         r = await api.post("/customer/jobs", json={"document_type": "fw", "target_all": True})
         assert r.status_code == 201, r.text
     assert (await quotas(other))["devices"] == {"limit": None, "used": 2}
+
+
+async def test_artifact_storage_over_quota_gets_403_and_keeps_nothing(
+    services: Services, tenant: Tenant
+) -> None:
+    await set_quota(services, tenant, artifact_bytes=10)
+    async with tenant.api() as api:
+        up = "/customer/artifacts?name="
+        assert (await api.post(up + "a.bin", content=b"123456")).status_code == 201
+        assert_over_quota(await api.post(up + "b.bin", content=b"abcdefg"), "artifact_bytes", 10, 6)
+        assert (await api.get("/customer/artifacts/b.bin")).status_code == 404
+        # the same content under another name is stored once: it costs nothing
+        assert (await api.post(up + "a-copy.bin", content=b"123456")).status_code == 201
+        assert (await api.post(up + "c.bin", content=b"abcd")).status_code == 201  # exactly 10
+        assert (await quotas(tenant))["artifact_bytes"] == {"limit": 10, "used": 10}
+        assert (await api.delete("/customer/artifacts/c.bin")).status_code == 204
+        assert (await quotas(tenant))["artifact_bytes"] == {"limit": 10, "used": 6}

@@ -4,8 +4,8 @@ aimed at B's rows touches none (the policies' USING hides them), and moving one 
 refused. The INSERT is the policies' WITH CHECK alone; the move is refused by WITH CHECK and, because the
 UPDATE reads the table, by USING applied to the new row as well.
 
-Where the runtime role holds no grant for the write at all (tenants; DELETE on the jobs tables; UPDATE and
-DELETE on the append-only history), the refusal is the missing privilege, also 42501: each case asserts
+Where the runtime role holds no grant for the write at all (tenants; UPDATE on job templates; UPDATE and
+DELETE on the append-only history and audit log), the refusal is the missing privilege, also 42501: each case asserts
 which of the two refused it, from the role's grants in the catalog. Every statement runs in a transaction
 that is rolled back, so a broken policy shows up as a failed assertion and leaves nothing behind."""
 
@@ -33,7 +33,7 @@ class Pair:
 
 async def _seed(t: Tenant) -> None:
     """A row of the tenant's in every tenant table: devices, a group with one member, an artifact, a job, its
-    execution and counters, and one history event (the claim)."""
+    execution and counters, one history event (the claim), a job template and audit rows."""
     devs = await t.create_devices(2, prefix="rls")
     await t.create_group("g", devs[:1])
     async with t.api() as api:
@@ -45,6 +45,9 @@ async def _seed(t: Tenant) -> None:
         assert r.status_code == 201, r.text
     async with t.device_api(devs[0]) as d:
         assert (await d.put("/device/v1/jobs/j/execution", json={"status": "IN_PROGRESS"})).status_code == 200
+    async with t.api() as api:  # a template; creating it and the job wrote audit rows
+        r = await api.post("/customer/job-templates", json={"template_id": "tpl", "document_type": "x"})
+        assert r.status_code == 201, r.text
 
 
 async def _rows_per_table(services: Services, tenant_id: str) -> dict[str, int]:
@@ -110,6 +113,15 @@ PLANTS: dict[str, tuple[str, Callable[[str], tuple[Any, ...]]]] = {
     "artifacts": (
         "INSERT INTO artifacts (tenant_id, name, sha256, size, created_at) VALUES ($1, 'planted', $2, 1, now())",
         lambda b: (b, "0" * 64),
+    ),
+    "job_templates": (
+        "INSERT INTO job_templates (tenant_id, template_id, document_type) VALUES ($1, 'planted', 'x')",
+        _only_b,
+    ),
+    "audit_log": (
+        "INSERT INTO audit_log (tenant_id, actor, action, target_type, target_id) "
+        "VALUES ($1, 'cli', 'job.deleted', 'job', 'j')",
+        _only_b,
     ),
 }
 

@@ -342,3 +342,37 @@ async def test_bad_configs_get_422_and_create_nothing(
         assert r.status_code == 422, r.text
         assert words in r.text
         assert (await api.get("/customer/jobs")).json()["total"] == before
+
+
+async def test_a_templates_configs_are_the_defaults_of_its_jobs(
+    clock: Services, tenant: Tenant, app_pool: asyncpg.Pool
+) -> None:
+    await tenant.create_devices(3, prefix="tpl")
+    await tenant.create_group("tpl", [f"tpl-{i:05d}" for i in range(3)])
+    template = {
+        "template_id": "careful",
+        "document_type": "fw",
+        "configs": {
+            "rollout_config": {"maximum_per_minute": 1},
+            "abort_config": {"criteria_list": [{"failure_type": "ALL", "threshold_percentage": 50,
+                                                "min_number_of_executed_things": 2}]},
+        },
+    }  # fmt: skip
+    async with tenant.api() as api:
+        bad = {**template, "configs": {"rollout_config": {"maximum_per_minute": 0}}}
+        assert (await api.post("/customer/job-templates", json=bad)).status_code == 422
+        assert (await api.post("/customer/job-templates", json=template)).status_code == 201
+        r = await api.post("/customer/jobs", json={"template_id": "careful", "target_group_id": "tpl"})
+        assert r.status_code == 201, r.text
+        job = r.json()
+        assert job["template_id"] == "careful" and job["rollout_config"] == {"maximum_per_minute": 1}
+        assert job["abort_config"]["criteria_list"][0]["failure_type"] == "ALL"
+        own = {
+            "template_id": "careful",
+            "target_group_id": "tpl",
+            "rollout_config": {"maximum_per_minute": 2},
+        }
+        r = await api.post("/customer/jobs", json=own)
+        assert r.status_code == 201 and r.json()["rollout_config"] == {"maximum_per_minute": 2}
+        assert r.json()["abort_config"] is not None  # not given: the template's
+    assert (await run_rollout_tick(app_pool, T0 + 1000 * MIN)).reached == 1 + 2

@@ -12,6 +12,8 @@ TENANT_TABLES = (
     "job_counters",
     "job_execution_events",
     "artifacts",
+    "job_templates",
+    "audit_log",
 )
 
 # Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the
@@ -35,8 +37,31 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.jobs_by_status()": frozenset({"iotcloud_app"}),
     "iotcloud.jobs_tick_backlog(timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.migration_applied(text)": frozenset({"iotcloud_app"}),
+    # deletes only the history of executions that no longer exist, of the caller's tenant (065_lifecycle.sql)
+    "iotcloud.delete_history(text,text[])": frozenset({"iotcloud_app"}),
+    "iotcloud.tenants_deleting_jobs()": frozenset({"iotcloud_app"}),
     # the MQTT gateway (db/functions/095_mqtt.sql): by thing name and token hash, or connected devices' hashes
     "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_pending(text[],timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
+}
+
+# What the runtime role may do to each table (test_db_grants.py compares it with the catalog); a table not
+# listed: nothing. History and the audit log are append-only; job templates are created and deleted, never
+# changed; job rows are deleted (DeleteJob, DeleteJobExecution), their history only through
+# iotcloud.delete_history.
+_ALL = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+RUNTIME_TABLE_PRIVILEGES: dict[str, frozenset[str]] = {
+    "tenants": frozenset({"SELECT"}),
+    "users": _ALL,
+    "device_state": _ALL,
+    "device_groups": _ALL,
+    "device_group_members": _ALL,
+    "jobs": _ALL,
+    "job_executions": _ALL,
+    "job_counters": _ALL,
+    "job_execution_events": frozenset({"SELECT", "INSERT"}),
+    "job_templates": frozenset({"SELECT", "INSERT", "DELETE"}),
+    "audit_log": frozenset({"SELECT", "INSERT"}),
+    "artifacts": frozenset({"SELECT", "INSERT", "DELETE"}),
 }

@@ -23,6 +23,9 @@ CANCEL = {
     "GET /customer/jobs/{job_id}/executions/{device_id}/events",
     "POST /customer/jobs/{job_id}/cancel",
     "POST /customer/jobs/{job_id}/executions/{device_id}/cancel",
+    # under the same path (no DELETE method: the check does not apply to them anyway)
+    "POST /customer/jobs/{job_id}/delete",
+    "POST /customer/jobs/{job_id}/executions/{device_id}/delete",
 }
 EVERY_OTHER_CHECK = (
     "not_a_server_error",

@@ -4,6 +4,8 @@ import { QueryClientProvider, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 
+import { ArtifactDetailPage } from "../features/artifacts/ArtifactDetailPage";
+import { ArtifactsPage } from "../features/artifacts/ArtifactsPage";
 import { Empty } from "../features/common/QueryState";
 import { LoginPage } from "../features/auth/LoginPage";
 import { DeviceDetailPage } from "../features/devices/DeviceDetailPage";
@@ -31,6 +33,8 @@ export function AppRoutes() {
         <Route path="/groups/:groupId" element={<GroupDetailPage />} />
         <Route path="/jobs" element={<JobsPage />} />
         <Route path="/jobs/:jobId" element={<JobDetailPage />} />
+        <Route path="/artifacts" element={<ArtifactsPage />} />
+        <Route path="/artifacts/:name" element={<ArtifactDetailPage />} />
         <Route path="*" element={<Empty>Page not found.</Empty>} />
       </Route>
     </Routes>

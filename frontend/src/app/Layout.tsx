@@ -8,6 +8,7 @@ const NAV = [
   { to: "/jobs", label: "Jobs" },
   { to: "/devices", label: "Devices" },
   { to: "/groups", label: "Groups" },
+  { to: "/artifacts", label: "Artifacts" },
 ];
 
 export function Layout() {

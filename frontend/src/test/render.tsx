@@ -39,7 +39,8 @@ export function fakeApi(routes: Record<string, (call: Call) => [number, unknown]
     calls.push(call);
     const route = routes[`${call.method} ${url.pathname}`];
     const [status, body] = route ? route(call) : [404, { error: "not_found", detail: `no fake for ${call.path}` }];
-    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+    const text = status === 204 ? null : JSON.stringify(body); // a 204 has no body
+    return new Response(text, { status, headers: { "Content-Type": "application/json" } });
   });
   return calls;
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quotas
 from shared.artifacts.storage import ArtifactStorage, content_key
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.infra.db import TENANT_SQL, tenant_tx
@@ -126,6 +127,7 @@ async def upload(
     try:
         async with tenant_tx(pool, tenant_id) as conn:
             await conn.execute(CONTENT_LOCK, tenant_id, staged.sha256)
+            await quotas.check_new_artifact(conn, staged.sha256, staged.size)
             row = await conn.fetchrow(
                 INSERT_ARTIFACT, name, staged.sha256, staged.size, content_type, created_by, now
             )

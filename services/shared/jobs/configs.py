@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import orjson
 from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -211,6 +212,17 @@ def next_window(windows: list[dict[str, Any]], now: datetime) -> tuple[datetime,
 # --- the four together, as a job holds them ---------------------------------------------------------------
 
 
+class TemplateConfigs(BaseModel):
+    """A job template's default configs (AWS CreateJobTemplate's): validated as a job's, applied to each job
+    made from the template unless the job gives its own."""
+
+    model_config = STRICT_BODY
+    rollout_config: RolloutConfig | None = None
+    abort_config: AbortConfig | None = None
+    retry_config: RetryConfig | None = None
+    scheduling_config: SchedulingConfig | None = None
+
+
 class JobConfigs(BaseModel):
     model_config = ConfigDict(frozen=True)
     rollout_config: RolloutConfig | None = None
@@ -222,6 +234,15 @@ class JobConfigs(BaseModel):
     def gated(self) -> bool:
         """Whether the worker reaches the job's devices (a rollout rate, a schedule): else all at once."""
         return self.rollout_config is not None or self.scheduling_config is not None
+
+    @classmethod
+    def with_defaults(cls, given: dict[str, Any], stored: dict[str, Any]) -> JobConfigs:
+        """The job's own configs (`given`: models or None), each missing one taken from a template's
+        stored defaults (JSON as TemplateConfigs keeps them)."""
+        defaults = TemplateConfigs.model_validate_json(orjson.dumps(stored)) if stored else TemplateConfigs()
+        return cls(
+            **{name: given.get(name) or getattr(defaults, name) for name in TemplateConfigs.model_fields}
+        )
 
     def as_json(self) -> tuple[dict[str, Any] | None, ...]:
         """The four configs as stored (JSON, without unset fields), in INSERT_JOB's order."""

@@ -71,18 +71,20 @@ SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.targe
        j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode,
        j.rollout_config, j.abort_config, j.retry_config, j.scheduling_config, j.ranked, j.released_upto,
        j.rollout_rate, j.rollout_window_at, j.rollout_stopped_at, j.end_applied_at, j.abort_state,
-       j.rollout_log, c.*
+       j.rollout_log, j.template_id, c.*
   FROM jobs j
  CROSS JOIN LATERAL (SELECT {_SUMS} FROM job_counters c
                       WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) c
 """
 
-GET_JOB = JOB_SELECT + " WHERE j.job_id = $1"
+# A job being deleted (deleting_at set) is gone from every read: lists, GET, executions, history.
+GET_JOB = JOB_SELECT + " WHERE j.job_id = $1 AND j.deleting_at IS NULL"
 
 LIST_JOBS = (
     JOB_SELECT
     + """
  WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.document_type = $2)
+   AND j.deleting_at IS NULL
  ORDER BY j.created_at DESC, j.job_id DESC
  LIMIT $3 OFFSET $4
 """
@@ -91,6 +93,7 @@ LIST_JOBS = (
 COUNT_JOBS = """
 SELECT count(*) FROM jobs j
  WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.document_type = $2)
+   AND j.deleting_at IS NULL
 """
 
 EXECUTION_COLUMNS = """e.device_id, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
@@ -105,7 +108,10 @@ SELECT {EXECUTION_COLUMNS}
  LIMIT $3 OFFSET $4
 """
 
-EXECUTION_EXISTS = "SELECT 1 FROM job_executions WHERE job_id = $1 AND device_id = $2"
+EXECUTION_EXISTS = """
+SELECT 1 FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
+ WHERE e.job_id = $1 AND e.device_id = $2 AND j.deleting_at IS NULL
+"""
 
 EXECUTION_EVENTS = """
 SELECT event_id, job_id, device_id, from_status, to_status, actor, execution_number, status_details, at
@@ -121,13 +127,15 @@ DEVICE_EXECUTIONS = f"""
 SELECT e.job_id, j.document_type, j.status AS job_status, {EXECUTION_COLUMNS}
   FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
  WHERE e.tenant_id = {TENANT} AND e.device_id = $1 AND ($2::text IS NULL OR e.status = $2)
+   AND j.deleting_at IS NULL
  ORDER BY e.queued_at DESC, e.job_id
  LIMIT $3 OFFSET $4
 """
 
 COUNT_DEVICE_EXECUTIONS = f"""
-SELECT count(*) FROM job_executions e
+SELECT count(*) FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
  WHERE e.tenant_id = {TENANT} AND e.device_id = $1 AND ($2::text IS NULL OR e.status = $2)
+   AND j.deleting_at IS NULL
 """
 
 # --- device side ---------------------------------------------------------------------------------------
@@ -136,7 +144,7 @@ DEVICE_EXECUTION = f"""
 SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expires_at,
        j.status AS job_status, e.timeout_at
   FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
- WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2
+ WHERE e.tenant_id = {TENANT} AND e.job_id = $1 AND e.device_id = $2 AND j.deleting_at IS NULL
 """
 
 # A device's hot calls authenticate and work in one statement each (db/functions/030_device_calls.sql);
@@ -148,7 +156,7 @@ DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
 CANCEL_JOB = """
 UPDATE jobs SET status = 'CANCELED', canceled_at = $2, updated_at = $2, cancel_reason = $3, cancel_mode = $4,
                 cancel_reason_code = $5
- WHERE job_id = $1 AND status IN ('IN_PROGRESS', 'SCHEDULED')
+ WHERE job_id = $1 AND status IN ('IN_PROGRESS', 'SCHEDULED') AND deleting_at IS NULL
 RETURNING job_id
 """
 
@@ -158,7 +166,7 @@ SELECT * FROM iotcloud.move_executions('operator', $1, ARRAY[$2::text], ARRAY[$3
                                        ARRAY[$4::jsonb], ARRAY[$5::bigint], $6, NULL)
 """
 
-JOB_STATUS = "SELECT status FROM jobs WHERE job_id = $1"
+JOB_STATUS = "SELECT status FROM jobs WHERE job_id = $1 AND deleting_at IS NULL"
 
 # One batch of a job's QUEUED sweep (expiry or cancel), keyset by device_id.
 SWEEP_QUEUED = "SELECT * FROM iotcloud.sweep_queued($1, $2, $3, $4, $5)"
@@ -194,7 +202,7 @@ SELECT j.job_id, j.ranked, j.released_upto, j.rollout_rate, j.rollout_next_step,
          WHERE c.tenant_id = j.tenant_id AND c.job_id = j.job_id) AS succeeded
   FROM jobs j
  WHERE j.tenant_id = {TENANT} AND j.status = 'IN_PROGRESS' AND j.released_upto < j.ranked
-   AND j.rollout_stopped_at IS NULL
+   AND j.rollout_stopped_at IS NULL AND j.deleting_at IS NULL
  ORDER BY j.job_id
    FOR UPDATE OF j
 """

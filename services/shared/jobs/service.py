@@ -12,6 +12,7 @@ import asyncpg
 
 from shared import quotas
 from shared.artifacts.service import lock_for_job, referenced_names
+from shared.audit import AuditHook
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
@@ -235,12 +236,13 @@ async def cancel_job(
     *,
     mode: CancelMode = CancelMode.REJECT,
     reason_code: str | None = None,
+    audit: AuditHook | None = None,
 ) -> dict[str, Any]:
     """The job becomes CANCELED (from then on no device can start its work), then its QUEUED executions
     move in batches (reason in status_details): to REJECTED (`DELETE`, mode reject) or CANCELED (AWS
     CancelJob, mode cancel); with mode force its IN_PROGRESS executions are CANCELED too, else they may still
     finish. The mode is stored on the job, so should the sweep be cut short, the jobs tick finishes it the
-    same way. `moved` is how many executions this call moved."""
+    same way. `moved` is how many executions this call moved. `audit` runs in the cancel's transaction."""
     async with tenant_tx(pool, tenant_id) as conn:
         if await conn.fetchval(q.CANCEL_JOB, job_id, now, reason, mode.value, reason_code) is None:
             status = await conn.fetchval(q.JOB_STATUS, job_id)
@@ -249,6 +251,8 @@ async def cancel_job(
             raise Conflict(
                 f"job {job_id!r} is {status}; only an IN_PROGRESS job can be canceled", status=status
             )
+        if audit is not None:
+            await audit(conn)
     swept = SweepResult()
     try:
         await sweep_job(pool, tenant_id, job_id, Actor.OPERATOR, now, batch, into=swept)

@@ -68,6 +68,15 @@ Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul
 DocumentType = Annotated[
     str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul), _NUL_FREE
 ]
+# AWS job templates' documentParameters: names as in the placeholders ${aws:iot:parameter:NAME}, values
+# strings (as in AWS: 1 to 512 characters).
+TemplateParameters = Annotated[
+    dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=512), AfterValidator(_no_nul), _NUL_FREE],
+    ],
+    Field(max_length=100),
+]
 # An integer of a JSON body (in a STRICT_BODY model): an int, or a float without a fraction.
 Integer = Annotated[int, BeforeValidator(_integral)]
 

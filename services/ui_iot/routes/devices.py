@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared import devices, twin
+from shared import audit, devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import (
     BAD_VALUE,
@@ -22,7 +22,7 @@ from shared.web.responses import (
 )
 from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
-from ui_iot.deps import ReadDB, WriteDB
+from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
 
@@ -138,13 +138,16 @@ async def patch_device(device_id: str, body: DevicePatch, db: WriteDB, now: Now)
 
 
 @router.post("/{device_id}/revoke", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def revoke_device(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
-    return device_view(await devices.revoke_device(db, device_id, now), now)
+async def revoke_device(device_id: str, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
+    row = await devices.revoke_device(db, device_id, now)
+    await audit.record(db, principal, "device.revoked", "device", device_id, now=now)
+    return device_view(row, now)
 
 
 @router.post("/{device_id}/rotate-token", response_model=TokenOut, responses=BAD_VALUE | WRITER | NOT_FOUND)
-async def rotate_token(device_id: str, db: WriteDB, now: Now) -> dict[str, Any]:
+async def rotate_token(device_id: str, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
     row, token = await devices.rotate_token(db, device_id, now)
+    await audit.record(db, principal, "device.token_rotated", "device", device_id, now=now)
     return {"device_id": row["device_id"], "provision_token": token}
 
 
@@ -158,5 +161,10 @@ async def get_twin(device_id: str, db: ReadDB) -> dict[str, Any]:
     response_model=TwinOut,
     responses=BAD_VALUE | WRITER | NOT_FOUND | TWIN_CONFLICT | TOO_LARGE,
 )
-async def patch_twin(device_id: str, body: TwinPatch, db: WriteDB, now: Now) -> dict[str, Any]:
-    return await twin.patch_desired(db, device_id, body.desired, body.expected_version, now)
+async def patch_twin(
+    device_id: str, body: TwinPatch, db: WriteDB, principal: CurrentPrincipal, now: Now
+) -> dict[str, Any]:
+    out = await twin.patch_desired(db, device_id, body.desired, body.expected_version, now)
+    details = {"desired": body.desired, "desired_version": out["desired_version"]}
+    await audit.record(db, principal, "twin.edited", "device", device_id, details, now=now)
+    return out

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
+from shared import audit
+from shared.audit import AuditHook
 from shared.auth import Principal
-from shared.jobs import service
+from shared.jobs import service, templates
 from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig, RolloutConfig, SchedulingConfig
 from shared.jobs.states import COUNTER_COLUMNS, CancelMode, TargetSelection
 from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusName
@@ -34,6 +37,7 @@ from shared.web.validation import (
     JobId,
     Limit,
     Offset,
+    TemplateParameters,
     Text,
     integer,
     json_object,
@@ -74,11 +78,25 @@ ONE_TARGET: dict[str, Any] = {
 }
 
 
+# A job says its document_type, or takes it from its template: neither (absent or null) is refused, said
+# with `not` as ONE_TARGET does.
+NEITHER = {"properties": {"document_type": {"type": "null"}, "template_id": {"type": "null"}}}
+JOB_CREATE_SCHEMA: dict[str, Any] = {
+    "description": ONE_TARGET["description"] + "; document_type unless template_id gives it",
+    "not": {"anyOf": [*ONE_TARGET["not"]["anyOf"], NEITHER]},
+}
+
+
 class JobCreate(BaseModel):
-    model_config = ConfigDict(**STRICT_BODY, json_schema_extra=ONE_TARGET)
+    model_config = ConfigDict(**STRICT_BODY, json_schema_extra=JOB_CREATE_SCHEMA)
     job_id: JobId | None = None
-    document_type: DocumentType
-    document_params: json_object(32 * 1024) = {}  # type: ignore[valid-type]
+    document_type: DocumentType | None = Field(
+        default=None, description="required unless template_id gives it"
+    )
+    document_params: json_object(32 * 1024) | None = None  # type: ignore[valid-type]
+    # A job made from a template (routes/job_templates.py): its document filled with document_parameters.
+    template_id: JobId | None = None
+    document_parameters: TemplateParameters | None = None
     target_device_id: Identifier | None = None
     target_group_id: Identifier | None = None
     target_all: bool = False
@@ -93,6 +111,12 @@ class JobCreate(BaseModel):
     abort_config: AbortConfig | None = None
     retry_config: RetryConfig | None = None
     scheduling_config: SchedulingConfig | None = None
+
+    @model_validator(mode="after")
+    def _document_type_or_template(self) -> JobCreate:
+        if self.document_type is None and self.template_id is None:
+            raise ValueError("document_type is required (unless template_id gives it)")
+        return self
 
 
 class JobCancel(BaseModel):
@@ -167,6 +191,7 @@ class JobOut(BaseModel):
     rollout: RolloutOut
     abort: AbortOut | None
     schedule: ScheduleOut | None
+    template_id: str | None = Field(default=None, description="the job template it was made from")
 
 
 class JobDetail(JobOut):
@@ -267,6 +292,11 @@ def _creator(principal: Principal) -> str:
     return principal.email or principal.user_id
 
 
+def _canceled(principal: Principal, job_id: str, details: dict[str, Any], now: datetime) -> AuditHook:
+    """A job's cancel, recorded in the transaction that cancels it."""
+    return lambda conn: audit.record(conn, principal, "job.canceled", "job", job_id, details, now=now)
+
+
 @router.post(
     "/jobs",
     status_code=201,
@@ -274,26 +304,37 @@ def _creator(principal: Principal) -> str:
     responses=BAD_VALUE | WRITER_QUOTA | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def create_job(body: JobCreate, db: WriteDB, principal: CurrentPrincipal, now: Now) -> dict[str, Any]:
-    return await service.create_job(
+    # A template (if any) completes the request's fields first (shared/jobs/templates.py).
+    given = body.model_dump(include=set(templates.JOB_FIELDS))
+    fields = await templates.resolve(db, body.template_id, body.document_parameters, given)
+    job = await service.create_job(
         db,
         job_id=body.job_id,
-        document_type=body.document_type,
-        document_params=body.document_params,
+        **fields,
         target_device_id=body.target_device_id,
         target_group_id=body.target_group_id,
         target_all=body.target_all,
-        expires_in_hours=body.expires_in_hours,
-        in_progress_timeout_minutes=body.in_progress_timeout_minutes,
         target_selection=TargetSelection(body.target_selection),
         created_by=_creator(principal),
         now=now,
-        configs=JobConfigs(
-            rollout_config=body.rollout_config,
-            abort_config=body.abort_config,
-            retry_config=body.retry_config,
-            scheduling_config=body.scheduling_config,
+        configs=JobConfigs.with_defaults(
+            {name: getattr(body, name) for name in JobConfigs.model_fields},
+            await templates.stored_configs(db, body.template_id),
         ),
     )
+    await _created(db, job, body.template_id, principal, now)
+    return job
+
+
+async def _created(
+    db: asyncpg.Connection, job: dict[str, Any], template_id: str | None, principal: Principal, now: datetime
+) -> None:
+    """In the creating transaction: the template the job was made from, and the audit row."""
+    if template_id is not None:
+        await templates.record_template(db, job["job_id"], template_id)
+        job["template_id"] = template_id
+    details = {k: job[k] for k in ("document_type", "target", "template_id", "execution_count")}
+    await audit.record(db, principal, "job.created", "job", job["job_id"], details, now=now)
 
 
 @router.get("/jobs", response_model=JobList, responses=BAD_VALUE)
@@ -346,9 +387,15 @@ async def execution_events(
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def cancel_job(
-    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancel | None, Body()] = None
+    job_id: str,
+    tenant: WriteTenant,
+    principal: CurrentPrincipal,
+    now: Now,
+    body: Annotated[JobCancel | None, Body()] = None,
 ) -> dict[str, Any]:
-    out = await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, body.reason if body else None, now)
+    reason = body.reason if body else None
+    audited = _canceled(principal, job_id, {"mode": CancelMode.REJECT.value, "reason": reason}, now)
+    out = await service.cancel_job(tenant.pool, tenant.tenant_id, job_id, reason, now, audit=audited)
     return {**out, "rejected_executions": out["moved"]}
 
 
@@ -358,16 +405,22 @@ async def cancel_job(
     responses=BAD_VALUE | WRITER | NOT_FOUND | CONFLICT | TOO_LARGE,
 )
 async def cancel_job_aws(
-    job_id: str, tenant: WriteTenant, now: Now, body: Annotated[JobCancelRequest | None, Body()] = None
+    job_id: str,
+    tenant: WriteTenant,
+    principal: CurrentPrincipal,
+    now: Now,
+    body: Annotated[JobCancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     """AWS CancelJob: the job becomes CANCELED and its QUEUED executions CANCELED (with force, its
     IN_PROGRESS ones too, whose devices' next update gets 409 with the current state). 409 unless the job is
     IN_PROGRESS."""
     body = body or JobCancelRequest()
     mode = CancelMode.FORCE if body.force else CancelMode.CANCEL
+    details = {"mode": mode.value, **body.model_dump(include={"force", "reason_code", "comment"})}
     out = await service.cancel_job(
-        tenant.pool, tenant.tenant_id, job_id, body.comment, now, mode=mode, reason_code=body.reason_code
-    )
+        tenant.pool, tenant.tenant_id, job_id, body.comment, now, mode=mode, reason_code=body.reason_code,
+        audit=_canceled(principal, job_id, details, now),
+    )  # fmt: skip
     return {**out, "force": body.force, "canceled_executions": out["moved"]}
 
 
@@ -380,6 +433,7 @@ async def cancel_execution(
     job_id: str,
     device_id: str,
     db: WriteDB,
+    principal: CurrentPrincipal,
     now: Now,
     body: Annotated[ExecutionCancelRequest | None, Body()] = None,
 ) -> dict[str, Any]:
@@ -387,9 +441,14 @@ async def cancel_execution(
     has no execution for the device; 409 (with `reason` and `current`) when it is terminal, IN_PROGRESS
     without force, or not at expected_version. Canceling the job's last active execution completes it."""
     body = body or ExecutionCancelRequest()
-    return await service.cancel_execution(
+    out = await service.cancel_execution(
         db, job_id, device_id, force=body.force, expected_version=body.expected_version, now=now
     )
+    details = {"force": body.force, "status": out["status"], "execution_number": out["execution_number"]}
+    await audit.record(
+        db, principal, "execution.canceled", "execution", f"{job_id}/{device_id}", details, now=now
+    )
+    return out
 
 
 @router.get("/devices/{device_id}/jobs", response_model=DeviceExecutionPage, responses=BAD_VALUE | NOT_FOUND)

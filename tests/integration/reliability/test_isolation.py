@@ -57,12 +57,15 @@ async def _tenant_a(apps: Apps) -> tuple[Account, dict[str, str]]:
         assert r.status_code == 201, r.text
         r = await api.post("/customer/artifacts?name=fw-a.bin", content=b"A's firmware")
         assert r.status_code == 201, r.text
+        r = await api.post("/customer/job-templates", json={"template_id": "ta", "document_type": "ota"})
+        assert r.status_code == 201, r.text
     return a, {
         "device_id": "a-00000",
         "group_id": "ga",
         "job_id": "ja",
         "name": "fw-a.bin",
         "user_id": a.user_id,
+        "template_id": "ta",
     }
 
 
@@ -88,6 +91,7 @@ async def test_cross_tenant_matrix_answers_404_and_changes_nothing(apps: Apps) -
         for body in (
             {"document_type": "ota", "target_device_id": "a-00000"},
             {"document_type": "ota", "target_group_id": "ga"},
+            {"template_id": "ta", "target_all": True},
         ):
             assert (await api.post("/customer/jobs", json=body)).status_code == 404
         assert (await api.post("/customer/groups", json={"group_id": "gb", "name": "B"})).status_code == 201
@@ -101,10 +105,13 @@ async def test_cross_tenant_matrix_answers_404_and_changes_nothing(apps: Apps) -
             ("/customer/devices", "devices"),
             ("/customer/jobs", "jobs"),
             ("/customer/groups", "groups"),
+            ("/customer/job-templates", "templates"),
+            ("/customer/audit", "entries"),
         ):
             r = await api.get(path)
             assert r.status_code == 200
             assert all(not str(x).count("a-00000") and x.get("job_id") != "ja" for x in r.json()[key]), r.text
+            assert all(x.get("template_id") != "ta" and x.get("target_id") != "ja" for x in r.json()[key])
     assert len(tried) >= 15, tried
     # B's device, aimed at A's job executions
     async with client(apps.device.url, headers={"X-Provision-Token": b.tokens["b-00000"]}) as dev:

@@ -27,9 +27,11 @@ import {
   type JobFormState,
   type TargetType,
 } from "./jobForm";
+import { ArtifactUrlPicker, withArtifactUrl } from "./ArtifactUrlPicker";
 import { RolloutSections } from "./RolloutSections";
 import { buildRolloutConfigs, emptyRolloutForm, type RolloutFormState } from "./rolloutForm";
 import { DevicePicker, GroupPicker } from "./TargetPickers";
+import { TargetSelectionControl } from "./TargetSelection";
 import { useJobReach, type Reach } from "./useJobReach";
 
 export interface CreateJobModalProps {
@@ -47,7 +49,7 @@ export function CreateJobModal({ opened, onClose, ...rest }: CreateJobModalProps
   );
 }
 
-function ReachLine({ reach, targetType }: { reach: Reach; targetType: TargetType }) {
+function ReachLine({ reach, targetType, continuous }: { reach: Reach; targetType: TargetType; continuous: boolean }) {
   let text: string;
   if (reach.error) text = `Cannot tell how many devices it will reach: ${reach.error}`;
   else if (reach.loading) text = "Counting the devices it will reach…";
@@ -58,7 +60,7 @@ function ReachLine({ reach, targetType }: { reach: Reach; targetType: TargetType
     <Alert color={reach.error || empty ? "orange" : "blue"} variant="light" data-testid="job-reach" p="xs">
       <Text size="sm">
         {text}
-        {empty ? " A job with no executions completes at once." : ""}
+        {empty && !continuous ? " A job with no executions completes at once." : ""}
       </Text>
     </Alert>
   );
@@ -121,10 +123,13 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
         )}
         {form.targetType === "all" && (
           <Text size="sm" c="dimmed">
-            Every ACTIVE device of the tenant as of now (devices added later are not included).
+            Every ACTIVE device of the tenant.
           </Text>
         )}
-        <ReachLine reach={reach} targetType={form.targetType} />
+        {form.targetType !== "device" && (
+          <TargetSelectionControl value={form.targetSelection} onChange={(v) => set("targetSelection", v)} />
+        )}
+        <ReachLine reach={reach} targetType={form.targetType} continuous={form.targetType !== "device" && form.targetSelection === "CONTINUOUS"} />
 
         <Autocomplete
           label="Document type"
@@ -153,6 +158,7 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
           error={paramsError}
           styles={{ input: { fontFamily: "monospace" } }}
         />
+        <ArtifactUrlPicker disabled={!!paramsError} onPick={(name) => set("params", withArtifactUrl(form.params, name))} />
         <Group grow align="flex-start">
           <TextInput
             label="Expires in (hours)"

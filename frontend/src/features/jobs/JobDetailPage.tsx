@@ -21,6 +21,8 @@ import { JobRolloutCards } from "./JobRolloutCards";
 import { LIVE_REFRESH_MS, targetLabel } from "./JobsPage";
 import { SEGMENTS } from "./progress";
 import { StatusBadge } from "./StatusBadge";
+import { ContinuousBadge } from "./TargetSelection";
+import { JobArtifacts } from "../artifacts/JobArtifacts";
 
 function Target({ job }: { job: JobDetail }) {
   const { type, id } = job.target;
@@ -63,7 +65,9 @@ export function JobDetailPage() {
                 <Fact label="Document type">{j.document_type}</Fact>
                 <Fact label="Target">
                   <Target job={j} />
+                  <ContinuousBadge job={j} />
                 </Fact>
+                <JobArtifacts names={j.artifacts} />
                 <Fact label="Executions">
                   <span data-testid="execution-count">{j.execution_count}</span>
                 </Fact>

@@ -17,6 +17,7 @@ import { JOB_STATUSES, isJobLive, statusFrom } from "../../services/api/statuses
 import { CreateJobModal } from "./CreateJobModal";
 import { JobProgressBar } from "./JobProgressBar";
 import { StatusBadge } from "./StatusBadge";
+import { ContinuousBadge } from "./TargetSelection";
 
 const PAGE = 25;
 export const LIVE_REFRESH_MS = 2000;
@@ -113,7 +114,10 @@ export function JobsPage() {
                         </Anchor>
                       </Table.Td>
                       <Table.Td>{j.document_type}</Table.Td>
-                      <Table.Td>{targetLabel(j)}</Table.Td>
+                      <Table.Td>
+                        {targetLabel(j)}
+                        <ContinuousBadge job={j} />
+                      </Table.Td>
                       <Table.Td>
                         <StatusBadge status={j.status} />
                         <RolloutNote job={j} />

@@ -45,6 +45,16 @@ describe("buildJobRequest", () => {
     expect(bodyOf(all)).toEqual({ document_type: "reboot", document_params: { delay_s: 5 }, target_all: true });
   });
 
+  it("sends a continuous target selection for a group or the fleet, never for one device", () => {
+    const g = buildJobRequest(base({ targetType: "group", groupId: "lab", targetSelection: "CONTINUOUS" }));
+    expect(bodyOf(g)).toMatchObject({ target_group_id: "lab", target_selection: "CONTINUOUS" });
+    const all = buildJobRequest(base({ targetType: "all", targetSelection: "CONTINUOUS" }));
+    expect(bodyOf(all)).toMatchObject({ target_all: true, target_selection: "CONTINUOUS" });
+    const device = buildJobRequest(base({ targetSelection: "CONTINUOUS" }));
+    expect(bodyOf(device)).not.toHaveProperty("target_selection");
+    expect(bodyOf(device)).toMatchObject({ target_device_id: "dev-1" });
+  });
+
   it("treats empty params as {} and trims text", () => {
     const r = buildJobRequest(base({ params: "  ", documentType: "  update_config ", jobId: " job_1 " }));
     expect(bodyOf(r)).toEqual({

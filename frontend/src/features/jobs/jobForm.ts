@@ -3,6 +3,8 @@
 import type { JobCreate } from "../../services/api/jobs";
 
 export type TargetType = "device" | "group" | "all";
+/** SNAPSHOT: the target's devices as of creation; CONTINUOUS: also those that join later (group or fleet). */
+export type TargetSelection = JobCreate["target_selection"];
 
 export interface JobFormState {
   jobId: string;
@@ -11,6 +13,7 @@ export interface JobFormState {
   targetType: TargetType;
   deviceId: string;
   groupId: string;
+  targetSelection: TargetSelection; // sent (when CONTINUOUS) for a group or the fleet only
   expiresInHours: string; // empty means no expiry
   inProgressTimeoutMinutes: string; // empty means no in-progress timeout
 }
@@ -37,6 +40,7 @@ export function emptyJobForm(target?: { type: TargetType; id?: string }): JobFor
     targetType: target?.type ?? "device",
     deviceId: target?.type === "device" ? (target.id ?? "") : "",
     groupId: target?.type === "group" ? (target.id ?? "") : "",
+    targetSelection: "SNAPSHOT",
     expiresInHours: "",
     inProgressTimeoutMinutes: "",
   };
@@ -98,6 +102,8 @@ export function buildJobRequest(form: JobFormState): JobFormResult {
   } else {
     body.target_all = true;
   }
+  // SNAPSHOT is the API's default; CONTINUOUS only means something for a group or the fleet
+  if (form.targetType !== "device" && form.targetSelection === "CONTINUOUS") body.target_selection = "CONTINUOUS";
 
   const hours = form.expiresInHours.trim();
   if (hours) {

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error body's other fields (e.g. `jobs` of an artifact delete's 409), when it had any. */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
     this.name = "ApiError";
@@ -33,6 +35,11 @@ export function errorMessage(status: number, body: unknown): { code: string; mes
     return { code: typeof error === "string" ? error : "error", message };
   }
   return { code: "error", message: `request failed (HTTP ${status})` };
+}
+
+/** An error body as an object, for the fields beside `error` and `detail`. */
+export function errorBody(body: unknown): Record<string, unknown> | undefined {
+  return body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }
 
 export interface RequestOptions {
@@ -80,7 +87,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   if (!response.ok) {
     if (response.status === 401 && session) saveSession(null, { expired: true }); // expired or revoked: back to login
     const { code, message } = errorMessage(response.status, parsed);
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(response.status, code, message, errorBody(parsed));
   }
   return parsed as T;
 }

@@ -2,10 +2,12 @@
 // Keys nest: invalidating a key also invalidates each key that starts with it, so `jobs.lists()` covers every
 // filter and page of the jobs list, and `jobs.executions(id)` every page of one job's executions.
 
+import type { ArtifactListParams } from "./artifacts";
 import type { DeviceListParams } from "./devices";
 import type { GroupListParams } from "./groups";
 import type { ExecutionListParams, JobListParams } from "./jobs";
 
+const artifactLists = () => ["artifacts", "list"] as const;
 const deviceLists = () => ["devices", "list"] as const;
 const groupLists = () => ["groups", "list"] as const;
 const jobLists = () => ["jobs", "list"] as const;
@@ -15,6 +17,11 @@ const jobEvents = (jobId: string) => ["jobs", "events", jobId] as const;
 const devicesJobs = () => ["jobs", "of-device"] as const;
 
 export const queryKeys = {
+  artifacts: {
+    lists: artifactLists,
+    list: (params: ArtifactListParams) => [...artifactLists(), params] as const,
+    detail: (name: string) => ["artifacts", "detail", name] as const,
+  },
   devices: {
     lists: deviceLists,
     list: (params: DeviceListParams) => [...deviceLists(), params] as const,

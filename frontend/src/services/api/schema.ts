@@ -78,6 +78,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audit */
+        get: operations["list_audit_customer_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/devices": {
         parameters: {
             query?: never;
@@ -259,6 +276,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/job-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Templates */
+        get: operations["list_templates_customer_job_templates_get"];
+        put?: never;
+        /** Create Template */
+        post: operations["create_template_customer_job_templates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/job-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Template */
+        get: operations["get_template_customer_job_templates__template_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Template
+         * @description Deletes the template (answering it as it was); jobs made from it keep its id in `template_id`.
+         */
+        delete: operations["delete_template_customer_job_templates__template_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/jobs": {
         parameters: {
             query?: never;
@@ -317,6 +373,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/jobs/{job_id}/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete Job
+         * @description AWS DeleteJob: the job, its executions and their history are deleted (in batches; the job vanishes
+         *     from every list at once). 409 (with `status` and `counts`) for a job IN_PROGRESS with active executions
+         *     without force; with force their devices' next poll or update no longer finds them (404).
+         */
+        post: operations["delete_job_customer_jobs__job_id__delete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/jobs/{job_id}/executions": {
         parameters: {
             query?: never;
@@ -350,6 +428,28 @@ export interface paths {
          *     without force, or not at expected_version. Canceling the job's last active execution completes it.
          */
         post: operations["cancel_execution_customer_jobs__job_id__executions__device_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/jobs/{job_id}/executions/{device_id}/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete Execution
+         * @description AWS DeleteJobExecution: the execution and its history are deleted and its count taken off the job.
+         *     409 (with `reason` and `current`) when it is QUEUED or IN_PROGRESS without force, or not at
+         *     execution_number. Deleting the last active execution of a running job completes the job.
+         */
+        post: operations["delete_execution_customer_jobs__job_id__executions__device_id__delete_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -578,6 +678,51 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+        };
+        /** AuditEntry */
+        AuditEntry: {
+            /**
+             * Action
+             * @description e.g. job.created, job.canceled, execution.deleted, device.revoked
+             */
+            action: string;
+            /**
+             * Actor
+             * @description the operator's e-mail (or user id), or 'cli'
+             */
+            actor: string;
+            /** Actor User Id */
+            actor_user_id: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Audit Id */
+            audit_id: number;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Target Id */
+            target_id: string;
+            /**
+             * Target Type
+             * @description job, execution (target_id job_id/device_id), template, device
+             */
+            target_type: string;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntry"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next After
+             * @description audit_id to pass as `after` for the next page; null: the end
+             */
+            next_after: number | null;
         };
         /** Body_login_auth_token_post */
         Body_login_auth_token_post: {
@@ -997,6 +1142,81 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** ExecutionDeleteConflict */
+        ExecutionDeleteConflict: {
+            current: components["schemas"]["ExecutionDeletedOut"];
+            /**
+             * Detail
+             * @description what went wrong, for people
+             */
+            detail: string;
+            /**
+             * Error
+             * @description stable code: bad_request, unauthorized, forbidden, not_found, ...
+             */
+            error: string;
+            /**
+             * Reason
+             * @description not_forced, version_mismatch or raced
+             */
+            reason: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ExecutionDeleteRequest
+         * @description AWS DeleteJobExecution: a QUEUED or IN_PROGRESS execution needs force; execution_number, if given,
+         *     must be the execution's current one.
+         */
+        ExecutionDeleteRequest: {
+            /** Execution Number */
+            execution_number?: number | null;
+            /**
+             * Force
+             * @default false
+             */
+            force: boolean;
+        };
+        /** ExecutionDeletedOut */
+        ExecutionDeletedOut: {
+            /** Device Id */
+            device_id: string;
+            /** Execution Number */
+            execution_number: number;
+            /**
+             * Job Completed
+             * @description deleting this (last active) execution completed the job
+             */
+            job_completed: boolean;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Last Updated At
+             * Format: date-time
+             */
+            last_updated_at: string;
+            /**
+             * Queued At
+             * Format: date-time
+             */
+            queued_at: string;
+            /**
+             * Retry Attempt
+             * @default 0
+             */
+            retry_attempt: number;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "CANCELED" | "REMOVED";
+            /** Status Details */
+            status_details: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** ExecutionOut */
         ExecutionOut: {
             /** Device Id */
@@ -1165,20 +1385,23 @@ export interface components {
         };
         /**
          * JobCreate
-         * @description exactly one target: target_device_id, target_group_id, or target_all: true
+         * @description exactly one target: target_device_id, target_group_id, or target_all: true; document_type unless template_id gives it
          */
         JobCreate: {
             abort_config?: components["schemas"]["AbortConfig"] | null;
-            /**
-             * Document Params
-             * @description a JSON object of at most 32768 bytes and 16 levels, no NUL, no integer over 64 bits
-             * @default {}
-             */
-            document_params: {
+            /** Document Parameters */
+            document_parameters?: {
+                [key: string]: string;
+            } | null;
+            /** Document Params */
+            document_params?: {
                 [key: string]: unknown;
-            };
-            /** Document Type */
-            document_type: string;
+            } | null;
+            /**
+             * Document Type
+             * @description required unless template_id gives it
+             */
+            document_type?: string | null;
             /** Expires In Hours */
             expires_in_hours?: number | null;
             /** In Progress Timeout Minutes */
@@ -1203,6 +1426,62 @@ export interface components {
              * @enum {string}
              */
             target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /** Template Id */
+            template_id?: string | null;
+        };
+        /** JobDeleteConflict */
+        JobDeleteConflict: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Detail
+             * @description what went wrong, for people
+             */
+            detail: string;
+            /**
+             * Error
+             * @description stable code: bad_request, unauthorized, forbidden, not_found, ...
+             */
+            error: string;
+            /**
+             * Reason
+             * @description not_forced: the job is IN_PROGRESS with active executions
+             */
+            reason: string;
+            /** Status */
+            status: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * JobDeleteRequest
+         * @description AWS DeleteJob: a job IN_PROGRESS with QUEUED or IN_PROGRESS executions needs force.
+         */
+        JobDeleteRequest: {
+            /**
+             * Force
+             * @default false
+             */
+            force: boolean;
+        };
+        /** JobDeletedOut */
+        JobDeletedOut: {
+            /**
+             * Delete Complete
+             * @description the job and all its executions are gone (else the jobs tick finishes; the job is hidden from every list and its devices get 404 meanwhile)
+             */
+            delete_complete: boolean;
+            /**
+             * Deleted Executions
+             * @description executions this call deleted
+             */
+            deleted_executions: number;
+            /** Force */
+            force: boolean;
+            /** Job Id */
+            job_id: string;
         };
         /** JobDetail */
         JobDetail: {
@@ -1293,6 +1572,11 @@ export interface components {
              * @enum {string}
              */
             target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /**
+             * Template Id
+             * @description the job template it was made from
+             */
+            template_id?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -1393,6 +1677,11 @@ export interface components {
              * @enum {string}
              */
             target_selection: "SNAPSHOT" | "CONTINUOUS";
+            /**
+             * Template Id
+             * @description the job template it was made from
+             */
+            template_id?: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -1620,6 +1909,88 @@ export interface components {
              * @enum {string}
              */
             type: "device" | "group" | "all";
+        };
+        /**
+         * TemplateConfigs
+         * @description A job template's default configs (AWS CreateJobTemplate's): validated as a job's, applied to each job
+         *     made from the template unless the job gives its own.
+         */
+        TemplateConfigs: {
+            abort_config?: components["schemas"]["AbortConfig"] | null;
+            retry_config?: components["schemas"]["RetryConfig"] | null;
+            rollout_config?: components["schemas"]["RolloutConfig"] | null;
+            scheduling_config?: components["schemas"]["SchedulingConfig"] | null;
+        };
+        /** TemplateCreate */
+        TemplateCreate: {
+            /** @description default rollout_config, abort_config, retry_config and scheduling_config of the jobs made from it (each validated as on POST /customer/jobs; a job's own config wins) */
+            configs?: components["schemas"]["TemplateConfigs"];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Document
+             * @description the jobs' document (params); its string values may hold placeholders ${aws:iot:parameter:NAME}
+             * @default {}
+             */
+            document: {
+                [key: string]: unknown;
+            };
+            /** Document Type */
+            document_type: string;
+            /** Expires In Hours */
+            expires_in_hours?: number | null;
+            /** In Progress Timeout Minutes */
+            in_progress_timeout_minutes?: number | null;
+            /** Template Id */
+            template_id: string;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Configs */
+            configs: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Description */
+            description: string;
+            /** Document */
+            document: {
+                [key: string]: unknown;
+            };
+            /** Document Type */
+            document_type: string;
+            /** Expires In Hours */
+            expires_in_hours: number | null;
+            /** In Progress Timeout Minutes */
+            in_progress_timeout_minutes: number | null;
+            /**
+             * Parameters
+             * @description the placeholders' names: what document_parameters must fill
+             */
+            parameters: string[];
+            /** Template Id */
+            template_id: string;
+        };
+        /** TemplatePage */
+        TemplatePage: {
+            /** Limit */
+            limit: number;
+            /**
+             * Next After
+             * @description template_id to pass as `after` for the next page; null: the end
+             */
+            next_after: string | null;
+            /** Templates */
+            templates: components["schemas"]["TemplateOut"][];
         };
         /**
          * TwinConflict
@@ -2226,6 +2597,91 @@ export interface operations {
             /** @description a job that still runs (or has active executions) references the artifact: `jobs` */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_audit_customer_audit_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description keyset: audit_id to continue below */
+                after?: number | null;
+                /** @description only this action */
+                action?: string | null;
+                /** @description only this target type */
+                target_type?: string | null;
+                /** @description only this target */
+                target_id?: string | null;
+                /** @description only this actor (e-mail, user id or 'cli') */
+                actor?: string | null;
+                /** @description at or after */
+                since?: string | null;
+                /** @description before */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,6 +4043,330 @@ export interface operations {
             };
         };
     };
+    list_templates_customer_job_templates_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description keyset: template_id to start after */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePage"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_template_customer_job_templates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_template_customer_job_templates__template_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_template_customer_job_templates__template_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_jobs_customer_jobs_get: {
         parameters: {
             query?: {
@@ -4072,6 +4852,117 @@ export interface operations {
             };
         };
     };
+    delete_job_customer_jobs__job_id__delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["JobDeleteRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDeletedOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the job is IN_PROGRESS with QUEUED or IN_PROGRESS executions: delete it with force */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDeleteConflict"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_executions_customer_jobs__job_id__executions_get: {
         parameters: {
             query?: {
@@ -4228,6 +5119,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionCancelConflict"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_execution_customer_jobs__job_id__executions__device_id__delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExecutionDeleteRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionDeletedOut"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the execution is QUEUED or IN_PROGRESS without force, or not at execution_number; `current` is it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionDeleteConflict"];
                 };
             };
             /** @description request body too large */
@@ -4734,6 +5737,7 @@ export const eventOutActorValues: ReadonlyArray<FlattenedDeepRequired<components
 export const eventOutFrom_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["from_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["to_status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const executionDeletedOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionDeletedOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const jobCreateTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobCreate"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
