@@ -17,9 +17,10 @@ from mqtt_gateway import codec, packets
 from mqtt_gateway.jobs_api import Device, JobsApi
 from mqtt_gateway.session import Session
 from mqtt_gateway.watchers import Watchers
+from shared import ratelimits
 from shared.auth import token_hash
 from shared.infra.config import Settings
-from shared.infra.db import DB_UNAVAILABLE
+from shared.infra.db import DB_ERRORS, DB_UNAVAILABLE
 from shared.jobs.group_commit import GroupCommit
 from shared.observability import metrics
 
@@ -60,6 +61,7 @@ class Gateway:
             max_in_flight=settings.device_batches_in_flight,
         )
         self.api = JobsApi(pool, mover, clock)
+        self.limits = ratelimits.RateLimits.of(settings)
         self.sessions: dict[str, Session] = {}
         self.watchers = Watchers(self, dsn)
         self.server: asyncio.Server | None = None
@@ -145,7 +147,7 @@ class Gateway:
             )
             if row is None:
                 metrics.MQTT_CONNECTS.labels("refused").inc()
-                writer.write(packets.connack(connect.version, refuse))
+                writer.write(packets.connack(connect.version, await self._refusal(writer, refuse, v5)))
                 return None
             device = Device(thing, row["tenant_id"], row["device_id"], digest)
             session = Session(self, device, connect.version, writer, connect.username or "")
@@ -164,6 +166,22 @@ class Gateway:
         writer.write(packets.connack(connect.version, 0, False, CONNACK_PROPERTIES if v5 else None))
         log.info("%s connected (MQTT %s)", thing, "5" if v5 else "3.1.1")
         return session
+
+    async def _refusal(self, writer: asyncio.StreamWriter, refuse: int, v5: bool) -> int:
+        """A bad token is counted against the client's address by the device API's limiter (shared by every
+        replica and by HTTP): past its limit, MQTT 5 hears 0x9F Connection rate exceeded. A valid token is
+        never refused for its address."""
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "unknown"
+        try:
+            wait = await ratelimits.count_auth_failure(self.pool, self.limits, address, self.clock())
+        except DB_ERRORS as exc:
+            log.warning("a failed MQTT authentication was not counted (%s)", type(exc).__name__)
+            wait = None
+        if wait is not None:
+            metrics.MQTT_CONNECTS.labels("rate_limited").inc()
+            return codec.CONNECTION_RATE_EXCEEDED if v5 else refuse
+        return refuse
 
     async def _read_loop(self, session: Session, reader: asyncio.StreamReader, keep_alive: int) -> None:
         timeout = keep_alive * 1.5 if keep_alive else None

@@ -7,13 +7,16 @@ within 5 s."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
+import httpx
 import orjson
 import pytest
 
 from mqtt_gateway.gateway import Gateway
-from tests.conftest import Tenant
+from shared.infra.db import create_pool
+from tests.conftest import Services, Tenant
 from tests.integration.mqtt_support import create_job, device, exact_after, gateway, things
 from tests.support.raw_mqtt import RawClient
 
@@ -142,3 +145,31 @@ async def test_revoking_or_rotating_disconnects_within_5_s(
     assert sdk.disconnects[0].disconnect_packet.reason_code == 0x87
     await sdk.close()
     raw.close()
+
+
+async def test_bad_tokens_count_against_the_address_as_over_http(services: Services, tenant: Tenant) -> None:
+    """The device API's limiter (per address, shared by every replica and by HTTP): past the limit a bad
+    token gets MQTT 5 0x9F; a valid token from the same address still connects."""
+    settings = services.settings.model_copy(update={"device_auth_failures_per_minute": 3})
+    pool = await create_pool(services.db.app_url, min_size=1, max_size=2, session_state=False)
+    gw = Gateway(settings, pool, services.db.app_url)
+    await gw.start("127.0.0.1", 0)
+    source = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+    (dev, thing), = (await things(tenant, 1, "lim")).items()  # fmt: skip
+    try:
+        codes = []
+        for _ in range(5):
+            raw = RawClient(gw.port, v5=True, source=source)
+            codes.append((await raw.connect(thing, thing, "wrong"))[1])
+            raw.close()
+        assert codes == [0x87, 0x87, 0x87, 0x9F, 0x9F]
+        raw = RawClient(gw.port, v5=True, source=source)
+        assert await raw.connect(thing, thing, tenant.tokens[dev]) == (2, 0)
+        raw.close()
+        async with httpx.AsyncClient(base_url=services.device.url, timeout=10) as http:
+            # the same counter: HTTP from elsewhere is not affected
+            r = await http.get("/device/v1/jobs/pending", headers={"X-Provision-Token": tenant.tokens[dev]})
+            assert r.status_code == 200
+    finally:
+        await gw.stop()
+        await pool.close()

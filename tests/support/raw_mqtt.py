@@ -23,9 +23,10 @@ def _s(text: str | bytes) -> bytes:
 
 
 class RawClient:
-    def __init__(self, port: int, v5: bool = True) -> None:
+    def __init__(self, port: int, v5: bool = True, source: str | None = None) -> None:
         self.port = port
         self.v5 = v5
+        self.source = source  # a loopback address of its own (127.x.y.z), for per-address limits
         self.reader: asyncio.StreamReader
         self.writer: asyncio.StreamWriter
 
@@ -34,7 +35,8 @@ class RawClient:
 
     async def connect(self, client_id: str, username: str | None, password: str | None) -> tuple[int, int]:
         """CONNECT; returns (packet type, reason/return code) of the answer."""
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        local = (self.source, 0) if self.source else None
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=local)
         flags = 0x02 | (0x80 if username is not None else 0) | (0x40 if password is not None else 0)
         body = _s("MQTT") + bytes([5 if self.v5 else 4, flags]) + struct.pack("!H", 30) + self._props()
         body += _s(client_id) + (_s(username) if username is not None else b"")

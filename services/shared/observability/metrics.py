@@ -61,7 +61,8 @@ MQTT_REQUESTS = Counter(
 )
 MQTT_CONNECTS = Counter(
     "iotcloud_mqtt_connects",
-    "MQTT CONNECTs by outcome: accepted, refused (bad or revoked credentials), unavailable (database)",
+    "MQTT CONNECTs by outcome: accepted, refused (bad or revoked credentials), rate_limited (an address past "
+    "its bad-token limit), unavailable (database)",
     ["outcome"],
 )
 GROUP_COMMIT_BATCH = Histogram(
