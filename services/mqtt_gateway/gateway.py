@@ -99,6 +99,8 @@ class Gateway:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
+        except Exception:  # one connection's failure, never the server's
+            log.exception("an MQTT connection failed")
         finally:
             self._conns.discard(task)
             with contextlib.suppress(Exception):
