@@ -8,7 +8,7 @@ PY_DIRS := $(wildcard services tests bench)
 FRONT_STAMP := frontend/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install frontend run demo test lint typecheck unit integration e2e test-frontend fuzz bench bench-quick clean
+.PHONY: help install frontend wheel wheel-package run demo test lint typecheck unit integration e2e test-frontend fuzz bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -29,6 +29,22 @@ $(FRONT_STAMP): frontend/package.json frontend/package-lock.json
 
 frontend: $(FRONT_STAMP) ## build the web console (frontend/dist)
 	npm run build --prefix frontend
+
+ASSETS := services/iotcloud/assets
+
+wheel: frontend ## dist/iotcloud-*.whl with the built console and the SQL: `pipx install dist/iotcloud-*.whl`
+	$(MAKE) wheel-package
+
+wheel-package: ## the wheel of what is built now (frontend/dist as it is), without rebuilding the console
+	@test -x $(BIN)/pip || { echo "no $(VENV): run make install first"; exit 1; }
+	@test -f frontend/dist/index.html || { echo "no frontend/dist: run make frontend first"; exit 1; }
+	rm -rf $(ASSETS) build
+	mkdir -p $(ASSETS)/db
+	cp -r db/migrations db/functions $(ASSETS)/db/
+	cp -r frontend/dist $(ASSETS)/console
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist . ; status=$$?; \
+	  rm -rf $(ASSETS) build; exit $$status
+	@ls -1 dist/iotcloud-*.whl
 
 run: install frontend ## start the whole system on embedded PostgreSQL with a demo tenant
 	$(BIN)/iotcloud up --demo

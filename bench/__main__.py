@@ -16,11 +16,11 @@ from bench.context import FULL, QUICK, Ctx
 from bench.data import seed_devices, seed_tenant
 from bench.env import BenchDB, Service, embedded_postgres
 from bench.load import ensure_wrk
-from bench.scenarios import expiry, fanout, poll, reads, rollouts, transitions
+from bench.scenarios import expiry, fanout, notify, poll, reads, rollouts, transitions
 from bench.stats import Measure, Result
 from shared.infra.db import connect
 
-ALL = ("B1", "B2", "B3", "B4", "B5", "B6")
+ALL = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 
 
 def _meta(quick: bool, db: BenchDB, wrk: str | None, t0: float) -> dict[str, Any]:
@@ -72,6 +72,10 @@ async def main_async(quick: bool, only: set[str]) -> int:
         if "B4" in only:
             with Service("device", db.app_url) as device:
                 results += await expiry.run(ctx, device)
+            save()
+        if "B7" in only:
+            with Service("device", db.app_url) as device, Service("ui", db.app_url) as ui:
+                results += await notify.run(ctx, device, ui)
             save()
         if "B6" in only:
             results += await rollouts.run(ctx)

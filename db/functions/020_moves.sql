@@ -146,6 +146,7 @@ DECLARE
     v_retry     text[];
     v_retry_j   text[];
     v_retry_d   jsonb[];
+    v_requeued  integer;
 BEGIN
     -- 1 and 2: the guarded move (the row lock is the UPDATE's own: a concurrent change is re-checked
     -- against the same conditions) and its history rows.
@@ -306,9 +307,19 @@ BEGIN
           WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_retry_j)
           ORDER BY j.job_id
             FOR SHARE;
-        PERFORM iotcloud.apply_moves('worker', p_now, v_retry_j, v_retry,
-                                     array_fill('QUEUED'::text, ARRAY[cardinality(v_retry)]), v_retry_d,
-                                     NULL, false, false, NULL);
+        SELECT a.moved INTO v_requeued
+          FROM iotcloud.apply_moves('worker', p_now, v_retry_j, v_retry,
+                                    array_fill('QUEUED'::text, ARRAY[cardinality(v_retry)]), v_retry_d,
+                                    NULL, false, false, NULL) a;
+        -- the retried work is the devices' again: one notification per job (096_notify.sql), naming the
+        -- device when the job has one execution retried here
+        IF v_requeued > 0 THEN
+            PERFORM iotcloud.notify_jobs(array_agg(r.job_id ORDER BY r.job_id),
+                                         array_agg(CASE WHEN r.n = 1 THEN r.device_id END ORDER BY r.job_id))
+               FROM (SELECT x.job_id, count(*) AS n, min(x.device_id) AS device_id
+                       FROM unnest(v_retry_j, v_retry) AS x(job_id, device_id)
+                      GROUP BY x.job_id) r;
+        END IF;
     END IF;
 
     -- 4: completion.

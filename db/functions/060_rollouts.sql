@@ -14,14 +14,31 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
                                           OR (j.end_at IS NOT NULL AND j.end_applied_at IS NULL)))
 $fn$;
 
--- Scheduled jobs whose start has come begin.
+-- Scheduled jobs whose start has come begin. Those that reach devices by starting (released_upto > 0) send
+-- their notification (096_notify.sql); a job whose devices wait for the rollout's release is notified by the
+-- release, which the same tick decides next.
 CREATE FUNCTION iotcloud.start_scheduled(p_now timestamptz)
 RETURNS SETOF text
-LANGUAGE sql AS $fn$
-    UPDATE jobs j SET status = 'IN_PROGRESS', updated_at = p_now
-     WHERE j.tenant_id = current_setting('app.tenant_id') AND j.status = 'SCHEDULED' AND j.start_at <= p_now
-       AND j.deleting_at IS NULL
-    RETURNING j.job_id
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_jobs    text[];
+    v_reached text[];
+    v_devices text[];
+BEGIN
+    WITH s AS (
+        UPDATE jobs j SET status = 'IN_PROGRESS', updated_at = p_now
+         WHERE j.tenant_id = current_setting('app.tenant_id') AND j.status = 'SCHEDULED' AND j.start_at <= p_now
+           AND j.deleting_at IS NULL
+        RETURNING j.job_id, j.target_device_id, j.released_upto > 0 AS reached
+    )
+    SELECT array_agg(s.job_id ORDER BY s.job_id),
+           array_agg(s.job_id ORDER BY s.job_id) FILTER (WHERE s.reached),
+           array_agg(s.target_device_id ORDER BY s.job_id) FILTER (WHERE s.reached)
+      INTO v_jobs, v_reached, v_devices
+      FROM s;
+    PERFORM iotcloud.notify_jobs(v_reached, v_devices);
+    RETURN QUERY SELECT x FROM unnest(coalesce(v_jobs, '{}'::text[])) AS x;
+END
 $fn$;
 
 -- A job's executions that count for abort criteria: those that ran to an end of their own (succeeded,

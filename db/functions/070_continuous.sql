@@ -63,6 +63,8 @@ DECLARE
     v_jobs   text[];
     v_counts iotcloud.counter_delta[];
     v_n      integer;
+    v_notify text[];
+    v_notify_devices text[];
 BEGIN
     SELECT array_agg(x.job_id ORDER BY x.job_id) INTO v_jobs
       FROM (SELECT j.job_id FROM jobs j
@@ -97,15 +99,21 @@ BEGIN
                p_now, p_now
           FROM new
         ON CONFLICT DO NOTHING
-        RETURNING job_id, shard
+        RETURNING job_id, shard, device_id
+    ), per_job AS (
+        SELECT ins.job_id, count(*) AS n, min(ins.device_id) AS device_id FROM ins GROUP BY ins.job_id
     )
-    SELECT array_agg(ROW(c.job_id, c.shard, c.n, 0, 0, 0, 0, 0, 0, 0)::iotcloud.counter_delta
-                     ORDER BY c.job_id, c.shard)
-      INTO v_counts
-      FROM (SELECT ins.job_id, ins.shard, count(*)::int AS n FROM ins GROUP BY ins.job_id, ins.shard) c;
+    SELECT (SELECT array_agg(ROW(c.job_id, c.shard, c.n, 0, 0, 0, 0, 0, 0, 0)::iotcloud.counter_delta
+                             ORDER BY c.job_id, c.shard)
+              FROM (SELECT ins.job_id, ins.shard, count(*)::int AS n FROM ins GROUP BY ins.job_id, ins.shard) c),
+           (SELECT array_agg(p.job_id ORDER BY p.job_id) FROM per_job p),
+           (SELECT array_agg(CASE WHEN p.n = 1 THEN p.device_id END ORDER BY p.job_id) FROM per_job p)
+      INTO v_counts, v_notify, v_notify_devices;
     IF v_counts IS NULL THEN
         RETURN 0;
     END IF;
+    -- one notification per job joined (096_notify.sql), naming the device when it is the only one
+    PERFORM iotcloud.notify_jobs(v_notify, v_notify_devices);
 
     INSERT INTO job_counters AS c (tenant_id, job_id, shard, queued)
     SELECT v_tenant, d.job_id, d.shard, d.queued FROM unnest(v_counts) d ORDER BY d.job_id, d.shard

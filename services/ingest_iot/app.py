@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from ingest_iot.long_poll import LongPolls
 from ingest_iot.routes import artifacts, jobs, shadow
 from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
 from shared.web.service_app import build_app
+
+
+@asynccontextmanager
+async def _long_polls(app: FastAPI) -> AsyncIterator[None]:
+    """The process's LISTEN connection for long-polls, while the app serves; waiters answer at the end."""
+    polls: LongPolls = app.state.long_polls
+    polls.start()
+    try:
+        yield
+    finally:
+        await polls.stop()
 
 
 def create_app(settings: Settings, dsn: str) -> FastAPI:
@@ -19,7 +34,10 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         settings=settings,
         dsn=dsn,
         max_body=64 * 1024,
+        background=_long_polls,
     )
+    app.state.long_polls = polls = LongPolls(dsn, settings.poll_waiters_max, settings.poll_fallback_seconds)
+    app.state.drain = polls.drain
     app.state.secret = (
         settings.signing_secret()
     )  # artifact URLs are signed with it (shared/artifacts/urls.py)

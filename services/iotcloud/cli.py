@@ -70,8 +70,24 @@ def _check_port_free(what: str, host: str, port: int, how: str) -> None:
             raise typer.Exit(2) from None
 
 
+BindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bind",
+        help="address both APIs listen on (IOTCLOUD_BIND; default 127.0.0.1, loopback only): 0.0.0.0 for "
+        "every interface; IOTCLOUD_UI_HOST / IOTCLOUD_DEVICE_HOST set one API's address",
+    ),
+]
+
+
+def _set_bind(bind: str | None) -> None:
+    if bind is not None:
+        os.environ["IOTCLOUD_BIND"] = bind
+
+
 @app.command()
 def up(
+    bind: BindOption = None,
     ui_port: Annotated[
         int | None, typer.Option("--ui-port", help="operator API and console port (8000)")
     ] = None,
@@ -94,6 +110,7 @@ def up(
     if metrics_port is not None:
         os.environ["IOTCLOUD_METRICS_PORT"] = str(metrics_port)
     os.environ.setdefault("IOTCLOUD_METRICS_PORT", str(UP_METRICS_PORT))
+    _set_bind(bind)
     if ui_port is not None:
         os.environ["IOTCLOUD_UI_PORT"] = str(ui_port)
     if device_port is not None:
@@ -128,6 +145,9 @@ def up(
                 f"  device API      {dev}/docs",
                 f"  MQTT (AWS IoT Jobs)  mqtt://localhost:{settings.mqtt_port}  (docs/mqtt.md)",
                 f"  metrics         http://{settings.metrics_host}:{settings.metrics_port}/metrics",
+                f"  listening on    {settings.ui_host}:{settings.ui_port} (operator API), "
+                f"{settings.device_host}:{settings.device_port} (device API), "
+                f"{settings.mqtt_host}:{settings.mqtt_port} (MQTT)",
             ]
             if demo_info:
                 lines += [
@@ -154,6 +174,7 @@ def up(
 @app.command()
 def serve(
     service: Annotated[str, typer.Argument(help="ui, device, worker or mqtt")],
+    bind: BindOption = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
 ) -> None:
     """Run one service alone (for several processes against one database)."""
@@ -162,6 +183,7 @@ def serve(
     if service not in ("ui", "device", "worker", "mqtt"):
         raise typer.BadParameter("service must be ui, device, worker or mqtt")
     _setup_logging(log_level)
+    _set_bind(bind)
     settings = load_settings()
     db = open_db(migrate_now=False)
     try:
@@ -192,6 +214,49 @@ def migrate() -> None:
     finally:
         db.close()
     print("applied: " + ", ".join(applied) if applied else "nothing to apply: the database is up to date")
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="the backup to write (pg_dump custom format)")]) -> None:
+    """Back up the whole database (embedded or DATABASE_URL) into FILE: one consistent snapshot, taken while
+    the services keep running."""
+    from iotcloud.backup import BackupError, tools_for
+    from iotcloud.backup import backup as run_backup
+
+    _setup_logging("WARNING")
+    db = open_db()
+    try:
+        run_backup(db.owner_url, file, tools_for(db.owner_url, db.psql, db.embedded))
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+    print(f"backup written to {file} ({file.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a backup written by `iotcloud backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace what a database that is not empty holds")
+    ] = False,
+) -> None:
+    """Restore FILE into the database (embedded or DATABASE_URL), which must be empty unless --force;
+    then migrate, so the schema and functions are this version's. Stop the services first."""
+    from iotcloud.backup import BackupError, tools_for
+    from iotcloud.backup import restore as run_restore
+
+    _setup_logging("WARNING")
+    db = open_db(migrate_now=False)
+    try:
+        applied = run_restore(db.owner_url, file, tools_for(db.owner_url, db.psql, db.embedded), force=force)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.close()
+    print(f"restored {file}" + (f"; applied migrations: {', '.join(applied)}" if applied else ""))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -235,6 +300,74 @@ def create_tenant_cmd(
 
     _run_refusing_clearly(go, db)
     print(f"tenant {tenant_id} ready")
+
+
+def _days_text(days: int | None) -> str:
+    return "forever" if days is None else f"{days} days"
+
+
+def _print_tenant(t: dict[str, Any]) -> None:
+    print(
+        f"{t['tenant_id']}  name={t['name']!r}  history kept {_days_text(t['history_retention_days'])}, "
+        f"finished jobs kept {_days_text(t['finished_job_retention_days'])}"
+    )
+
+
+@app.command("tenants")
+def tenants_cmd() -> None:
+    """List the tenants with their settings (retention)."""
+    from shared.retention import tenant_settings
+
+    _setup_logging("WARNING")
+    db = open_db()
+    rows: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        conn = await connect(db.owner_url)
+        try:
+            rows.extend(await tenant_settings(conn))
+        finally:
+            await conn.close()
+
+    _run_refusing_clearly(go, db)
+    for t in rows:
+        _print_tenant(t)
+
+
+@app.command("set-retention")
+def set_retention_cmd(
+    tenant_id: Annotated[str, typer.Argument(help="tenant id")],
+    history_days: Annotated[
+        int | None,
+        typer.Option(help="days the history of a finished job is kept (0: forever; not given: unchanged)"),
+    ] = None,
+    finished_jobs_days: Annotated[
+        int | None,
+        typer.Option(
+            help="days a finished job is kept, with its executions (0: forever; not given: unchanged)"
+        ),
+    ] = None,
+) -> None:
+    """Set how long a tenant keeps job history and finished jobs; the worker purges what is older."""
+    from shared.retention import set_retention, tenant_settings
+
+    _setup_logging("WARNING")
+    db = open_db()
+    shown: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        conn = await connect(db.owner_url)
+        try:
+            current = {t["tenant_id"]: t for t in await tenant_settings(conn)}.get(tenant_id)
+            keep = current or {"history_retention_days": None, "finished_job_retention_days": None}
+            history = keep["history_retention_days"] if history_days is None else history_days
+            jobs = keep["finished_job_retention_days"] if finished_jobs_days is None else finished_jobs_days
+            shown.append(await set_retention(conn, tenant_id, history, jobs))
+        finally:
+            await conn.close()
+
+    _run_refusing_clearly(go, db)
+    _print_tenant(shown[0])
 
 
 @app.command("create-user")

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Coroutine, Generator
 from typing import Any
 
@@ -18,6 +19,7 @@ from ops_worker.worker import serve as serve_worker
 from shared.infra.config import Settings
 from shared.observability.context import SERVICE
 from shared.observability.exporter import EXPORTER
+from shared.web.service_app import begin_shutdown
 from ui_iot.app import create_app as create_ui_app
 
 log = logging.getLogger("iotcloud")
@@ -29,6 +31,10 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.config.app)  # long-polls answer now rather than hold the graceful shutdown
+        await super().shutdown(sockets)
 
 
 def _server(app: object, host: str, port: int) -> _Server:
@@ -62,8 +68,10 @@ async def run_services(
     worker: bool = True,
     mqtt: bool = True,
     on_ready: object = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    stop = asyncio.Event()
+    """Runs the chosen services until SIGINT/SIGTERM (or `stop` is set); the exit code."""
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

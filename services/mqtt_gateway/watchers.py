@@ -1,8 +1,9 @@
 """The gateway's background work, each one statement for all connected devices (never a query per device):
 - revocation: every LIVE_SECONDS, iotcloud.mqtt_live over every connection's token hash; a device whose
   token was revoked or rotated away is disconnected (within LIVE_SECONDS plus one statement);
-- notify / notify-next: LISTEN iotcloud_jobs (payload {"tenant", "device" or null, "job"}, sent by the commits
-  that bring a job to devices) marks the affected connected devices; their pending lists are read again with
+- notify / notify-next: LISTEN iotcloud_jobs (shared/jobs/listener.py; payload {"tenant", "device" or null,
+  "job"}, sent by the commits that bring a job to devices: db/functions/096_notify.sql) marks the affected
+  connected devices; their pending lists are read again with
   iotcloud.mqtt_pending and, where the next execution or the list changed, notify-next and notify go out.
   Every FALLBACK_SECONDS all connections are checked anyway: a lost notification (the listener's
   connection down, a commit that sends none) makes a notify late, never lost."""
@@ -11,33 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import orjson
 
 from mqtt_gateway import codec
 from mqtt_gateway import payloads as aws
 from mqtt_gateway.jobs_api import PENDING, PENDING_LIMIT
 from mqtt_gateway.session import Session
-from shared.infra.db import connect
+from shared.jobs.listener import JobListener
+from shared.jobs.notify import JobNotice
 
 if TYPE_CHECKING:
     from mqtt_gateway.gateway import Gateway
 
 log = logging.getLogger("iotcloud.mqtt.watchers")
 
-CHANNEL = "iotcloud_jobs"
 LIVE = "SELECT ord FROM iotcloud.mqtt_live($1::text[])"
 LIVE_SECONDS = 2.0
 FALLBACK_SECONDS = 5.0
 DEBOUNCE_SECONDS = 0.02  # notifications arriving together are answered by one statement
 CHUNK = 2000
 RECONNECT_SECONDS = 1.0
-PING_SECONDS = 10.0
 
 
 class Watchers:
@@ -47,19 +45,19 @@ class Watchers:
         self.dirty: set[Session] = set()
         self.wakeup = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
-        self.listening = asyncio.Event()  # for tests: the listener is subscribed
+        # the process's LISTEN connection (shared/jobs/listener.py); (re)connected: everything is checked
+        self.listener = JobListener(dsn, self.on_notice, lambda: self.mark(self.gateway.sessions.values()))
+        self.listening = self.listener.connected
         self.checks = 0  # statements run for notify, for tests
         self.fallback_seconds = FALLBACK_SECONDS
         self.live_seconds = LIVE_SECONDS
 
     def start(self) -> None:
-        self.tasks = [
-            asyncio.create_task(self._notify_loop()),
-            asyncio.create_task(self._live_loop()),
-            asyncio.create_task(self._listen_loop()),
-        ]
+        self.tasks = [asyncio.create_task(self._notify_loop()), asyncio.create_task(self._live_loop())]
+        self.listener.start()
 
     async def stop(self) -> None:
+        await self.listener.stop()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -68,17 +66,12 @@ class Watchers:
         self.dirty.update(sessions)
         self.wakeup.set()
 
-    def on_notification(self, payload: str) -> None:
-        try:
-            note = orjson.loads(payload)
-            tenant, device = note["tenant"], note.get("device")
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            log.warning("ignored a malformed %s notification: %r", CHANNEL, payload[:200])
-            return
+    def on_notice(self, notice: JobNotice) -> None:
         self.mark(
-            s for s in self.gateway.sessions.values()
-            if s.device.tenant_id == tenant and (device is None or s.device.device_id == device)
-        )  # fmt: skip
+            s
+            for s in self.gateway.sessions.values()
+            if notice.concerns(s.device.tenant_id, s.device.device_id)
+        )
 
     async def baseline(self, session: Session) -> None:
         """What is pending at CONNECT (AWS sends no notify for it: devices ask with get or start-next)."""
@@ -148,36 +141,6 @@ class Watchers:
                 if i not in live:
                     log.info("%s: provision token revoked or rotated; disconnected", session.device.thing)
                     session.close(codec.NOT_AUTHORIZED, "the provision token was revoked or rotated")
-
-    async def _listen_loop(self) -> None:
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await connect(self.dsn)
-                lost = asyncio.Event()
-                conn.add_termination_listener(functools.partial(_set_event, lost))
-                await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self.on_notification(payload))
-                self.listening.set()
-                self.mark(self.gateway.sessions.values())  # what happened while not listening
-                while not lost.is_set():  # a silently dropped connection is found by a ping
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), PING_SECONDS)
-                    if not lost.is_set():
-                        await conn.fetchval("SELECT 1", timeout=PING_SECONDS)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("LISTEN %s: %r; reconnecting", CHANNEL, exc)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
-            await asyncio.sleep(RECONNECT_SECONDS)
-
-
-def _set_event(event: asyncio.Event, _conn: object) -> None:
-    event.set()
 
 
 def _next_key(rows: list[Any]) -> tuple[str, int] | None:

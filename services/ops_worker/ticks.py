@@ -16,6 +16,7 @@ from shared.jobs.expiry import ExpiryResult
 from shared.jobs.expiry import run_jobs_expiry_tick as _expire
 from shared.jobs.rollout import run_rollout_tick as _roll_out
 from shared.jobs.states import ExecutionStatus
+from shared.retention import run_retention_tick as _purge
 
 log = logging.getLogger("iotcloud.worker")
 
@@ -59,13 +60,21 @@ async def run_jobs_expiry_tick(pool: asyncpg.Pool, now: datetime | None = None) 
     )
 
 
+async def run_retention_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
+    """History and finished jobs past their tenant's retention are purged, batch by batch."""
+    return await _purge(pool, now or datetime.now(UTC))
+
+
 async def run_rollout_tick(pool: asyncpg.Pool, now: datetime | None = None) -> Any:
     """Scheduled jobs start, abort criteria cancel, schedules end, rollouts reach their next devices."""
     return await _roll_out(pool, now or datetime.now(UTC))
 
 
-def default_ticks(jobs_tick_seconds: float, rollout_tick_seconds: float = 5.0) -> list[Tick]:
+def default_ticks(
+    jobs_tick_seconds: float, rollout_tick_seconds: float = 5.0, retention_tick_seconds: float = 3600.0
+) -> list[Tick]:
     return [
         Tick("jobs_expiry", jobs_tick_seconds, 0x10_7ADE, run_jobs_expiry_tick),
         Tick("rollouts", rollout_tick_seconds, 0x10_7ADF, run_rollout_tick),
+        Tick("retention", retention_tick_seconds, 0x10_7AE0, run_retention_tick),
     ]

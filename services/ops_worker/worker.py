@@ -81,7 +81,10 @@ class Worker:
 async def serve(settings: Settings, dsn: str, stop: asyncio.Event | None = None) -> None:
     pool = await create_pool(dsn, min_size=0, max_size=4)
     EXPORTER.watch_pool("worker", pool, jobs=True)
-    worker = Worker(pool, default_ticks(settings.jobs_tick_seconds, settings.rollout_tick_seconds))
+    ticks = default_ticks(
+        settings.jobs_tick_seconds, settings.rollout_tick_seconds, settings.retention_tick_seconds
+    )
+    worker = Worker(pool, ticks)
     task = asyncio.create_task(worker.run())
     try:
         if stop is not None:

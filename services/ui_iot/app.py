@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from shared.artifacts.storage import DiskStorage
+from shared.infra.assets import console_dir
 from shared.infra.config import Settings
 from shared.web.service_app import build_app
 from ui_iot.console import mount_console
@@ -23,7 +22,7 @@ from ui_iot.routes import (
     users,
 )
 
-DEFAULT_STATIC = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+DEFAULT_STATIC = console_dir()  # frontend/dist of the checkout, or the installed wheel's copy
 
 
 def create_app(settings: Settings, dsn: str) -> FastAPI:

@@ -21,7 +21,7 @@ FW = {
     },
     "expires_in_hours": 2,
     "in_progress_timeout_minutes": 30,
-    "configs": {"abort_config": {"criteria": []}},
+    "configs": {"retry_config": {"criteria_list": [{"failure_type": "FAILED", "number_of_retries": 1}]}},
 }
 
 

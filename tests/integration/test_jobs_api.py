@@ -70,7 +70,7 @@ async def test_single_device_job_lifecycle(tenant: Tenant) -> None:
             and got["document"]["type"] == "reboot"
             and got["job_status"] == "COMPLETED"
         )
-        assert (await d.get("/device/v1/jobs/pending")).json() == {"jobs": []}
+        assert (await d.get("/device/v1/jobs/pending")).json()["jobs"] == []
 
 
 async def test_group_and_fleet_targeting_are_snapshots(tenant: Tenant) -> None:

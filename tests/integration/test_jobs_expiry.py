@@ -144,7 +144,7 @@ async def test_contract_step8_backdated_expiry(
         )
     finally:
         await owner.close()
-    tick, _ = default_ticks(60)
+    tick = next(t for t in default_ticks(60) if t.name == "jobs_expiry")
     assert await run_tick_locked(app_pool, tick, datetime.now(UTC))
     job = await _job(tenant, job_id)
     assert (job["status"], job["executions"][0]["status"]) == ("COMPLETED", "TIMED_OUT")
@@ -221,7 +221,7 @@ async def test_tick_skips_while_another_worker_holds_the_lease(
     services: Services, tenant: Tenant, app_pool: asyncpg.Pool
 ) -> None:
     later = await _race_job(tenant, "leased-job", 5)
-    tick, _ = default_ticks(60)
+    tick = next(t for t in default_ticks(60) if t.name == "jobs_expiry")
     other_worker = await connect(services.db.app_url)
     try:
         assert await other_worker.fetchval("SELECT pg_try_advisory_lock($1)", tick.lock_key)
@@ -241,7 +241,7 @@ async def test_ticks_started_together_run_one_at_a_time(
     """Three workers start the tick at once; the one holding the lease waits inside its tick until the
     others have answered: they must have skipped, and only one tick was ever running."""
     later = await _race_job(tenant, "lease-race-job", 5)
-    tick, _ = default_ticks(60)
+    tick = next(t for t in default_ticks(60) if t.name == "jobs_expiry")
     gate = asyncio.Event()
     inside = peak = 0
 

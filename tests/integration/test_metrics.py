@@ -123,7 +123,7 @@ async def test_a_tick_reports_rows_moved_backlog_and_duration(
                 json={"document_type": "reboot", "target_device_id": dev, "expires_in_hours": 1},
             )
             assert r.status_code == 201, r.text
-    tick, _ = default_ticks(7)  # the jobs tick (the second is the rollout tick)
+    tick = next(t for t in default_ticks(7) if t.name == "jobs_expiry")
     before, _ = await scrape(metrics_url)
     later = datetime.now(UTC) + timedelta(hours=2)
     assert await run_tick_locked(app_pool, tick, later)

@@ -1,7 +1,8 @@
 """notify-next and notify: a connected device hears of a job that reaches it within a second, woken by
-LISTEN iotcloud_jobs (the payload the job commits send: {"tenant", "device" or null, "job"}), with one
-statement for all the affected devices; without a notification the periodic check still tells it (late,
-never lost); and after its own update over MQTT it hears its next execution."""
+LISTEN iotcloud_jobs (the notification the job's commit sends: {"tenant", "device" or null, "job"}), with one
+statement for all the affected devices; without a notification (the listener down) the periodic check still
+tells it (late, never lost), however busy other notifications keep the gateway; and after its own update
+over MQTT it hears its next execution."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from mqtt_gateway.gateway import Gateway
 from shared.infra.db import connect
+from shared.jobs.notify import JobNotice
 from tests.conftest import Services, Tenant
 from tests.integration.mqtt_support import create_job, device, exact_after, gateway, things
 
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("exact_after")
 
 
 async def _emit(services: Services, tenant: str, device_id: str | None, job: str) -> None:
-    """What the job commits emit (the `push` work adds it to them): sent here by the test itself."""
+    """A notification as the job commits send it (db/functions/096_notify.sql), sent by the test itself."""
     conn = await connect(services.db.app_url)
     try:
         payload = orjson.dumps({"tenant": tenant, "device": device_id, "job": job}).decode()
@@ -45,8 +47,7 @@ async def test_notify_next_within_a_second_by_listen(
         await tenant.create_group("nn", list(ids))
         checks = gateway.watchers.checks
         t0 = time.monotonic()
-        job = await create_job(tenant, target_group_id="nn", document_params={"v": 2})
-        await _emit(services, tenant.tenant_id, None, job)
+        job = await create_job(tenant, target_group_id="nn", document_params={"v": 2})  # its commit notifies
         for d in devices:
             event = await d.next_event(1, timeout=1.0)
             assert event.execution.job_id == job and event.execution.status == "QUEUED"
@@ -77,6 +78,7 @@ async def test_notify_next_within_a_second_by_listen(
 
 async def test_a_lost_notification_is_late_not_lost(gateway: Gateway, tenant: Tenant) -> None:
     gateway.watchers.fallback_seconds = 1.0
+    await gateway.watchers.listener.stop()  # every notification is lost
     ids = await things(tenant, 1, "fb")
     (dev, thing), = ids.items()  # fmt: skip
     first = await create_job(tenant, target_device_id=dev)
@@ -89,7 +91,7 @@ async def test_a_lost_notification_is_late_not_lost(gateway: Gateway, tenant: Te
         assert d.events.next_changed == []
         await d.call(d.update(first, "REJECTED", status_details={"why": "busy"}))
         assert (await d.next_event(1)).execution is None
-        job = await create_job(tenant, target_device_id=dev)  # no notification sent
+        job = await create_job(tenant, target_device_id=dev)  # its notification is lost
         t0 = time.monotonic()
         event = await d.next_event(2, timeout=3.0)
         assert event.execution.job_id == job
@@ -99,9 +101,10 @@ async def test_a_lost_notification_is_late_not_lost(gateway: Gateway, tenant: Te
 
 
 async def test_busy_wake_ups_do_not_starve_the_fallback(
-    services: Services, gateway: Gateway, tenant: Tenant, other_tenant: Tenant
+    gateway: Gateway, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     gateway.watchers.fallback_seconds = 1.0
+    await gateway.watchers.listener.stop()  # our tenant's notification is lost; the flood below is not
     (dev, thing), = (await things(tenant, 1, "bz")).items()  # fmt: skip
     (odev, othing), = (await things(other_tenant, 1, "bz")).items()  # fmt: skip
     d = device(gateway, tenant, dev, thing, disable_metrics=True)
@@ -111,16 +114,18 @@ async def test_busy_wake_ups_do_not_starve_the_fallback(
     await d.watch()
     stop = asyncio.Event()
 
-    async def flood() -> None:  # the other tenant's notifications, every 100 ms
+    async def flood() -> None:  # the other tenant's notices, every 100 ms, as the listener hands them over
         while not stop.is_set():
-            await _emit(services, other_tenant.tenant_id, None, "x")
+            gateway.watchers.on_notice(JobNotice(other_tenant.tenant_id, None, "x"))
             await asyncio.sleep(0.1)
 
     flooding = asyncio.create_task(flood())
     try:
-        job = await create_job(tenant, target_device_id=dev)  # no notification for this tenant
+        checks = gateway.watchers.checks
+        job = await create_job(tenant, target_device_id=dev)
         event = await d.next_event(1, timeout=3.0)
         assert event.execution.job_id == job
+        assert gateway.watchers.checks - checks >= 2  # the flood did wake the gateway meanwhile
     finally:
         stop.set()
         await flooding

@@ -48,8 +48,8 @@ async def test_a_demo_device_runs_a_job_over_mqtt(stack: Stack) -> None:
             assert (await d.next_event(1, timeout=3)).execution is None
             r = await ui.post("/customer/jobs", json={"document_type": "fw", "target_device_id": dev})
             nxt = r.json()["job_id"]
-            # without a notification from the job commit, the gateway's periodic check (5 s) tells it
-            assert (await d.next_event(2, timeout=8)).execution.job_id == nxt
+            # the job's commit notifies the gateway (LISTEN iotcloud_jobs): notify-next within a second
+            assert (await d.next_event(2, timeout=1.5)).execution.job_id == nxt
         finally:
             await d.close()
         r = await ui.get(f"/customer/jobs/{job}")

@@ -34,10 +34,10 @@ async def test_aborts_and_retries_race_device_updates(
         "document_type": "fw",
         "target_group_id": prefix,
         "job_id": prefix,
-        "rollout_config": {"maximum_per_minute": 30},
+        "rollout_config": {"maximum_per_minute": 10},  # 6 minutes (ticks) to reach all 60
         "retry_config": {"criteria_list": [{"failure_type": "FAILED", "number_of_retries": 1}]},
         "abort_config": {"criteria_list": [{"failure_type": "FAILED", "threshold_percentage": 20,
-                                            "min_number_of_executed_things": 8}]},
+                                            "min_number_of_executed_things": 5}]},
     }  # fmt: skip
     async with tenant.api() as api:
         assert (await api.post("/customer/jobs", json=job)).status_code == 201

@@ -40,6 +40,13 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     # deletes only the history of executions that no longer exist, of the caller's tenant (065_lifecycle.sql)
     "iotcloud.delete_history(text,text[])": frozenset({"iotcloud_app"}),
     "iotcloud.tenants_deleting_jobs()": frozenset({"iotcloud_app"}),
+    # retention (db/functions/090_retention.sql): each purges only what a tenant's retention makes due
+    "iotcloud.retention_work(timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
+    "iotcloud.purge_history(text,text,timestamp with time zone,text,bigint,integer)": frozenset(
+        {"iotcloud_app"}
+    ),
+    "iotcloud.purge_executions(text,text,timestamp with time zone,text,integer)": frozenset({"iotcloud_app"}),
+    "iotcloud.purge_job(text,text,timestamp with time zone)": frozenset({"iotcloud_app"}),
     # the MQTT gateway (db/functions/095_mqtt.sql): by thing name and token hash, or connected devices' hashes
     "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
@@ -63,5 +70,5 @@ RUNTIME_TABLE_PRIVILEGES: dict[str, frozenset[str]] = {
     "job_execution_events": frozenset({"SELECT", "INSERT"}),
     "job_templates": frozenset({"SELECT", "INSERT", "DELETE"}),
     "audit_log": frozenset({"SELECT", "INSERT"}),
-    "artifacts": frozenset({"SELECT", "INSERT", "DELETE"}),
+    "artifacts": _ALL,
 }

@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from shared.web.service_app import begin_shutdown
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -22,6 +24,10 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        begin_shutdown(self.config.app)  # long-polls answer now rather than hold the graceful shutdown
+        await super().shutdown(sockets)
 
 
 class LiveServer:

@@ -71,7 +71,7 @@ DOMAIN: dict[str, set[int]] = {
     "GET /customer/audit": {400},  # a time PostgreSQL cannot hold (year 1 at +23:00)
     "GET /device/v1/shadow": set(),
     "POST /device/v1/shadow/reported": {409},
-    "GET /device/v1/jobs/pending": set(),
+    "GET /device/v1/jobs/pending": {304},  # If-None-Match: unchanged (503 past the waiters limit, as outages)
     "PUT /device/v1/jobs/{job_id}/execution": {400, 404, 409},
     "GET /device/v1/jobs/{job_id}/execution": {400, 404},
     # the signed URL is the credential (403); Range: 206, 416, 400 for a malformed header; its own pool use: 503

@@ -11,10 +11,21 @@ from pydantic import BaseModel, Field, model_validator
 from ingest_iot.deps import (
     TOKEN_HEADER,
     CurrentDevice,
+    DeviceCredentials,
     device_call,
     device_credentials,
     group_commit,
     url_signer,
+)
+from ingest_iot.long_poll import LongPolls
+from ingest_iot.poll_answer import (
+    Poll,
+    etag_of,
+    if_none_match_of,
+    poll_parameters,
+    respond,
+    sleep_hint,
+    wait_of,
 )
 from shared.artifacts import delivery
 from shared.jobs import device as jobs
@@ -23,7 +34,7 @@ from shared.web.api_models import ExecutionOut, ExecutionStatusName, JobStatusNa
 from shared.web.http import FastJSONResponse
 from shared.web.lean_route import LeanRoute
 from shared.web.responses import BAD_VALUE, DEVICE_TOKEN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, ErrorOut, error
-from shared.web.service_app import Now
+from shared.web.service_app import Now, now_of
 from shared.web.validation import SAFE_INT_MAX, STRICT_BODY, integer, json_object
 
 router = APIRouter(prefix="/device/v1/jobs", tags=["jobs"], responses=DEVICE_TOKEN | UNAVAILABLE)
@@ -64,8 +75,17 @@ class PendingJob(BaseModel):
     artifacts: dict[str, ArtifactLink] | None = ARTIFACTS_FIELD
 
 
+class PollHint(BaseModel):
+    sleep_seconds: int = Field(
+        description="how long to wait before the next poll (as hawkBit DDI's config.polling.sleep): "
+        "IOTCLOUD_POLL_SLEEP_SECONDS when nothing is pending, IOTCLOUD_POLL_SLEEP_PENDING_SECONDS when work "
+        "is; a long-polling device may poll again at once"
+    )
+
+
 class PendingOut(BaseModel):
     jobs: list[PendingJob]
+    poll: PollHint
 
 
 class ExecutionUpdate(BaseModel):
@@ -112,6 +132,11 @@ class DeviceExecution(ExecutionState):
     artifacts: dict[str, ArtifactLink] | None = ARTIFACTS_FIELD
 
 
+POLL_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"ETag": {"description": "the jobs list's ETag", "schema": {"type": "string"}}}},
+    304: {"description": "If-None-Match holds the jobs list's ETag: nothing changed (no body)"},
+}
+
 # The hot calls: LeanRoute serves them without FastAPI's per-request dependency solving (see
 # shared/web/lean_route.py); `dependencies` documents the X-Provision-Token header they read themselves.
 hot = APIRouter(
@@ -119,19 +144,64 @@ hot = APIRouter(
 )
 
 
-@hot.get("/pending", response_model=PendingOut, dependencies=[Depends(device_credentials)])
+@hot.get(
+    "/pending",
+    response_model=PendingOut,
+    dependencies=[Depends(device_credentials), Depends(poll_parameters)],
+    responses=POLL_ANSWERS
+    | error(
+        503,
+        "the database is unavailable, or (with `wait`) too many polls are waiting on this server: nothing "
+        "was stored, retry later (after Retry-After seconds when given)",
+        retry_after=True,
+    ),
+)
 async def pending(request: Request) -> Response:
+    wait = wait_of(request)
+    tags = if_none_match_of(request)
+    settings = request.app.state.settings
     async with device_call(request, request.headers.get(TOKEN_HEADER)) as device:
-        work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
-        work = await delivery.for_poll(
-            device.pool,
-            lambda: url_signer(request),
-            device.token_hash,
-            device.seen_interval,
-            work,
-            device.now,
-        )
-    return FastJSONResponse({"jobs": work})
+        if not wait:
+            poll = await _look(request, device)
+        else:
+            poll = await _long_poll(request, device, wait, tags)
+    return respond(poll, tags, settings)
+
+
+async def _look(request: Request, device: DeviceCredentials) -> Poll:
+    """The device's pending work, one statement (two when an execution's document references artifacts)."""
+    work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
+    etag = etag_of(work)
+    work = await delivery.for_poll(
+        device.pool, lambda: url_signer(request), device.token_hash, device.seen_interval, work, device.now
+    )
+    return Poll(work, etag)
+
+
+async def _long_poll(
+    request: Request, device: DeviceCredentials, wait: int, tags: frozenset[str] | None
+) -> Poll:
+    """?wait=N: who the device is (one cheap query), registered as waiting, then its work; when there is
+    nothing to answer yet, wait for it (ingest_iot/long_poll.py)."""
+    polls: LongPolls = request.app.state.long_polls
+    identity = await jobs.identify(device.pool, device.token_hash, device.seen_interval, device.now)
+    if identity is None:  # unknown or revoked: the look says so
+        return await _look(request, device)
+    with polls.waiting(*identity) as waiter:
+        poll = await _look(request, device)
+        if poll.answers(tags) or polls.waiters.closing:
+            return poll
+        if waiter is None:
+            raise polls.refuse(sleep_hint(request.app.state.settings, False))
+
+        async def look() -> bool:
+            nonlocal poll
+            device.now = now_of(request)
+            poll = await _look(request, device)
+            return poll.answers(tags)
+
+        await polls.wait(waiter, wait, look)
+    return poll
 
 
 @hot.put(

@@ -7,12 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_ROLE = "iotcloud_app"
 OWNER_ROLE = "iot"
 DB_NAME = "iotcloud"
+LOOPBACK = "127.0.0.1"
 
 
 class Settings(BaseSettings):
@@ -27,13 +28,18 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     secret: str | None = None
     token_ttl_minutes: int = 12 * 60
-    ui_host: str = "127.0.0.1"
+    # addresses the APIs listen on: IOTCLOUD_BIND for both (e.g. 0.0.0.0), IOTCLOUD_UI_HOST /
+    # IOTCLOUD_DEVICE_HOST for one of them (they win over IOTCLOUD_BIND); loopback by default
+    bind: str | None = None
+    ui_host: str = LOOPBACK
     ui_port: int = 8000
-    device_host: str = "127.0.0.1"
+    device_host: str = LOOPBACK
     device_port: int = 8080
     jobs_tick_seconds: float = 60.0
     # how often the worker starts scheduled jobs, checks abort criteria and reaches rollouts' next devices
     rollout_tick_seconds: float = 5.0
+    # the retention purge (docs/operations.md): how often the worker looks for what is due
+    retention_tick_seconds: float = Field(default=3600.0, gt=0)
     pool_min: int = 2
     pool_max: int = 20
     last_seen_interval_seconds: int = 60
@@ -57,10 +63,17 @@ class Settings(BaseSettings):
     # group commit of device updates: statements in flight at once, updates per statement at most
     device_batches_in_flight: int = 1
     device_batch_max: int = 512
+    # device poll (docs/jobs.md, device API): the sleep hint a poll answers with, when nothing is pending
+    # and when work is; long-polls (?wait=N) waiting at once per device-API process (past it: 503), and how
+    # often a waiting poll looks again by itself (a lost notification only delays the answer by this much)
+    poll_sleep_seconds: int = Field(default=30, ge=0, le=86_400)
+    poll_sleep_pending_seconds: int = Field(default=5, ge=0, le=86_400)
+    poll_waiters_max: int = Field(default=10_000, ge=0)
+    poll_fallback_seconds: float = Field(default=5.0, gt=0, le=60)
     static_dir: Path | None = None
     # MQTT gateway (docs/mqtt.md): where it listens, and the host devices are told to connect to (default:
     # the host name of the operator's request that created or read the device)
-    mqtt_host: str = "127.0.0.1"
+    mqtt_host: str = LOOPBACK  # IOTCLOUD_BIND applies to it too
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_public_host: str | None = None
     # artifacts (docs/artifacts.md): where their bytes are stored (default: <home>/artifacts), the largest
@@ -83,6 +96,15 @@ class Settings(BaseSettings):
 
     def logs_requests(self) -> bool:
         return self.access_log if self.access_log is not None else self.log_format == "json"
+
+    @model_validator(mode="after")
+    def _bind_both_services(self) -> Settings:
+        """IOTCLOUD_BIND is the address of every service whose own host was not given."""
+        if self.bind:
+            for host in ("ui_host", "device_host", "mqtt_host"):
+                if host not in self.model_fields_set:
+                    setattr(self, host, self.bind)
+        return self
 
     def signing_secret(self) -> str:
         """IOTCLOUD_SECRET, or a secret generated once and kept in the home."""

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 from yoyo import get_backend, read_migrations
 
+from shared.infra.assets import db_dir
 from shared.infra.config import APP_ROLE, OWNER_ROLE
 from shared.infra.dsn import database_of, with_parts
 
 log = logging.getLogger("iotcloud.migrations")
 
-DB_DIR = Path(__file__).resolve().parents[3] / "db"
+DB_DIR = db_dir()  # the checkout's db/, or the installed wheel's copy
 MIGRATIONS_DIR = DB_DIR / "migrations"
 FUNCTIONS_DIR = DB_DIR / "functions"
 FUNCTIONS_SCHEMA = "iotcloud"  # not a role name: "$user" on the search_path must not find it

@@ -56,6 +56,17 @@ async def pending_for_device(
     return [_device_execution_view(r) for r in rows]
 
 
+async def identify(
+    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime
+) -> tuple[str, str] | None:
+    """(tenant, device) of an ACTIVE device's token, else None (one cheap statement; a long-poll that waits
+    needs it, the poll does not)."""
+    row = await pool.fetchrow(q.DEVICE_IDENTITY, token_hash, seen_interval, now)
+    if row is None or row["status"] != "ACTIVE":
+        return None
+    return row["tenant_id"], row["device_id"]
+
+
 async def get_device_execution(conn: asyncpg.Connection, job_id: str, device_id: str) -> dict[str, Any]:
     row = await conn.fetchrow(q.DEVICE_EXECUTION, job_id, device_id)
     if row is None:

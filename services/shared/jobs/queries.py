@@ -150,6 +150,8 @@ SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expi
 # A device's hot calls authenticate and work in one statement each (db/functions/030_device_calls.sql);
 # its moves go through group commit (DEVICE_MOVES below).
 DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
+# Who the device is, for a long-poll that waits (db/functions/030_device_calls.sql): not on the poll's path.
+DEVICE_IDENTITY = "SELECT tenant_id, device_id, status FROM iotcloud.device_auth($1, $2, $3)"
 
 # --- operator cancel and the jobs tick (db/functions/040_sweeps.sql) ------------------------------------
 
@@ -207,8 +209,10 @@ SELECT j.job_id, j.ranked, j.released_upto, j.rollout_rate, j.rollout_next_step,
    FOR UPDATE OF j
 """
 
-# The releases decided, one row per job, each guarded by the released_upto it was decided from.
+# The releases decided, one row per job, each guarded by the released_upto it was decided from. A job whose
+# release reached devices sends its notification (db/functions/096_notify.sql), delivered on commit.
 RELEASE = """
+WITH released AS (
 UPDATE jobs j
    SET released_upto = r.upto, rollout_rate = r.rate, rollout_next_step = r.next_step,
        rollout_window_at = r.window_at, rollout_window_count = r.window_count,
@@ -220,7 +224,11 @@ UPDATE jobs j
   FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::timestamptz[], $7::int[])
        AS r(job_id, old, upto, rate, next_step, window_at, window_count)
  WHERE j.job_id = r.job_id AND j.released_upto = r.old AND j.status = 'IN_PROGRESS'
-RETURNING j.job_id, r.upto - r.old AS reached
+RETURNING j.job_id, r.upto - r.old AS reached, j.target_device_id
+)
+SELECT x.job_id, x.reached,
+       CASE WHEN x.reached > 0 THEN iotcloud.notify_job(x.job_id, x.target_device_id) END AS notified
+  FROM released x
 """
 
 # Metrics (db/functions/070_metrics.sql): jobs by status across tenants, read when Prometheus scrapes.

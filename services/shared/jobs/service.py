@@ -16,7 +16,7 @@ from shared.audit import AuditHook
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.groups import GROUP_EXISTS
 from shared.infra.db import DB_ERRORS, tenant_tx
-from shared.jobs import continuous
+from shared.jobs import continuous, notify
 from shared.jobs import queries as q
 from shared.jobs.configs import JobConfigs
 from shared.jobs.outcome import answer
@@ -144,6 +144,8 @@ async def create_job(
     quota.check_fan_out(count)  # 403 over the quota: the transaction, job and executions, rolls back
     await conn.execute(q.INIT_COUNTERS, job_id, count)
     await conn.execute(q.SET_EXECUTION_COUNT, job_id, count, configs.gated)
+    if count and not configs.gated:  # reached now (else by the rollout tick's start or release)
+        await notify.jobs_reached(conn, [job_id], [target_device_id])
     row = await conn.fetchrow(q.GET_JOB, job_id)
     assert row is not None
     return job_view(row)

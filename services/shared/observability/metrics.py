@@ -121,6 +121,16 @@ POOL_WAITING = Gauge(
     "iotcloud_db_pool_waiting", "Callers waiting for a connection of the pool (all acquired)", ["service"]
 )
 POOL_MAX = Gauge("iotcloud_db_pool_max", "The pool's maximum size", ["service"])
+LONG_POLLS_WAITING = Gauge("iotcloud_long_polls_waiting", "Device polls (?wait=N) waiting for work now")
+LONG_POLLS_REFUSED = Counter(
+    "iotcloud_long_polls_refused",
+    "Device polls that would have waited, refused with 503 at the waiters' limit",
+)
+JOBS_LISTENERS_CONNECTED = Gauge(
+    "iotcloud_jobs_listeners_connected",
+    "Connections listening to the jobs channel (one per device-API process)",
+)
+JOB_NOTIFICATIONS = Counter("iotcloud_job_notifications", "Notifications received on the jobs channel")
 
 
 def metric_names(registry: Any = REGISTRY) -> set[str]:

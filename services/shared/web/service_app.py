@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -42,6 +43,14 @@ async def get_now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(get_now)]
 
 
+def begin_shutdown(app: object) -> None:
+    """The server stops taking requests: what the app keeps waiting (long-polls) answers now, instead of
+    holding the server's graceful shutdown. Called by the servers (iotcloud/runner.py) before they stop."""
+    drain = getattr(getattr(app, "state", None), "drain", None)
+    if callable(drain):
+        drain()
+
+
 def tune_gc_for_serving() -> None:
     """Once the app is built: take what exists now (modules, routes, models, the pool) out of the cyclic
     collector's sight, and run its young generation every 20,000 allocations instead of 700. Request
@@ -75,9 +84,11 @@ def build_app(
     dsn: str,
     max_body: int,
     body_limits: dict[str, int] | None = None,
+    background: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     **kw: Any,
 ) -> FastAPI:
-    """`service` (ui, device) labels the app's metrics and log lines."""
+    """`service` (ui, device) labels the app's metrics and log lines. `background`: what else runs while
+    the app serves (entered once the pool exists, left before it closes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +100,8 @@ def build_app(
         EXPORTER.watch_pool(service, pool)
         tune_gc_for_serving()
         try:
-            yield
+            async with background(app) if background else contextlib.nullcontext():
+                yield
         finally:
             EXPORTER.forget_pool(service, pool)
             await pool.close()

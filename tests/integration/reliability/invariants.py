@@ -66,14 +66,26 @@ async def allowed_moves(conn: asyncpg.Connection) -> frozenset[Move]:
     return frozenset((r["actor"], r["from_status"], r["to_status"]) for r in rows)
 
 
-def _chain_problems(key: Key, status: str, number: int, chain: list[asyncpg.Record]) -> list[str]:
+def _chain_problems(
+    key: Key, status: str, number: int, chain: list[asyncpg.Record], purge: str | None = None
+) -> list[str]:
     """The history chains: QUEUED first, each move from where the previous one went, ending where the row
-    is, one execution_number per move (2, 3, ..., strictly increasing up to the row's number)."""
+    is, one execution_number per move (2, 3, ..., strictly increasing up to the row's number).
+    Retention (db/functions/090_retention.sql) purges a finished job's history from the start of each chain:
+    while the job's history_purge is 'purging' a chain may have lost its start (what is left still chains to
+    the row), once 'purged' none is left; either way the execution is terminal."""
     out = []
     numbers = [e["execution_number"] for e in chain]
-    if numbers != list(range(2, number + 1)):
-        out.append(f"{CHAIN}: execution {key}: event numbers {numbers} for execution_number {number}")
-    prev = QUEUED
+    first = 2 if purge is None else number - len(chain) + 1
+    if numbers != list(range(first, number + 1)) or first < 2 or (purge == "purged" and chain):
+        out.append(
+            f"{CHAIN}: execution {key}: event numbers {numbers} for execution_number {number} ({purge})"
+        )
+    if purge is not None and status not in TERMINAL:
+        out.append(f"{CHAIN}: execution {key}: history purged while {status}")
+    if purge is not None and not chain:
+        return out
+    prev = QUEUED if purge is None else chain[0]["from_status"]
     for e in chain:
         if e["from_status"] != prev:
             out.append(f"{CHAIN}: execution {key}: event {e['from_status']}->{e['to_status']} after {prev}")
@@ -114,7 +126,9 @@ def _move_problems(
         if actor == Actor.WORKER and (frm, to) == (IN_PROGRESS, TIMED_OUT) and reason != "step_timeout":
             minutes = job["in_progress_timeout_minutes"]
             due = claimed_at + timedelta(minutes=minutes) if minutes and claimed_at else None
-            if due is None or due > at:
+            # the claim may be among the events a retention purge removed: the deadline is then unknown
+            claim_purged = bool(job["history_purge"] and minutes and claimed_at is None)
+            if not claim_purged and (due is None or due > at):
                 out.append(
                     f"{TIMEOUT_NOT_DUE}: {where}: claimed at {claimed_at}, in-progress timeout {minutes} min"
                 )
@@ -165,9 +179,9 @@ async def find_problems(
         f"SELECT j.tenant_id, j.job_id, j.status, j.execution_count, j.expires_at, "
         f"j.in_progress_timeout_minutes, j.cancel_mode, j.retry_failed, j.retry_timed_out, j.canceled_at, "
         f"j.rollout_stopped_at, j.queued_swept_at, j.target_selection, j.deleting_at IS NOT NULL AS deleting, "
-        f"{sums} FROM jobs j "
+        f"j.history_purge, {sums} FROM jobs j "
         "LEFT JOIN job_counters c ON c.tenant_id = j.tenant_id AND c.job_id = j.job_id "
-        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14"
+        "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
     )
     for j in jobs:
         key = (j["tenant_id"], j["job_id"])
@@ -212,7 +226,7 @@ async def find_problems(
     moves = await allowed_moves(conn)
     for key, (status, number) in executions.items():
         chain = chains.pop(key, [])
-        problems += _chain_problems(key, status, number, chain)
+        problems += _chain_problems(key, status, number, chain, job_facts[key[:2]]["history_purge"])
         problems += _move_problems(key, chain, moves, job_facts[key[:2]])
     if chains:
         problems.append(f"{ORPHAN}: {len(chains)} executions have events but no row")
