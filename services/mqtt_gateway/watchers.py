@@ -22,6 +22,7 @@ from mqtt_gateway import codec
 from mqtt_gateway import payloads as aws
 from mqtt_gateway.jobs_api import PENDING, PENDING_LIMIT
 from mqtt_gateway.session import Session
+from shared.infra.db import DB_ERRORS
 from shared.jobs.listener import JobListener
 from shared.jobs.notify import JobNotice
 
@@ -117,6 +118,9 @@ class Watchers:
                 await self.check(todo)
             except asyncio.CancelledError:
                 raise
+            except DB_ERRORS as exc:  # an outage: one line per attempt, no traceback
+                log.warning("notify check failed (%s); the next one retries", type(exc).__name__)
+                await asyncio.sleep(RECONNECT_SECONDS)
             except Exception:
                 log.exception("notify check failed; the next one retries")
                 await asyncio.sleep(RECONNECT_SECONDS)
@@ -128,6 +132,8 @@ class Watchers:
                 await self.check_live()
             except asyncio.CancelledError:
                 raise
+            except DB_ERRORS as exc:
+                log.warning("revocation check failed (%s); the next one retries", type(exc).__name__)
             except Exception:
                 log.exception("revocation check failed; the next one retries")
 
