@@ -52,6 +52,24 @@ def main_options(
         os.environ["IOTCLOUD_HOME"] = str(home)
 
 
+def _check_port_free(what: str, host: str, port: int, how: str) -> None:
+    """Says clearly which port is taken before anything starts (the service says it again if it loses a
+    race for the port)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            console.print(
+                f"[red]{what} port {host}:{port} is not available ({exc.strerror}): another program (an "
+                f"MQTT broker such as Mosquitto?) listens there. Stop it, or choose another port: "
+                f"{how}.[/red]"
+            )
+            raise typer.Exit(2) from None
+
+
 BindOption = Annotated[
     str | None,
     typer.Option(
@@ -74,6 +92,9 @@ def up(
         int | None, typer.Option("--ui-port", help="operator API and console port (8000)")
     ] = None,
     device_port: Annotated[int | None, typer.Option("--device-port", help="device API port (8080)")] = None,
+    mqtt_port: Annotated[
+        int | None, typer.Option("--mqtt-port", help="MQTT gateway port (1883; IOTCLOUD_MQTT_PORT)")
+    ] = None,
     jobs_tick_seconds: Annotated[float | None, typer.Option(help="job expiry tick interval (60)")] = None,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo tenant first")] = False,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
@@ -82,7 +103,7 @@ def up(
         typer.Option(help=f"Prometheus /metrics port ({UP_METRICS_PORT}; IOTCLOUD_METRICS_PORT)"),
     ] = None,
 ) -> None:
-    """Migrate, then run the operator API, the device API and the worker until Ctrl-C."""
+    """Migrate, then run the operator API, the device API, the MQTT gateway and the worker until Ctrl-C."""
     from iotcloud.runner import run_services
 
     _setup_logging(log_level)
@@ -94,9 +115,17 @@ def up(
         os.environ["IOTCLOUD_UI_PORT"] = str(ui_port)
     if device_port is not None:
         os.environ["IOTCLOUD_DEVICE_PORT"] = str(device_port)
+    if mqtt_port is not None:
+        os.environ["IOTCLOUD_MQTT_PORT"] = str(mqtt_port)
     if jobs_tick_seconds is not None:
         os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
     settings = load_settings()
+    _check_port_free(
+        "MQTT",
+        settings.mqtt_host,
+        settings.mqtt_port,
+        "`IOTCLOUD_MQTT_PORT=1884 make run`, or `iotcloud up --mqtt-port 1884`",
+    )
     db = open_db()
     try:
         demo_info = None
@@ -114,9 +143,11 @@ def up(
                 f"  web console     {ui}/",
                 f"  operator API    {ui}/docs",
                 f"  device API      {dev}/docs",
+                f"  MQTT (AWS IoT Jobs)  mqtt://localhost:{settings.mqtt_port}  (docs/mqtt.md)",
                 f"  metrics         http://{settings.metrics_host}:{settings.metrics_port}/metrics",
                 f"  listening on    {settings.ui_host}:{settings.ui_port} (operator API), "
-                f"{settings.device_host}:{settings.device_port} (device API)",
+                f"{settings.device_host}:{settings.device_port} (device API), "
+                f"{settings.mqtt_host}:{settings.mqtt_port} (MQTT)",
             ]
             if demo_info:
                 lines += [
@@ -142,15 +173,15 @@ def up(
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="ui, device or worker")],
+    service: Annotated[str, typer.Argument(help="ui, device, worker or mqtt")],
     bind: BindOption = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
 ) -> None:
     """Run one service alone (for several processes against one database)."""
     from iotcloud.runner import run_services
 
-    if service not in ("ui", "device", "worker"):
-        raise typer.BadParameter("service must be ui, device or worker")
+    if service not in ("ui", "device", "worker", "mqtt"):
+        raise typer.BadParameter("service must be ui, device, worker or mqtt")
     _setup_logging(log_level)
     _set_bind(bind)
     settings = load_settings()
@@ -163,6 +194,7 @@ def serve(
                 ui=service == "ui",
                 device=service == "device",
                 worker=service == "worker",
+                mqtt=service == "mqtt",
             )
         )
     finally:

@@ -1,5 +1,5 @@
-"""`iotcloud up`: operator API, device API and worker in one process (and its metrics endpoint when
-IOTCLOUD_METRICS_PORT is set); Ctrl-C stops all of them."""
+"""`iotcloud up`: operator API, device API, MQTT gateway and worker in one process (and its metrics endpoint
+when IOTCLOUD_METRICS_PORT is set); Ctrl-C stops all of them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from ingest_iot.app import create_app as create_device_app
+from mqtt_gateway.server import serve as serve_mqtt
 from ops_worker.worker import serve as serve_worker
 from shared.infra.config import Settings
 from shared.observability.context import SERVICE
@@ -65,6 +66,7 @@ async def run_services(
     ui: bool = True,
     device: bool = True,
     worker: bool = True,
+    mqtt: bool = True,
     on_ready: object = None,
     stop: asyncio.Event | None = None,
 ) -> int:
@@ -87,6 +89,8 @@ async def run_services(
     tasks = [_task_of(name, s.serve()) for name, s in named]
     if worker:
         tasks.append(_task_of("worker", serve_worker(settings, app_url, stop)))
+    if mqtt:
+        tasks.append(_task_of("mqtt", serve_mqtt(settings, app_url, stop)))
 
     async def ready_then_announce() -> None:
         while not all(s.started for s in servers):

@@ -16,7 +16,7 @@ from shared.infra.db import TENANT_SQL
 from shared.jobs import continuous
 
 DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
-    created_at, updated_at"""
+    created_at, updated_at, thing_name"""
 
 INSERT_DEVICE = f"""
 INSERT INTO device_state (tenant_id, device_id, name, attributes, token_hash, created_at, updated_at)

@@ -57,6 +57,8 @@ async def test_operator_runs_jobs_from_the_browser(console_page: tuple[Page, Con
     await expect(page.get_by_role("heading", name=f"Device {DEVICE}")).to_be_visible()
     await expect(page.get_by_text("No jobs for this device.")).to_be_visible()
     await expect(page.get_by_role("group", name="desired state")).to_be_visible()
+    await expect(page.get_by_text(f"demo:{DEVICE}", exact=True)).to_be_visible()  # its MQTT thing name
+    await expect(page.get_by_text(f"127.0.0.1:{stack.mqtt_port}", exact=True)).to_be_visible()
     await shot(page, "04-device-detail")
 
     await page.get_by_role("button", name="Create job").click()

@@ -47,6 +47,10 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     ),
     "iotcloud.purge_executions(text,text,timestamp with time zone,text,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.purge_job(text,text,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    # the MQTT gateway (db/functions/095_mqtt.sql): by thing name and token hash, or connected devices' hashes
+    "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
+    "iotcloud.mqtt_pending(text[],timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
 }
 
 # What the runtime role may do to each table (test_db_grants.py compares it with the catalog); a table not

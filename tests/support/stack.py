@@ -29,6 +29,7 @@ class Stack:
     metrics: str
     proc: subprocess.Popen[bytes]
     env: dict[str, str]
+    mqtt_port: int = 0
 
     def cli(self, *args: str) -> str:
         """Runs another `iotcloud` command on the same home, as a second terminal would."""
@@ -59,19 +60,26 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) ->
 
 @contextmanager
 def iotcloud_up(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
-    """`iotcloud up --demo` with a 1 s expiry tick on free ports; stopped with SIGINT (must exit 0)."""
+    """`iotcloud up --demo` with a 1 s expiry tick on free ports (the MQTT gateway's too); stopped with SIGINT (must exit 0)."""
     env = checkout_env(
         {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
     )
     env.update(extra_env or {})
-    ui_port, dev_port, metrics_port = free_port(), free_port(), free_port()
+    ui_port, dev_port, metrics_port, mqtt_port = free_port(), free_port(), free_port(), free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
-    cmd += ["--device-port", str(dev_port), "--metrics-port", str(metrics_port)]
+    cmd += [
+        "--device-port",
+        str(dev_port),
+        "--metrics-port",
+        str(metrics_port),
+        "--mqtt-port",
+        str(mqtt_port),
+    ]
     cmd += ["--jobs-tick-seconds", "1", "--demo"]
     with (home / "up.log").open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         urls = [f"http://127.0.0.1:{p}" for p in (ui_port, dev_port, metrics_port)]
-        stack = Stack(home, *urls, proc=proc, env=env)
+        stack = Stack(home, *urls, proc=proc, env=env, mqtt_port=mqtt_port)
         try:
             wait_ready(stack.ui, proc)
             wait_ready(stack.device, proc)

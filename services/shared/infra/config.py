@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     poll_waiters_max: int = Field(default=10_000, ge=0)
     poll_fallback_seconds: float = Field(default=5.0, gt=0, le=60)
     static_dir: Path | None = None
+    # MQTT gateway (docs/mqtt.md): where it listens, and the host devices are told to connect to (default:
+    # the host name of the operator's request that created or read the device)
+    mqtt_host: str = LOOPBACK  # IOTCLOUD_BIND applies to it too
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_public_host: str | None = None
     # artifacts (docs/artifacts.md): where their bytes are stored (default: <home>/artifacts), the largest
     # upload, how long a device's download URL stays valid, and the device API's base URL as devices reach it
     # (default: the base URL of the request that received the job)
@@ -104,7 +109,7 @@ class Settings(BaseSettings):
     def _bind_both_services(self) -> Settings:
         """IOTCLOUD_BIND is the address of every service whose own host was not given."""
         if self.bind:
-            for host in ("ui_host", "device_host"):
+            for host in ("ui_host", "device_host", "mqtt_host"):
                 if host not in self.model_fields_set:
                     setattr(self, host, self.bind)
         return self

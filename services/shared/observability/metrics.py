@@ -50,6 +50,21 @@ EXECUTION_TRANSITIONS = Counter(
     "by actor and from/to status",
     ["actor", "from_status", "to_status"],
 )
+MQTT_CONNECTIONS = Gauge(
+    "iotcloud_mqtt_connections", "Devices connected to this MQTT gateway process now (services/mqtt_gateway)"
+)
+MQTT_REQUESTS = Counter(
+    "iotcloud_mqtt_requests",
+    "AWS IoT Jobs requests answered over MQTT, by api (get, start-next, describe, update, invalid) and "
+    "outcome (accepted, or the AWS error code of the rejection)",
+    ["api", "outcome"],
+)
+MQTT_CONNECTS = Counter(
+    "iotcloud_mqtt_connects",
+    "MQTT CONNECTs by outcome: accepted, refused (bad or revoked credentials), rate_limited (an address past "
+    "its bad-token limit), unavailable (database)",
+    ["outcome"],
+)
 GROUP_COMMIT_BATCH = Histogram(
     "iotcloud_group_commit_batch_size",
     "Device updates decided by one group-commit statement",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
 from shared import audit, devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
@@ -42,8 +42,20 @@ class DevicePatch(BaseModel):
     attributes: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
 
 
+class MqttEndpoint(BaseModel):
+    """Where the device connects over MQTT (docs/mqtt.md): client id and username = thing_name, password =
+    its provision token."""
+
+    host: str
+    port: int
+    thing_name: str
+
+
 class DeviceOut(BaseModel):
     device_id: str
+    thing_name: str = Field(
+        description="the device's MQTT identity, unique across tenants: tenant_id:device_id"
+    )
     name: str
     attributes: dict[str, Any]
     status: Literal["ACTIVE", "REVOKED"]
@@ -55,7 +67,11 @@ class DeviceOut(BaseModel):
     updated_at: datetime
 
 
-class DeviceWithToken(DeviceOut):
+class DeviceDetail(DeviceOut):
+    mqtt: MqttEndpoint
+
+
+class DeviceWithToken(DeviceDetail):
     provision_token: str
 
 
@@ -77,6 +93,12 @@ class TwinPatch(BaseModel):
     expected_version: Integer | None = None
 
 
+def mqtt_endpoint(request: Request, row: dict[str, Any]) -> dict[str, Any]:
+    settings = request.app.state.settings
+    host = settings.mqtt_public_host or request.url.hostname or settings.mqtt_host
+    return {"host": host, "port": settings.mqtt_port, "thing_name": row["thing_name"]}
+
+
 def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     seen = row.get("last_seen_at")
     online = row["status"] == "ACTIVE" and seen is not None and now - seen < ONLINE_WINDOW
@@ -86,9 +108,9 @@ def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 @router.post(
     "", status_code=201, response_model=DeviceWithToken, responses=WRITER_QUOTA | CONFLICT | TOO_LARGE
 )
-async def create_device(body: DeviceCreate, db: WriteDB, now: Now) -> dict[str, Any]:
+async def create_device(body: DeviceCreate, db: WriteDB, now: Now, request: Request) -> dict[str, Any]:
     row, token = await devices.create_device(db, body.device_id, body.name, body.attributes, now)
-    return {**device_view(row, now), "provision_token": token}
+    return {**device_view(row, now), "provision_token": token, "mqtt": mqtt_endpoint(request, row)}
 
 
 @router.get("", response_model=DeviceList, responses=BAD_VALUE)
@@ -104,9 +126,10 @@ async def list_devices(
     return {"devices": [device_view(r, now) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | NOT_FOUND)
-async def get_device(device_id: str, db: ReadDB, now: Now) -> dict[str, Any]:
-    return device_view(await devices.get_device(db, device_id), now)
+@router.get("/{device_id}", response_model=DeviceDetail, responses=BAD_VALUE | NOT_FOUND)
+async def get_device(device_id: str, db: ReadDB, now: Now, request: Request) -> dict[str, Any]:
+    row = await devices.get_device(db, device_id)
+    return {**device_view(row, now), "mqtt": mqtt_endpoint(request, row)}
 
 
 @router.patch("/{device_id}", response_model=DeviceOut, responses=BAD_VALUE | WRITER | NOT_FOUND | TOO_LARGE)

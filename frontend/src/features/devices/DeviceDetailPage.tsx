@@ -62,6 +62,10 @@ export function DeviceDetailPage() {
                   {d.last_seen_at ? ` (${formatTime(d.last_seen_at)})` : ""}
                 </Fact>
                 <Fact label="Created">{formatTime(d.created_at)}</Fact>
+                <Fact label="MQTT thing name">{d.thing_name}</Fact>
+                <Fact label="MQTT endpoint">
+                  {d.mqtt.host}:{d.mqtt.port}
+                </Fact>
               </SimpleGrid>
               <Text size="xs" c="dimmed" tt="uppercase" fw={600} mt="sm">
                 Attributes

@@ -4,6 +4,8 @@ import { request } from "./client";
 import type { Schemas } from "./types";
 
 export type Device = Schemas["DeviceOut"];
+/** A device read alone: with its MQTT endpoint (docs/mqtt.md). */
+export type DeviceDetail = Schemas["DeviceDetail"];
 export type DeviceList = Schemas["DeviceList"];
 export type DeviceCreate = Schemas["DeviceCreate"];
 export type DeviceWithToken = Schemas["DeviceWithToken"];
@@ -18,8 +20,8 @@ export function listDevices(params: DeviceListParams = {}, signal?: AbortSignal)
   return request<DeviceList>("/customer/devices", { query: params, signal });
 }
 
-export function getDevice(deviceId: string, signal?: AbortSignal): Promise<Device> {
-  return request<Device>(devicePath(deviceId), { signal });
+export function getDevice(deviceId: string, signal?: AbortSignal): Promise<DeviceDetail> {
+  return request<DeviceDetail>(devicePath(deviceId), { signal });
 }
 
 export function createDevice(body: DeviceCreate): Promise<DeviceWithToken> {

@@ -802,6 +802,46 @@ export interface components {
              */
             name: string;
         };
+        /** DeviceDetail */
+        DeviceDetail: {
+            /** Attributes */
+            attributes: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Desired Version */
+            desired_version: number;
+            /** Device Id */
+            device_id: string;
+            /** Last Seen At */
+            last_seen_at: string | null;
+            mqtt: components["schemas"]["MqttEndpoint"];
+            /** Name */
+            name: string;
+            /** Online */
+            online: boolean;
+            /** Reported Version */
+            reported_version: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ACTIVE" | "REVOKED";
+            /**
+             * Thing Name
+             * @description the device's MQTT identity, unique across tenants: tenant_id:device_id
+             */
+            thing_name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** DeviceExecutionOut */
         DeviceExecutionOut: {
             /** Device Id */
@@ -897,6 +937,11 @@ export interface components {
              */
             status: "ACTIVE" | "REVOKED";
             /**
+             * Thing Name
+             * @description the device's MQTT identity, unique across tenants: tenant_id:device_id
+             */
+            thing_name: string;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -928,6 +973,7 @@ export interface components {
             device_id: string;
             /** Last Seen At */
             last_seen_at: string | null;
+            mqtt: components["schemas"]["MqttEndpoint"];
             /** Name */
             name: string;
             /** Online */
@@ -941,6 +987,11 @@ export interface components {
              * @enum {string}
              */
             status: "ACTIVE" | "REVOKED";
+            /**
+             * Thing Name
+             * @description the device's MQTT identity, unique across tenants: tenant_id:device_id
+             */
+            thing_name: string;
             /**
              * Updated At
              * Format: date-time
@@ -1687,6 +1738,19 @@ export interface components {
              * @description executions created for the group's running continuous jobs by this change
              */
             queued_executions: number;
+        };
+        /**
+         * MqttEndpoint
+         * @description Where the device connects over MQTT (docs/mqtt.md): client id and username = thing_name, password =
+         *     its provision token.
+         */
+        MqttEndpoint: {
+            /** Host */
+            host: string;
+            /** Port */
+            port: number;
+            /** Thing Name */
+            thing_name: string;
         };
         /** Quota */
         Quota: {
@@ -2837,7 +2901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceOut"];
+                    "application/json": components["schemas"]["DeviceDetail"];
                 };
             };
             /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
@@ -5664,6 +5728,7 @@ export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArra
 export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const abortCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AbortCriterion"]["failure_type"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const artifactJobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ArtifactJob"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
+export const deviceDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceDetail"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
