@@ -52,9 +52,8 @@ def main_options(
         os.environ["IOTCLOUD_HOME"] = str(home)
 
 
-def _check_port_free(what: str, host: str, port: int, how: str) -> None:
-    """Says clearly which port is taken before anything starts (the service says it again if it loses a
-    race for the port)."""
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the port cannot be listened on (None: it can)."""
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -62,12 +61,37 @@ def _check_port_free(what: str, host: str, port: int, how: str) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def _check_port_free(what: str, host: str, port: int, how: str) -> None:
+    """Says clearly which port is taken before anything starts (the service says it again if it loses a
+    race for the port)."""
+    why = _port_taken(host, port)
+    if why is not None:
+        console.print(
+            f"[red]{what} port {host}:{port} is not available ({why}): another program (an "
+            f"MQTT broker such as Mosquitto?) listens there. Stop it, or choose another port: "
+            f"{how}.[/red]"
+        )
+        raise typer.Exit(2)
+
+
+def _default_mqtt_port(host: str, default: int) -> None:
+    """`iotcloud up` without a chosen MQTT port, on a machine where the default is taken (a Mosquitto of its
+    own, often): the next free port is used and said, so that `make run` works as is. A chosen port that is
+    taken stays an error."""
+    if _port_taken(host, default) is None:
+        return
+    for port in range(default + 1, default + 20):
+        if _port_taken(host, port) is None:
             console.print(
-                f"[red]{what} port {host}:{port} is not available ({exc.strerror}): another program (an "
-                f"MQTT broker such as Mosquitto?) listens there. Stop it, or choose another port: "
-                f"{how}.[/red]"
+                f"[yellow]MQTT port {host}:{default} is taken (another broker?): the MQTT front listens on "
+                f"{port} instead. Choose one with --mqtt-port or IOTCLOUD_MQTT_PORT.[/yellow]"
             )
-            raise typer.Exit(2) from None
+            os.environ["IOTCLOUD_MQTT_PORT"] = str(port)
+            return
 
 
 BindOption = Annotated[
@@ -120,6 +144,9 @@ def up(
     if jobs_tick_seconds is not None:
         os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
     settings = load_settings()
+    if "IOTCLOUD_MQTT_PORT" not in os.environ:
+        _default_mqtt_port(settings.mqtt_host, settings.mqtt_port)
+        settings = load_settings()
     _check_port_free(
         "MQTT",
         settings.mqtt_host,

@@ -68,3 +68,31 @@ def test_a_taken_mqtt_port_is_named(tmp_path_factory: pytest.TempPathFactory, st
     assert out.returncode == 2, out
     text = " ".join((out.stdout + out.stderr).split())
     assert f"MQTT port 127.0.0.1:{port} is not available" in text and "--mqtt-port" in text, text
+
+
+def test_a_taken_default_mqtt_port_moves_to_the_next_free_one(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """`make run` on a machine whose own broker holds 1883: iotcloud says so and listens on the next free
+    port, which the device API then gives devices."""
+    holder = socket.socket()
+    try:
+        try:
+            holder.bind(("127.0.0.1", 1883))
+            holder.listen()
+        except OSError:
+            pass  # a broker of this machine holds it already
+        home = tmp_path_factory.mktemp("defaultmqtt")
+        with iotcloud_up(home, default_mqtt_port=True) as s:
+            log = " ".join((home / "up.log").read_text().split())
+            assert "MQTT port 127.0.0.1:1883 is taken" in log, log
+            token = s.cli("token", "--email", "admin@demo.local").strip()
+            r = httpx.get(
+                f"{s.ui}/customer/devices/demo-device-01", headers={"Authorization": f"Bearer {token}"}
+            )
+            port = r.json()["mqtt"]["port"]
+            assert port != 1883 and f"listens on {port} instead" in log
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass
+    finally:
+        holder.close()

@@ -59,7 +59,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) ->
 
 
 @contextmanager
-def iotcloud_up(home: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
+def iotcloud_up(
+    home: Path, extra_env: Mapping[str, str] | None = None, *, default_mqtt_port: bool = False
+) -> Iterator[Stack]:
     """`iotcloud up --demo` with a 1 s expiry tick on free ports (the MQTT gateway's too); stopped with SIGINT (must exit 0)."""
     env = checkout_env(
         {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
@@ -67,14 +69,11 @@ def iotcloud_up(home: Path, extra_env: Mapping[str, str] | None = None) -> Itera
     env.update(extra_env or {})
     ui_port, dev_port, metrics_port, mqtt_port = free_port(), free_port(), free_port(), free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
-    cmd += [
-        "--device-port",
-        str(dev_port),
-        "--metrics-port",
-        str(metrics_port),
-        "--mqtt-port",
-        str(mqtt_port),
-    ]
+    cmd += ["--device-port", str(dev_port), "--metrics-port", str(metrics_port)]
+    if default_mqtt_port:  # as `make run` does: the default port, or the next free one if it is taken
+        mqtt_port = 0
+    else:
+        cmd += ["--mqtt-port", str(mqtt_port)]
     cmd += ["--jobs-tick-seconds", "1", "--demo"]
     with (home / "up.log").open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
