@@ -65,7 +65,14 @@ async def answers(url: str) -> bool:
 
 
 def settings_with(tmp_home: Path, **kw: Any) -> Settings:
-    return Settings(home=tmp_home, secret=TEST_SECRET, ui_port=free_port(), device_port=free_port(), **kw)
+    return Settings(
+        home=tmp_home,
+        secret=TEST_SECRET,
+        ui_port=free_port(),
+        device_port=free_port(),
+        mqtt_port=free_port(),
+        **kw,
+    )
 
 
 def test_bind_resolves_for_both_services_and_per_service_hosts_win(monkeypatch: pytest.MonkeyPatch) -> None:

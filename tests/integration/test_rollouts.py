@@ -12,20 +12,48 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.infra.db import connect
+from ingest_iot.app import create_app as create_device_app
+from shared.infra.config import Settings
+from shared.infra.db import connect, create_pool
 from shared.jobs.expiry import run_jobs_expiry_tick
 from shared.jobs.rollout import run_rollout_tick
-from tests.conftest import Services, Tenant
+from tests.conftest import Services, Tenant, make_tenant
 from tests.integration.reliability.invariants import check_all
+from tests.support.pg import TestDB
+from tests.support.servers import LiveServer
+from ui_iot.app import create_app as create_ui_app
 
 T0 = datetime(2035, 6, 1, tzinfo=UTC)  # a Friday, midnight
 MIN = timedelta(minutes=1)
 
 
+# The rollout tick works across tenants: each test gets a database of its own (and servers on it), so the
+# tick's figures are this test's alone.
+@pytest.fixture
+async def clock(fresh_db: TestDB, settings: Settings) -> AsyncIterator[Services]:
+    ui = await LiveServer(create_ui_app(settings, fresh_db.app_url)).start()
+    device = await LiveServer(create_device_app(settings, fresh_db.app_url)).start()
+    yield Services(ui=ui, device=device, db=fresh_db, settings=settings)
+    await ui.stop()
+    await device.stop()
+
+
+@pytest.fixture
+async def tenant(clock: Services) -> Tenant:
+    return await make_tenant(clock)
+
+
+@pytest.fixture
+async def app_pool(fresh_db: TestDB) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(fresh_db.app_url, min_size=1, max_size=6)
+    yield pool
+    await pool.close()
+
+
 @pytest.fixture(autouse=True)
-async def exact_after(services: Services) -> AsyncIterator[None]:
+async def exact_after(clock: Services) -> AsyncIterator[None]:
     yield
-    owner = await connect(services.db.owner_url)
+    owner = await connect(clock.db.owner_url)
     try:
         await check_all(owner)
     finally:
