@@ -16,7 +16,7 @@ from bench.context import FULL, QUICK, Ctx
 from bench.data import seed_devices, seed_tenant
 from bench.env import BenchDB, Service, embedded_postgres
 from bench.load import ensure_wrk
-from bench.scenarios import expiry, fanout, notify, poll, reads, rollouts, transitions
+from bench.scenarios import expiry, fanout, notify, notify_mqtt, poll, reads, rollouts, transitions
 from bench.stats import Measure, Result
 from shared.infra.db import connect
 
@@ -76,6 +76,9 @@ async def main_async(quick: bool, only: set[str]) -> int:
         if "B7" in only:
             with Service("device", db.app_url) as device, Service("ui", db.app_url) as ui:
                 results += await notify.run(ctx, device, ui)
+            save()
+            with Service("mqtt", db.app_url) as mqtt, Service("ui", db.app_url) as ui:
+                results += await notify_mqtt.run(ctx, mqtt, ui)
             save()
         if "B6" in only:
             results += await rollouts.run(ctx)

@@ -107,9 +107,13 @@ class Service:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 raise RuntimeError(f"{self.kind} server exited: {err[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+            if self.kind == "mqtt":  # no HTTP: ready when it accepts connections
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
                     return
+            else:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                        return
             time.sleep(0.1)
         raise RuntimeError(f"{self.kind} server did not become ready")
 

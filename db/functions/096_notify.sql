@@ -1,7 +1,8 @@
 -- Job notifications (docs/jobs.md, "Notifications"): when a transaction makes a job reach devices, it sends
 -- one NOTIFY on the channel `iotcloud_jobs` per job, delivered to the listeners when (and only if) it commits.
--- The payload is JSON: {"tenant": tenant_id, "device": device_id or null, "job": job_id}; "device" is null when
--- several devices of the tenant may have been reached. The device API's long-poll (shared/jobs/notify.py and
+-- The payload is JSON: {"tenant": tenant_id, "device": device_id or null, "job": job_id, "at": epoch seconds
+-- when it was sent}; "device" is null when several devices of the tenant may have been reached; "at" gives the
+-- listeners' notify latency metric. The device API's long-poll (shared/jobs/notify.py and
 -- ingest_iot/waiters.py) and the MQTT gateway listen to it. The channel and the payload are built here only.
 --
 -- Emitted by: a job's creation (shared/jobs/service.py), the start of a scheduled job that reaches devices
@@ -16,7 +17,8 @@ LANGUAGE plpgsql AS $fn$
 BEGIN
     PERFORM pg_notify('iotcloud_jobs',
                       json_build_object('tenant', current_setting('app.tenant_id'), 'device', p_device_id,
-                                        'job', p_job_id)::text);
+                                        'job', p_job_id,
+                                        'at', extract(epoch FROM clock_timestamp()))::text);
     RETURN true;
 END
 $fn$;

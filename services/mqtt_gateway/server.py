@@ -19,7 +19,11 @@ class PortInUse(RuntimeError):
 
 async def start_gateway(settings: Settings, app_url: str) -> Gateway:
     pool = await create_pool(
-        app_url, min_size=settings.pool_min, max_size=settings.pool_max, session_state=False
+        app_url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        session_state=False,
+        transaction_pooler=settings.transaction_pooler,
     )
     gateway = Gateway(settings, pool, app_url)
     try:

@@ -28,6 +28,8 @@ AUDIT_ACTIONS = (
     "device.revoked",
     "device.token_rotated",
     "twin.edited",
+    "artifact.uploaded",
+    "artifact.deleted",
 )
 
 # Something to run in an operation's own transaction, for operations that open theirs (a batched cancel or

@@ -29,7 +29,9 @@ class Inbox:
 
     def on(self, _c: Any, _pid: int, _channel: str, payload: object) -> None:
         assert isinstance(payload, str)
-        self.queue.put_nowait(orjson.loads(payload))
+        data = orjson.loads(payload)
+        assert isinstance(data.pop("at"), float)  # when it was sent: for the notify latency metric
+        self.queue.put_nowait(data)
 
     async def take(self, tenant: Tenant) -> list[dict[str, Any]]:
         """What this tenant was sent so far (a marker notification, sent last, says when all has come)."""
@@ -151,6 +153,9 @@ async def test_devices_joining_a_continuous_job(inbox: Inbox, tenant: Tenant) ->
 def test_a_payload_is_read_back_and_foreign_ones_are_ignored() -> None:
     assert JobNotice.parse('{"tenant": "t", "device": null, "job": "j"}') == JobNotice("t", None, "j")
     assert JobNotice.parse('{"tenant": "t", "device": "d", "job": "j"}') == JobNotice("t", "d", "j")
+    assert JobNotice.parse('{"tenant": "t", "device": null, "job": "j", "at": 5.5}') == JobNotice(
+        "t", None, "j", 5.5
+    )
     for bad in ("", "x", "[]", '{"tenant": 1, "job": "j"}', '{"tenant": "t"}', '{"tenant": "t", "job": "j", '
                 '"device": 3}'):  # fmt: skip
         assert JobNotice.parse(bad) is None

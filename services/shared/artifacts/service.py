@@ -15,6 +15,7 @@ import asyncpg
 
 from shared import quotas
 from shared.artifacts.storage import ArtifactStorage, content_key
+from shared.audit import AuditHook
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.infra.db import TENANT_SQL, tenant_tx
 
@@ -118,6 +119,7 @@ async def upload(
     max_bytes: int,
     created_by: str | None,
     now: datetime,
+    audit: AuditHook | None = None,
 ) -> dict[str, Any]:
     """Streams the body to the storage (hashing it), then records it under `name` and places the content
     under its SHA-256 (stored once however many names share it). 409 when the name exists; 413 past
@@ -133,6 +135,8 @@ async def upload(
             )
             if row is None:
                 raise Conflict(f"artifact {name!r} already exists")
+            if audit is not None:
+                await audit(conn)
             await storage.commit(staged, content_key(tenant_id, staged.sha256))
     except BaseException:
         await storage.discard(staged)
@@ -156,9 +160,11 @@ async def get_artifact(conn: asyncpg.Connection, name: str) -> dict[str, Any]:
     return {**dict(row), "jobs": jobs}
 
 
-async def delete_artifact(pool: asyncpg.Pool, storage: ArtifactStorage, tenant_id: str, name: str) -> None:
+async def delete_artifact(
+    pool: asyncpg.Pool, storage: ArtifactStorage, tenant_id: str, name: str, audit: AuditHook | None = None
+) -> None:
     """Deletes the artifact unless a job that still needs it references it (409 naming them); its content
-    leaves the storage with the last name that held it."""
+    leaves the storage with the last name that held it. `audit` runs in the deleting transaction."""
     async with tenant_tx(pool, tenant_id) as conn:
         sha = await conn.fetchval(LOCK_FOR_DELETE, name)
         if sha is None:
@@ -170,6 +176,8 @@ async def delete_artifact(pool: asyncpg.Pool, storage: ArtifactStorage, tenant_i
             )
         await conn.execute(CONTENT_LOCK, tenant_id, sha)
         await conn.execute(DELETE_ARTIFACT, name)
+        if audit is not None:
+            await audit(conn)
         if await conn.fetchval(CONTENT_IN_USE, sha) is None:
             # inside the transaction, under the content lock: an upload of the same content waits, then
             # places it again

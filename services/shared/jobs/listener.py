@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,8 @@ class JobListener:
         notice = JobNotice.parse(payload) if isinstance(payload, str) else None
         if notice is not None:
             metrics.JOB_NOTIFICATIONS.inc()
+            if notice.at is not None:
+                metrics.NOTIFY_LATENCY.observe(max(0.0, time.time() - notice.at))
             self.on_notice(notice)
 
     async def _run(self) -> None:

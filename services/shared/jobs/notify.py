@@ -1,9 +1,9 @@
 """Job notifications, the Python side of db/functions/096_notify.sql (docs/jobs.md, "Notifications").
 
 A transaction that makes a job reach devices sends, on commit, one PostgreSQL NOTIFY on CHANNEL per job with
-the JSON payload {"tenant": ..., "device": ... or null, "job": ...}. The SQL functions build and send it (one
-place); this module names the channel for listeners, reads a payload back (JobNotice.parse) and sends the
-notifications of what Python code releases itself (a job's creation)."""
+the JSON payload {"tenant": ..., "device": ... or null, "job": ..., "at": ...}. The SQL functions build and
+send it (one place); this module names the channel for listeners, reads a payload back (JobNotice.parse)
+and sends the notifications of what Python code releases itself (a job's creation)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class JobNotice:
     tenant: str
     device: str | None
     job: str
+    at: float | None = None  # when it was sent (epoch seconds; for the notify latency metric)
 
     @classmethod
     def parse(cls, payload: str) -> JobNotice | None:
@@ -41,7 +42,8 @@ class JobNotice:
             return None
         if device is not None and not isinstance(device, str):
             return None
-        return cls(tenant, device, job)
+        at = data.get("at")
+        return cls(tenant, device, job, float(at) if isinstance(at, int | float) else None)
 
     def concerns(self, tenant: str, device: str) -> bool:
         return self.tenant == tenant and (self.device is None or self.device == device)

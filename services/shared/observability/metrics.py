@@ -131,6 +131,11 @@ JOBS_LISTENERS_CONNECTED = Gauge(
     "Connections listening to the jobs channel (one per device-API process)",
 )
 JOB_NOTIFICATIONS = Counter("iotcloud_job_notifications", "Notifications received on the jobs channel")
+NOTIFY_LATENCY = Histogram(
+    "iotcloud_notify_latency_seconds",
+    "From the statement that sends a job notification (its commit included) to a listener's receipt",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 
 def metric_names(registry: Any = REGISTRY) -> set[str]:

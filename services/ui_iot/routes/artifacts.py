@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from shared import audit
 from shared.artifacts import service
 from shared.artifacts.service import NAME_PATTERN
 from shared.web.api_models import JobStatusName
@@ -71,6 +73,11 @@ async def upload_artifact(
     whole), content-addressed: the same content is stored once. 409 when the name exists."""
     content_type = request.headers.get("content-type") or "application/octet-stream"
     settings = request.app.state.settings
+
+    async def recorded(conn: asyncpg.Connection) -> None:
+        details = {"content_type": content_type[:200]}
+        await audit.record(conn, principal, "artifact.uploaded", "artifact", name, details, now=now)
+
     return await service.upload(
         tenant.pool,
         request.app.state.artifacts,
@@ -81,6 +88,7 @@ async def upload_artifact(
         max_bytes=settings.artifact_max_bytes,
         created_by=principal.email or principal.user_id,
         now=now,
+        audit=recorded,
     )
 
 
@@ -96,6 +104,11 @@ async def get_artifact(name: str, db: ReadDB) -> dict[str, Any]:
 
 
 @router.delete("/{name}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND | IN_USE)
-async def delete_artifact(name: str, request: Request, tenant: WriteTenant) -> Response:
-    await service.delete_artifact(tenant.pool, request.app.state.artifacts, tenant.tenant_id, name)
+async def delete_artifact(
+    name: str, request: Request, tenant: WriteTenant, principal: CurrentPrincipal, now: Now
+) -> Response:
+    async def recorded(conn: asyncpg.Connection) -> None:
+        await audit.record(conn, principal, "artifact.deleted", "artifact", name, now=now)
+
+    await service.delete_artifact(tenant.pool, request.app.state.artifacts, tenant.tenant_id, name, recorded)
     return Response(status_code=204)
