@@ -1,0 +1,200 @@
+"""AWS IoT Jobs' job operations (CreateJob, DescribeJob, ListJobs, CancelJob, DeleteJob, GetJobDocument)
+over shared/jobs: the same state machine, counters and sweeps as iotcloud's own API."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from aws_api.control import job_shapes as shapes
+from aws_api.control.arns import (
+    JOB_ID,
+    check_name,
+    compact,
+    flag,
+    max_results,
+    next_token,
+    parse_arn,
+    read_token,
+)
+from aws_api.control.context import (
+    EXISTS,
+    INVALID,
+    STATE,
+    UNAUTHORIZED,
+    CallerDep,
+    aws_error,
+    parse_body,
+    translated,
+)
+from shared import audit
+from shared.auth import WRITE_ROLES
+from shared.jobs import deletion, service, templates
+from shared.jobs.configs import JobConfigs
+from shared.jobs.states import CancelMode, JobStatus, TargetSelection
+
+router = APIRouter(tags=["aws iot jobs"])
+
+JOB_PAGE, JOB_PAGE_MAX = 50, 250
+
+
+class CancelJobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reasonCode: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]{1,128}$")] | None = None
+    comment: Annotated[str, StringConstraints(max_length=2028)] | None = None
+
+
+def _target(caller: Any, body: shapes.CreateJobIn) -> tuple[str | None, str | None]:
+    if len(body.targets) != 1:
+        raise aws_error(INVALID, "iotcloud jobs have exactly one target: one thing or one thing group ARN")
+    kind, name = parse_arn(body.targets[0], caller.region, caller.tenant_id, ("thing", "thinggroup"))
+    return (name, None) if kind == "thing" else (None, name)
+
+
+@router.put("/jobs/{jobId}")
+async def create_job(jobId: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    body = await parse_body(request, shapes.CreateJobIn)
+    job_id = check_name(jobId, "jobId", JOB_ID)
+    shapes.refuse_unsupported(body)
+    if body.targetSelection not in ("SNAPSHOT", "CONTINUOUS"):
+        raise aws_error(INVALID, "targetSelection must be SNAPSHOT or CONTINUOUS")
+    device_id, group_id = _target(caller, body)
+    template_id = None
+    if body.jobTemplateArn is not None:
+        template_id = parse_arn(body.jobTemplateArn, caller.region, caller.tenant_id, ("jobtemplate",))[1]
+        if body.document is not None:
+            raise aws_error(INVALID, "give either document or jobTemplateArn, not both")
+    elif body.document is None:
+        raise aws_error(INVALID, "document (or jobTemplateArn) is required")
+    document = shapes.parse_document(body.document) if body.document is not None else None
+    given = {
+        "document_type": shapes.document_type(document) if document is not None else None,
+        "document_params": document,
+        "expires_in_hours": None,
+        "in_progress_timeout_minutes": shapes.timeout_minutes(body.timeoutConfig),
+    }
+    own = shapes.configs(body)
+    async with caller.tx(write=True) as conn:
+        with translated(conflict=EXISTS):
+            fields = await templates.resolve(conn, template_id, body.documentParameters, given)
+            job = await service.create_job(
+                conn,
+                job_id=job_id,
+                **fields,
+                target_device_id=device_id,
+                target_group_id=group_id,
+                target_all=False,
+                target_selection=TargetSelection(body.targetSelection),
+                created_by=caller.actor,
+                now=caller.now,
+                configs=JobConfigs.with_defaults(own, await templates.stored_configs(conn, template_id)),
+            )
+            if template_id is not None:
+                await templates.record_template(conn, job_id, template_id)
+        details = {
+            "document_type": job["document_type"],
+            "target": job["target"],
+            "template_id": template_id,
+            "execution_count": job["execution_count"],
+            "via": "aws",
+        }
+        await audit.record(conn, caller.actor, "job.created", "job", job_id, details, now=caller.now)
+    return compact(
+        jobArn=shapes.job_arn(caller.region, caller.tenant_id, job_id),
+        jobId=job_id,
+        description=body.description,
+    )
+
+
+@router.get("/jobs/{jobId}")
+async def describe_job(jobId: str, caller: CallerDep) -> dict[str, Any]:
+    async with caller.tx() as conn:
+        with translated():
+            job = await service.get_job(conn, jobId, caller.now)
+    return {"job": shapes.job_out(caller.region, caller.tenant_id, job)}
+
+
+@router.get("/jobs/{jobId}/job-document")
+async def get_job_document(jobId: str, caller: CallerDep) -> dict[str, Any]:
+    async with caller.tx() as conn:
+        with translated():
+            job = await service.get_job(conn, jobId, caller.now)
+    return {"document": json.dumps(job["document_params"])}
+
+
+@router.get("/jobs")
+async def list_jobs(request: Request, caller: CallerDep) -> dict[str, Any]:
+    params = request.query_params
+    for unsupported in ("thingGroupName", "thingGroupId", "namespaceId", "targetSelection"):
+        if params.get(unsupported) is not None:
+            raise aws_error(INVALID, f"{unsupported} is not supported by iotcloud's ListJobs")
+    status = params.get("status")
+    if status is not None and status not in JobStatus.__members__:
+        raise aws_error(INVALID, f"status must be one of {', '.join(JobStatus)}")
+    limit = max_results(params.get("maxResults"), JOB_PAGE, JOB_PAGE_MAX)
+    offset = read_token(params.get("nextToken"), "offset", int) or 0
+    async with caller.tx() as conn:
+        jobs, total = await service.list_jobs(conn, status, None, limit, offset)
+    more = offset + len(jobs) < total and jobs
+    return compact(
+        jobs=[shapes.job_summary(caller.region, caller.tenant_id, j) for j in jobs],
+        nextToken=next_token({"offset": offset + len(jobs)} if more else None),
+    )
+
+
+@router.put("/jobs/{jobId}/cancel")
+async def cancel_job(jobId: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """CancelJob: QUEUED executions become CANCELED; with force, IN_PROGRESS ones too. A job that is not
+    IN_PROGRESS: InvalidRequestException."""
+    body = await parse_body(request, CancelJobIn)
+    force = flag(request.query_params.get("force"), "force")
+    mode = CancelMode.FORCE if force else CancelMode.CANCEL
+    if caller.principal.role not in WRITE_ROLES:
+        raise aws_error(UNAUTHORIZED, f"role {caller.principal.role!r} may not change anything")
+
+    async def audited(conn: Any) -> None:
+        details = {"mode": mode.value, "reason_code": body.reasonCode, "comment": body.comment, "via": "aws"}
+        await audit.record(conn, caller.actor, "job.canceled", "job", jobId, details, now=caller.now)
+
+    with translated(conflict=INVALID):
+        await service.cancel_job(
+            caller.pool,
+            caller.tenant_id,
+            jobId,
+            body.comment,
+            caller.now,
+            mode=mode,
+            reason_code=body.reasonCode,
+            audit=audited,
+        )
+    return {"jobArn": shapes.job_arn(caller.region, caller.tenant_id, jobId), "jobId": jobId}
+
+
+@router.delete("/jobs/{jobId}")
+async def delete_job(jobId: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """DeleteJob: an IN_PROGRESS job with active executions needs force (else InvalidStateTransition)."""
+    params = request.query_params
+    if params.get("namespaceId") is not None:
+        raise aws_error(INVALID, "namespaceId is not supported by iotcloud")
+    force = flag(params.get("force"), "force")
+    if caller.principal.role not in WRITE_ROLES:
+        raise aws_error(UNAUTHORIZED, f"role {caller.principal.role!r} may not change anything")
+
+    async def audited(conn: Any) -> None:
+        await audit.record(
+            conn, caller.actor, "job.deleted", "job", jobId, {"force": force, "via": "aws"}, now=caller.now
+        )
+
+    with translated(not_forced=STATE, conflict=STATE):
+        await deletion.delete_job(
+            caller.pool, caller.tenant_id, jobId, force=force, now=caller.now, audit=audited
+        )
+    return {}
+
+
+@router.patch("/jobs/{jobId}")
+async def update_job(jobId: str, caller: CallerDep) -> dict[str, Any]:
+    raise aws_error(INVALID, "UpdateJob is not supported by iotcloud (see docs/aws-compat.md)")
