@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from aws_api import data_plane
+from aws_api import control, data_plane
 from aws_api.errors import AwsError, aws_error_handler, aws_error_response, unavailable
 from shared.errors import DomainError
 from shared.infra.config import Settings
@@ -116,4 +116,5 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         settings.signing_secret()
     )  # access key secrets are encrypted with a key derived from it
     app.include_router(data_plane.router)
+    app.include_router(control.router)  # the control plane (boto3 `iot`): aws_api/control/
     return app

@@ -9,22 +9,23 @@ import functools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import boto3
 import pytest
-from botocore.config import Config
 
-from shared.infra.db import connect
+from shared.auth import Principal, issue_token
+from shared.infra.db import SET_TENANT, connect
 from shared.jobs.rollout import run_rollout_tick
-from tests.conftest import Services, Tenant
+from shared.tenants import upsert_user
+from tests.conftest import TEST_SECRET, Services, Tenant
+from tests.integration import aws_support
+from tests.integration.aws_support import client, create_key
 from tests.integration.reliability.invariants import check_all
-from tests.support.aws_keys import AwsApi, start_aws_api
+from tests.support.servers import LiveServer
 
-T0 = datetime(2035, 3, 1, tzinfo=UTC)
-MIN = timedelta(minutes=1)
+aws_server = aws_support.aws_server  # the live AWS-compatible API (a session fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -35,13 +36,6 @@ async def exact_after(services: Services) -> AsyncIterator[None]:
         await check_all(owner)
     finally:
         await owner.close()
-
-
-@pytest.fixture
-async def aws(services: Services) -> AsyncIterator[AwsApi]:
-    api = await start_aws_api(services)
-    yield api
-    await api.stop()
 
 
 @dataclass
@@ -59,17 +53,29 @@ class Iot:
         return self.client.exceptions
 
 
-async def iot_for(aws: AwsApi, tenant: Tenant, role: str = "admin") -> Iot:
-    key_id, secret = await aws.access_key(tenant.tenant_id, role)
-    client = boto3.client(
-        "iot",
-        endpoint_url=aws.url,
-        region_name="us-east-1",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
+async def iot_for(server: LiveServer, tenant: Tenant) -> Iot:
+    """An operator's access key, made with iotcloud's API (it has the operator's role), in a boto3 client."""
+    key = await create_key(tenant)
+    return Iot(client(server, "iot", key["access_key_id"], key["secret_access_key"]))
+
+
+async def viewer_of(tenant: Tenant) -> Tenant:
+    """A viewer of the same tenant, logged in."""
+    conn = await connect(tenant.services.db.app_url)
+    try:
+        async with conn.transaction():
+            await conn.execute(SET_TENANT, tenant.tenant_id)
+            user = await upsert_user(
+                conn, tenant.tenant_id, f"viewer@{tenant.tenant_id}.test", "password-123", "viewer"
+            )
+    finally:
+        await conn.close()
+    principal = Principal(
+        tenant_id=tenant.tenant_id, user_id=user["user_id"], email=user["email"], role="viewer"
     )
-    return Iot(client)
+    return Tenant(
+        tenant_id=tenant.tenant_id, token=issue_token(principal, TEST_SECRET, 3600), services=tenant.services
+    )
 
 
 def thing_arn(tenant: Tenant, name: str) -> str:
@@ -81,11 +87,9 @@ def group_arn(tenant: Tenant, name: str) -> str:
 
 
 async def test_a_script_runs_a_fleet_job_from_a_template(
-    aws: AwsApi, tenant: Tenant, clock: Services, app_pool: asyncpg.Pool
+    aws_server: LiveServer, tenant: Tenant, app_pool: asyncpg.Pool
 ) -> None:
-    clock.set_clock(T0)
-    aws.set_clock(T0)
-    iot = await iot_for(aws, tenant)
+    iot = await iot_for(aws_server, tenant)
 
     out = await iot(
         "create_thing_group", thingGroupName="cams", thingGroupProperties={"thingGroupDescription": "lobby"}
@@ -168,8 +172,9 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     doc = await iot("get_job_document", jobId="fw-42")
     assert json.loads(doc["document"])["url"] == "https://fw.example/4.2.bin"
 
-    # the rollout reaches the four devices in its first minute; a device of iotcloud's starts its execution
-    assert (await run_rollout_tick(app_pool, T0)).reached == 4
+    # the rollout reaches the four devices in its first minute (SigV4 checks the clock: the servers run on
+    # the real time); a device of iotcloud's starts its execution
+    assert (await run_rollout_tick(app_pool, datetime.now(UTC))).reached == 4
     async with tenant.device_api(running[0]) as d:
         r = await d.put("/device/v1/jobs/fw-42/execution", json={"status": "IN_PROGRESS"})
         assert r.status_code == 200, r.text
@@ -233,8 +238,8 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     assert "aws-cam-2" not in (await iot("list_things_in_thing_group", thingGroupName="cams"))["things"]
 
 
-async def test_a_job_with_its_own_document_and_configs(aws: AwsApi, tenant: Tenant) -> None:
-    iot = await iot_for(aws, tenant)
+async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, tenant: Tenant) -> None:
+    iot = await iot_for(aws_server, tenant)
     await iot("create_thing", thingName="solo")
     job = await iot(
         "create_job",
@@ -265,8 +270,10 @@ async def test_a_job_with_its_own_document_and_configs(aws: AwsApi, tenant: Tena
     assert (await iot("list_jobs"))["jobs"] == []
 
 
-async def test_things_are_listed_in_pages_and_deleted_things_are_gone(aws: AwsApi, tenant: Tenant) -> None:
-    iot = await iot_for(aws, tenant)
+async def test_things_are_listed_in_pages_and_deleted_things_are_gone(
+    aws_server: LiveServer, tenant: Tenant
+) -> None:
+    iot = await iot_for(aws_server, tenant)
     for i in range(5):
         await iot("create_thing", thingName=f"p-{i}")
     names: list[str] = []
@@ -296,9 +303,9 @@ async def test_things_are_listed_in_pages_and_deleted_things_are_gone(aws: AwsAp
 
 
 async def test_each_error_is_the_exception_aws_raises(
-    aws: AwsApi, tenant: Tenant, other_tenant: Tenant
+    aws_server: LiveServer, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    iot = await iot_for(aws, tenant)
+    iot = await iot_for(aws_server, tenant)
     await iot("create_thing_group", thingGroupName="g")
     await iot("create_thing", thingName="t1")
     await iot("add_thing_to_thing_group", thingGroupName="g", thingName="t1")
@@ -416,13 +423,13 @@ async def test_each_error_is_the_exception_aws_raises(
         await iot("cancel_job_execution", jobId="j1", thingName="t1")  # already CANCELED
 
     # another tenant's key sees none of it; a viewer's key changes nothing
-    other = await iot_for(aws, other_tenant)
+    other = await iot_for(aws_server, other_tenant)
     with pytest.raises(not_found):
         await other("describe_job", jobId="j1")
     with pytest.raises(not_found):
         await other("describe_thing", thingName="t1")
     assert (await other("list_jobs"))["jobs"] == []
-    viewer = await iot_for(aws, tenant, role="viewer")
+    viewer = await iot_for(aws_server, await viewer_of(tenant))
     assert (await viewer("describe_job", jobId="j1"))["job"]["status"] == "CANCELED"
     with pytest.raises(viewer.errors.UnauthorizedException):
         await viewer("create_thing", thingName="t9")
