@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from aws_api.app import create_app as create_aws_app
 from shared.auth import Principal, issue_token
 from shared.infra.db import SET_TENANT, connect
 from shared.jobs.rollout import run_rollout_tick
@@ -437,3 +438,17 @@ async def test_each_error_is_the_exception_aws_raises(
         await viewer("delete_job", jobId="j1", force=True)
     with pytest.raises(not_found):
         await iot("describe_thing", thingName="t9")
+
+
+async def test_an_access_key_shares_its_owners_rate_limit(services: Services, tenant: Tenant) -> None:
+    """Over the operator's limit (IOTCLOUD_OPERATOR_REQUESTS_PER_USER) the key gets ThrottlingException."""
+    settings = services.settings.model_copy(update={"operator_requests_per_user": 3})
+    server = await LiveServer(create_aws_app(settings, services.db.app_url)).start()
+    try:
+        iot = await iot_for(server, tenant)
+        for _ in range(3):
+            await iot("list_jobs")
+        with pytest.raises(iot.errors.ThrottlingException):
+            await iot("list_jobs")
+    finally:
+        await server.stop()
