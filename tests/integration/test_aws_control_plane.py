@@ -19,6 +19,7 @@ from aws_api.app import create_app as create_aws_app
 from shared.auth import Principal, issue_token
 from shared.infra.db import SET_TENANT, connect
 from shared.jobs.rollout import run_rollout_tick
+from shared.quotas import set_quotas
 from shared.tenants import upsert_user
 from tests.conftest import TEST_SECRET, Services, Tenant
 from tests.integration import aws_support
@@ -452,3 +453,23 @@ async def test_an_access_key_shares_its_owners_rate_limit(services: Services, te
             await iot("list_jobs")
     finally:
         await server.stop()
+
+
+async def test_over_a_quota_is_limit_exceeded_and_stores_nothing(
+    aws_server: LiveServer, services: Services, tenant: Tenant
+) -> None:
+    owner = await connect(services.db.owner_url)
+    try:
+        await set_quotas(owner, tenant.tenant_id, {"devices": 1, "active_jobs": 1})
+    finally:
+        await owner.close()
+    iot = await iot_for(aws_server, tenant)
+    await iot("create_thing", thingName="q1")
+    with pytest.raises(iot.errors.LimitExceededException):
+        await iot("create_thing", thingName="q2")
+    await iot("create_job", jobId="q-job-1", targets=[thing_arn(tenant, "q1")], document="{}")
+    with pytest.raises(iot.errors.LimitExceededException):
+        await iot("create_job", jobId="q-job-2", targets=[thing_arn(tenant, "q1")], document="{}")
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("describe_thing", thingName="q2")
+    assert [j["jobId"] for j in (await iot("list_jobs"))["jobs"]] == ["q-job-1"]
