@@ -1,29 +1,24 @@
 """AWS IoT's control plane with unmodified boto3 (`iot` client): a live AWS-compatible API on a free port,
 signed requests with an operator's access key, and every answer or error as botocore expects it (the
-exception classes AWS's own service raises). The invariant checker runs after each test."""
+exception classes AWS's own service raises). The invariant checker runs after each test. Limits and races:
+test_aws_control_plane_limits.py."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from aws_api.app import create_app as create_aws_app
-from shared.auth import Principal, issue_token
-from shared.infra.db import SET_TENANT, connect
+from shared.infra.db import connect
 from shared.jobs.rollout import run_rollout_tick
-from shared.quotas import set_quotas
-from shared.tenants import upsert_user
-from tests.conftest import TEST_SECRET, Services, Tenant
+from tests.conftest import Services, Tenant
 from tests.integration import aws_support
-from tests.integration.aws_support import client, create_key
+from tests.integration.aws_control_support import group_arn, iot_for, thing_arn, viewer_of
 from tests.integration.reliability.invariants import check_all
 from tests.support.servers import LiveServer
 
@@ -38,54 +33,6 @@ async def exact_after(services: Services) -> AsyncIterator[None]:
         await check_all(owner)
     finally:
         await owner.close()
-
-
-@dataclass
-class Iot:
-    """A boto3 `iot` client, called from a thread (the server runs in this event loop)."""
-
-    client: Any
-
-    async def __call__(self, operation: str, **kw: Any) -> Any:
-        method: Callable[..., Any] = getattr(self.client, operation)
-        return await asyncio.to_thread(functools.partial(method, **kw))
-
-    @property
-    def errors(self) -> Any:
-        return self.client.exceptions
-
-
-async def iot_for(server: LiveServer, tenant: Tenant) -> Iot:
-    """An operator's access key, made with iotcloud's API (it has the operator's role), in a boto3 client."""
-    key = await create_key(tenant)
-    return Iot(client(server, "iot", key["access_key_id"], key["secret_access_key"]))
-
-
-async def viewer_of(tenant: Tenant) -> Tenant:
-    """A viewer of the same tenant, logged in."""
-    conn = await connect(tenant.services.db.app_url)
-    try:
-        async with conn.transaction():
-            await conn.execute(SET_TENANT, tenant.tenant_id)
-            user = await upsert_user(
-                conn, tenant.tenant_id, f"viewer@{tenant.tenant_id}.test", "password-123", "viewer"
-            )
-    finally:
-        await conn.close()
-    principal = Principal(
-        tenant_id=tenant.tenant_id, user_id=user["user_id"], email=user["email"], role="viewer"
-    )
-    return Tenant(
-        tenant_id=tenant.tenant_id, token=issue_token(principal, TEST_SECRET, 3600), services=tenant.services
-    )
-
-
-def thing_arn(tenant: Tenant, name: str) -> str:
-    return f"arn:aws:iot:us-east-1:{tenant.tenant_id}:thing/{name}"
-
-
-def group_arn(tenant: Tenant, name: str) -> str:
-    return f"arn:aws:iot:us-east-1:{tenant.tenant_id}:thinggroup/{name}"
 
 
 async def test_a_script_runs_a_fleet_job_from_a_template(
@@ -440,103 +387,3 @@ async def test_each_error_is_the_exception_aws_raises(
         await viewer("delete_job", jobId="j1", force=True)
     with pytest.raises(not_found):
         await iot("describe_thing", thingName="t9")
-
-
-async def test_an_access_key_shares_its_owners_rate_limit(services: Services, tenant: Tenant) -> None:
-    """Over the operator's limit (IOTCLOUD_OPERATOR_REQUESTS_PER_USER) the key gets ThrottlingException."""
-    settings = services.settings.model_copy(update={"operator_requests_per_user": 3})
-    server = await LiveServer(create_aws_app(settings, services.db.app_url)).start()
-    try:
-        iot = await iot_for(server, tenant)
-        for _ in range(3):
-            await iot("list_jobs")
-        with pytest.raises(iot.errors.ThrottlingException):
-            await iot("list_jobs")
-    finally:
-        await server.stop()
-
-
-async def test_over_a_quota_is_limit_exceeded_and_stores_nothing(
-    aws_server: LiveServer, services: Services, tenant: Tenant
-) -> None:
-    owner = await connect(services.db.owner_url)
-    try:
-        await set_quotas(owner, tenant.tenant_id, {"devices": 1, "active_jobs": 1})
-    finally:
-        await owner.close()
-    iot = await iot_for(aws_server, tenant)
-    await iot("create_thing", thingName="q1")
-    with pytest.raises(iot.errors.LimitExceededException):
-        await iot("create_thing", thingName="q2")
-    await iot("create_job", jobId="q-job-1", targets=[thing_arn(tenant, "q1")], document="{}")
-    with pytest.raises(iot.errors.LimitExceededException):
-        await iot("create_job", jobId="q-job-2", targets=[thing_arn(tenant, "q1")], document="{}")
-    with pytest.raises(iot.errors.ResourceNotFoundException):
-        await iot("describe_thing", thingName="q2")
-    assert [j["jobId"] for j in (await iot("list_jobs"))["jobs"]] == ["q-job-1"]
-
-
-async def test_operators_boto3_calls_race_devices_and_counts_stay_exact(
-    aws_server: LiveServer, services: Services, tenant: Tenant
-) -> None:
-    """Devices start and finish their executions while boto3 cancels some, deletes others, then force-
-    cancels the job: DescribeJob's counts equal the executions' real statuses, nothing is left active, and
-    every invariant holds (the autouse checker)."""
-    iot = await iot_for(aws_server, tenant)
-    devices = await tenant.create_devices(24, prefix="race")
-    await iot("create_thing_group", thingGroupName="race")
-    for name in devices:
-        await iot("add_thing_to_thing_group", thingGroupName="race", thingName=name)
-    await iot("create_job", jobId="race-1", targets=[group_arn(tenant, "race")], document="{}")
-
-    async def device_runs(name: str) -> None:
-        async with tenant.device_api(name) as d:
-            for status in ("IN_PROGRESS", "SUCCEEDED"):
-                r = await d.put("/device/v1/jobs/race-1/execution", json={"status": status})
-                assert r.status_code in (200, 404, 409), r.text  # refused once the operator got there first
-                if r.status_code != 200:
-                    return
-
-    async def operator_cancels(name: str) -> None:
-        try:
-            await iot("cancel_job_execution", jobId="race-1", thingName=name, force=True)
-        except iot.errors.InvalidStateTransitionException:
-            pass  # the device finished it first
-
-    async def operator_deletes(name: str) -> None:
-        await iot("delete_job_execution", jobId="race-1", thingName=name, executionNumber=1, force=True)
-
-    await asyncio.gather(
-        *(device_runs(n) for n in devices[:-1]),  # the last one stays QUEUED: the job is still running
-        *(operator_cancels(n) for n in devices[:8]),
-        *(operator_deletes(n) for n in devices[8:12]),
-    )
-    await iot("cancel_job", jobId="race-1", force=True)
-    job = (await iot("describe_job", jobId="race-1"))["job"]
-    owner = await connect(services.db.owner_url)
-    try:
-        rows = await owner.fetch(
-            "SELECT status, count(*) AS n FROM job_executions WHERE tenant_id = $1 AND job_id = 'race-1'"
-            " GROUP BY status",
-            tenant.tenant_id,
-        )
-    finally:
-        await owner.close()
-    real = {r["status"]: r["n"] for r in rows}
-    details = job["jobProcessDetails"]
-    names = {
-        "CANCELED": "Canceled",
-        "SUCCEEDED": "Succeeded",
-        "FAILED": "Failed",
-        "REJECTED": "Rejected",
-        "QUEUED": "Queued",
-        "IN_PROGRESS": "InProgress",
-        "REMOVED": "Removed",
-        "TIMED_OUT": "TimedOut",
-    }
-    assert {
-        s: details[f"numberOf{n}Things"] for s, n in names.items() if details[f"numberOf{n}Things"]
-    } == real
-    assert sum(real.values()) == 20  # four deleted
-    assert real.get("QUEUED", 0) == real.get("IN_PROGRESS", 0) == 0
-    assert job["status"] == "CANCELED" and real["CANCELED"] >= 1

@@ -1,0 +1,130 @@
+"""AWS IoT's control plane with unmodified boto3: the rate limit, quotas, and operators' calls racing
+devices (counters exact, invariants checked after each test)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from aws_api.app import create_app as create_aws_app
+from shared.infra.db import connect
+from shared.quotas import set_quotas
+from tests.conftest import Services, Tenant
+from tests.integration import aws_support
+from tests.integration.aws_control_support import group_arn, iot_for, thing_arn
+from tests.integration.reliability.invariants import check_all
+from tests.support.servers import LiveServer
+
+aws_server = aws_support.aws_server  # the live AWS-compatible API (a session fixture)
+
+
+@pytest.fixture(autouse=True)
+async def exact_after(services: Services) -> AsyncIterator[None]:
+    yield
+    owner = await connect(services.db.owner_url)
+    try:
+        await check_all(owner)
+    finally:
+        await owner.close()
+
+
+async def test_an_access_key_shares_its_owners_rate_limit(services: Services, tenant: Tenant) -> None:
+    """Over the operator's limit (IOTCLOUD_OPERATOR_REQUESTS_PER_USER) the key gets ThrottlingException."""
+    settings = services.settings.model_copy(update={"operator_requests_per_user": 3})
+    server = await LiveServer(create_aws_app(settings, services.db.app_url)).start()
+    try:
+        iot = await iot_for(server, tenant)
+        for _ in range(3):
+            await iot("list_jobs")
+        with pytest.raises(iot.errors.ThrottlingException):
+            await iot("list_jobs")
+    finally:
+        await server.stop()
+
+
+async def test_over_a_quota_is_limit_exceeded_and_stores_nothing(
+    aws_server: LiveServer, services: Services, tenant: Tenant
+) -> None:
+    owner = await connect(services.db.owner_url)
+    try:
+        await set_quotas(owner, tenant.tenant_id, {"devices": 1, "active_jobs": 1})
+    finally:
+        await owner.close()
+    iot = await iot_for(aws_server, tenant)
+    await iot("create_thing", thingName="q1")
+    with pytest.raises(iot.errors.LimitExceededException):
+        await iot("create_thing", thingName="q2")
+    await iot("create_job", jobId="q-job-1", targets=[thing_arn(tenant, "q1")], document="{}")
+    with pytest.raises(iot.errors.LimitExceededException):
+        await iot("create_job", jobId="q-job-2", targets=[thing_arn(tenant, "q1")], document="{}")
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("describe_thing", thingName="q2")
+    assert [j["jobId"] for j in (await iot("list_jobs"))["jobs"]] == ["q-job-1"]
+
+
+async def test_operators_boto3_calls_race_devices_and_counts_stay_exact(
+    aws_server: LiveServer, services: Services, tenant: Tenant
+) -> None:
+    """Devices start and finish their executions while boto3 cancels some, deletes others, then force-
+    cancels the job: DescribeJob's counts equal the executions' real statuses, nothing is left active, and
+    every invariant holds (the autouse checker)."""
+    iot = await iot_for(aws_server, tenant)
+    devices = await tenant.create_devices(24, prefix="race")
+    await iot("create_thing_group", thingGroupName="race")
+    for name in devices:
+        await iot("add_thing_to_thing_group", thingGroupName="race", thingName=name)
+    await iot("create_job", jobId="race-1", targets=[group_arn(tenant, "race")], document="{}")
+
+    async def device_runs(name: str) -> None:
+        async with tenant.device_api(name) as d:
+            for status in ("IN_PROGRESS", "SUCCEEDED"):
+                r = await d.put("/device/v1/jobs/race-1/execution", json={"status": status})
+                assert r.status_code in (200, 404, 409), r.text  # refused once the operator got there first
+                if r.status_code != 200:
+                    return
+
+    async def operator_cancels(name: str) -> None:
+        try:
+            await iot("cancel_job_execution", jobId="race-1", thingName=name, force=True)
+        except iot.errors.InvalidStateTransitionException:
+            pass  # the device finished it first
+
+    async def operator_deletes(name: str) -> None:
+        await iot("delete_job_execution", jobId="race-1", thingName=name, executionNumber=1, force=True)
+
+    await asyncio.gather(
+        *(device_runs(n) for n in devices[:-1]),  # the last one stays QUEUED: the job is still running
+        *(operator_cancels(n) for n in devices[:8]),
+        *(operator_deletes(n) for n in devices[8:12]),
+    )
+    await iot("cancel_job", jobId="race-1", force=True)
+    job = (await iot("describe_job", jobId="race-1"))["job"]
+    owner = await connect(services.db.owner_url)
+    try:
+        rows = await owner.fetch(
+            "SELECT status, count(*) AS n FROM job_executions WHERE tenant_id = $1 AND job_id = 'race-1'"
+            " GROUP BY status",
+            tenant.tenant_id,
+        )
+    finally:
+        await owner.close()
+    real = {r["status"]: r["n"] for r in rows}
+    details = job["jobProcessDetails"]
+    names = {
+        "CANCELED": "Canceled",
+        "SUCCEEDED": "Succeeded",
+        "FAILED": "Failed",
+        "REJECTED": "Rejected",
+        "QUEUED": "Queued",
+        "IN_PROGRESS": "InProgress",
+        "REMOVED": "Removed",
+        "TIMED_OUT": "TimedOut",
+    }
+    assert {
+        s: details[f"numberOf{n}Things"] for s, n in names.items() if details[f"numberOf{n}Things"]
+    } == real
+    assert sum(real.values()) == 20  # four deleted
+    assert real.get("QUEUED", 0) == real.get("IN_PROGRESS", 0) == 0
+    assert job["status"] == "CANCELED" and real["CANCELED"] >= 1
