@@ -21,6 +21,7 @@ AUDIT_ACTIONS = (
     "job.created",
     "job.canceled",
     "job.deleted",
+    "job.updated",
     "execution.canceled",
     "execution.deleted",
     "template.created",

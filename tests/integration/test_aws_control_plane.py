@@ -120,6 +120,8 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     assert described["jobProcessDetails"]["numberOfQueuedThings"] == 4
     doc = await iot("get_job_document", jobId="fw-42")
     assert json.loads(doc["document"])["url"] == "https://fw.example/4.2.bin"
+    doc = await iot("get_job_document", jobId="fw-42", beforeSubstitution=True)
+    assert json.loads(doc["document"]) == document
 
     # the rollout reaches the four devices in its first minute (SigV4 checks the clock: the servers run on
     # the real time); a device of iotcloud's starts its execution
@@ -213,6 +215,33 @@ async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, t
         r = await api.get("/customer/jobs/reboot-1")
         assert r.json()["document_type"] == "aws-job"
         assert r.json()["document_params"] == {"step": "reboot"}
+    # UpdateJob: abort, retry and timeout configs of a running job
+    abort = {"criteriaList": [{"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 20.0,
+                               "minNumberOfExecutedThings": 1}]}  # fmt: skip
+    await iot(
+        "update_job",
+        jobId="reboot-1",
+        abortConfig=abort,
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]},
+        timeoutConfig={"inProgressTimeoutInMinutes": 15},
+    )
+    described = (await iot("describe_job", jobId="reboot-1"))["job"]
+    assert described["abortConfig"] == abort
+    assert described["jobExecutionsRetryConfig"] == {
+        "criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]
+    }
+    assert described["timeoutConfig"] == {"inProgressTimeoutInMinutes": 15}
+    with pytest.raises(iot.errors.InvalidRequestException):
+        await iot("update_job", jobId="reboot-1", jobExecutionsRolloutConfig={"maximumPerMinute": 5})
+    with pytest.raises(iot.errors.InvalidRequestException):
+        await iot("update_job", jobId="reboot-1", timeoutConfig={"inProgressTimeoutInMinutes": 99999})
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("update_job", jobId="nope", timeoutConfig={"inProgressTimeoutInMinutes": 5})
+    async with tenant.api() as api:
+        r = await api.get("/customer/audit", params={"action": "job.updated"})
+        [entry] = r.json()["entries"]
+        assert entry["actor"].startswith("access-key:AKIA") and entry["target_id"] == "reboot-1"
+        assert entry["details"]["changed"] == ["abort_config", "in_progress_timeout_minutes", "retry_config"]
     with pytest.raises(iot.errors.InvalidStateTransitionException):
         await iot("delete_job", jobId="reboot-1")  # IN_PROGRESS with a QUEUED execution: force needed
     await iot("delete_job", jobId="reboot-1", force=True)
@@ -369,6 +398,8 @@ async def test_each_error_is_the_exception_aws_raises(
     await iot("cancel_job", jobId="j1")
     with pytest.raises(invalid):
         await iot("cancel_job", jobId="j1")  # already canceled
+    with pytest.raises(invalid):
+        await iot("update_job", jobId="j1", timeoutConfig={"inProgressTimeoutInMinutes": 5})  # finished
     with pytest.raises(iot.errors.InvalidStateTransitionException):
         await iot("cancel_job_execution", jobId="j1", thingName="t1")  # already CANCELED
 

@@ -1,5 +1,5 @@
-"""AWS IoT's control plane with unmodified boto3: the rate limit, quotas, and operators' calls racing
-devices (counters exact, invariants checked after each test)."""
+"""AWS IoT's control plane with unmodified boto3: the rate limit, quotas, UpdateJob's effect on devices,
+and operators' calls racing devices (counters exact, invariants checked after each test)."""
 
 from __future__ import annotations
 
@@ -128,3 +128,24 @@ async def test_operators_boto3_calls_race_devices_and_counts_stay_exact(
     assert sum(real.values()) == 20  # four deleted
     assert real.get("QUEUED", 0) == real.get("IN_PROGRESS", 0) == 0
     assert job["status"] == "CANCELED" and real["CANCELED"] >= 1
+
+
+async def test_update_job_gives_a_running_job_retries_its_devices_get(
+    aws_server: LiveServer, tenant: Tenant
+) -> None:
+    iot = await iot_for(aws_server, tenant)
+    [dev] = await tenant.create_devices(1, prefix="upd")
+    await iot("create_job", jobId="upd-1", targets=[thing_arn(tenant, dev)], document="{}")
+    await iot(
+        "update_job",
+        jobId="upd-1",
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]},
+    )
+    async with tenant.device_api(dev) as d:
+        for status in ("IN_PROGRESS", "FAILED"):
+            r = await d.put("/device/v1/jobs/upd-1/execution", json={"status": status})
+            assert r.status_code == 200, r.text
+    # the failure was retried: the execution is QUEUED again, at its first retry
+    [summary] = (await iot("list_job_executions_for_job", jobId="upd-1"))["executionSummaries"]
+    assert summary["jobExecutionSummary"]["status"] == "QUEUED"
+    assert summary["jobExecutionSummary"]["retryAttempt"] == 1

@@ -112,6 +112,19 @@ async def describe_job_execution(
     }
 
 
+async def _audit(
+    conn: Any, caller: Any, action: str, job_id: str, thing: str, force: bool, out: dict[str, Any]
+) -> None:
+    """As iotcloud's own API records it (docs/audit.md), in the action's transaction."""
+    details = {
+        "force": force,
+        "status": out["status"],
+        "execution_number": out["execution_number"],
+        "via": "aws",
+    }
+    await audit.record(conn, caller.actor, action, "execution", f"{job_id}/{thing}", details, now=caller.now)
+
+
 class CancelExecutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expectedVersion: int | None = Field(default=None, ge=1)
@@ -128,11 +141,10 @@ async def cancel_job_execution(
     force = flag(request.query_params.get("force"), "force")
     async with caller.tx(write=True) as conn:
         with translated(version_mismatch=VERSION, conflict=STATE):
-            await service.cancel_execution(
+            out = await service.cancel_execution(
                 conn, jobId, thingName, force=force, expected_version=body.expectedVersion, now=caller.now
             )
-        details = {"device_id": thingName, "force": force, "via": "aws"}
-        await audit.record(conn, caller.actor, "execution.canceled", "job", jobId, details, now=caller.now)
+        await _audit(conn, caller, "execution.canceled", jobId, thingName, force, out)
     return {}
 
 
@@ -155,9 +167,8 @@ async def delete_job_execution(
                 NOT_FOUND, f"no execution {executionNumber} of job {jobId!r} for thing {thingName!r}"
             )
         with translated(conflict=STATE):
-            await deletion.delete_execution(
+            out = await deletion.delete_execution(
                 conn, jobId, thingName, force=force, execution_number=None, now=caller.now
             )
-        details = {"device_id": thingName, "force": force, "via": "aws"}
-        await audit.record(conn, caller.actor, "execution.deleted", "job", jobId, details, now=caller.now)
+        await _audit(conn, caller, "execution.deleted", jobId, thingName, force, out)
     return {}

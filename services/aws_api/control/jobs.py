@@ -29,11 +29,12 @@ from aws_api.control.context import (
     aws_error,
     parse_body,
     translated,
+    validated,
 )
 from shared import audit
 from shared.auth import WRITE_ROLES
-from shared.jobs import deletion, service, templates
-from shared.jobs.configs import JobConfigs
+from shared.jobs import deletion, service, templates, update
+from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig
 from shared.jobs.states import CancelMode, JobStatus, TargetSelection
 
 router = APIRouter(tags=["aws iot jobs"])
@@ -118,11 +119,18 @@ async def describe_job(jobId: str, caller: CallerDep) -> dict[str, Any]:
 
 
 @router.get("/jobs/{jobId}/job-document")
-async def get_job_document(jobId: str, caller: CallerDep) -> dict[str, Any]:
+async def get_job_document(jobId: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """The job's document; with beforeSubstitution, its template's (placeholders unfilled) while the
+    template exists."""
+    before = flag(request.query_params.get("beforeSubstitution"), "beforeSubstitution")
     async with caller.tx() as conn:
         with translated():
             job = await service.get_job(conn, jobId, caller.now)
-    return {"document": json.dumps(job["document_params"])}
+        document = job["document_params"]
+        if before and job["template_id"] is not None:
+            template = await conn.fetchrow(templates.GET_TEMPLATE, job["template_id"])
+            document = template["document"] if template is not None else document
+    return {"document": json.dumps(document)}
 
 
 @router.get("/jobs")
@@ -195,6 +203,36 @@ async def delete_job(jobId: str, request: Request, caller: CallerDep) -> dict[st
     return {}
 
 
+class UpdateJobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+    presignedUrlConfig: dict[str, Any] | None = None
+    jobExecutionsRolloutConfig: dict[str, Any] | None = None
+    abortConfig: dict[str, Any] | None = None
+    timeoutConfig: dict[str, Any] | None = None
+    jobExecutionsRetryConfig: dict[str, Any] | None = None
+
+
 @router.patch("/jobs/{jobId}")
-async def update_job(jobId: str, caller: CallerDep) -> dict[str, Any]:
-    raise aws_error(INVALID, "UpdateJob is not supported by iotcloud (see docs/aws-compat.md)")
+async def update_job(jobId: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """UpdateJob: a running or scheduled job's abortConfig, jobExecutionsRetryConfig and timeoutConfig
+    (shared/jobs/update.py). A rollout's rate, the description and presigned URLs cannot change here."""
+    body = await parse_body(request, UpdateJobIn)
+    if request.query_params.get("namespaceId") is not None:
+        raise aws_error(INVALID, "namespaceId is not supported by iotcloud")
+    for name in ("jobExecutionsRolloutConfig", "presignedUrlConfig", "description"):
+        if getattr(body, name) is not None:
+            raise aws_error(INVALID, f"iotcloud's UpdateJob cannot change {name} (see docs/aws-compat.md)")
+    given: dict[str, Any] = {}
+    if body.abortConfig is not None:
+        given["abort_config"] = validated(AbortConfig, shapes.snake(body.abortConfig))
+    if body.jobExecutionsRetryConfig is not None:
+        given["retry_config"] = validated(RetryConfig, shapes.snake(body.jobExecutionsRetryConfig))
+    if body.timeoutConfig is not None:
+        given["in_progress_timeout_minutes"] = shapes.timeout_minutes(body.timeoutConfig)
+    async with caller.tx(write=True) as conn:
+        with translated(conflict=INVALID):
+            await update.update_job(conn, jobId, **given, now=caller.now)
+        details = {"changed": sorted(given), "via": "aws"}
+        await audit.record(conn, caller.actor, "job.updated", "job", jobId, details, now=caller.now)
+    return {}
