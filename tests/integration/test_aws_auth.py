@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from shared.access_keys import decrypt_secret
 from shared.auth import Principal, issue_token
 from shared.infra.db import connect
+from shared.ratelimits import RateLimits
 from tests.conftest import TEST_SECRET, Tenant
 from tests.integration.aws_support import (
     REGION,
@@ -305,3 +306,35 @@ async def test_cli_creates_a_key_that_signs(aws: LiveServer, tenant: Tenant, tmp
     ]
     wrong = await asyncio.to_thread(run, "--tenant", "no-such-tenant", "--email", email)
     assert wrong.returncode == 1 and "no user" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+async def test_rate_limits_and_failed_signatures_throttle(aws: LiveServer, tenant: Tenant) -> None:
+    """The signers' rate limits and the bad-credentials limiter of the other APIs, as ThrottlingException."""
+    (dev,) = await tenant.create_devices(1, prefix="rl")
+    thing = f"{tenant.tenant_id}:{dev}"
+    key = await create_key(tenant)
+    aws.app.state.rate_limits = RateLimits(
+        per_device=2, per_tenant=0, per_user=2, window_seconds=3600, auth_failures_per_minute=3
+    )
+    try:
+        c = device_client(aws, tenant, dev)
+        for _ in range(2):
+            await _pending(c, thing)
+        with pytest.raises(c.exceptions.ThrottlingException):
+            await _pending(c, thing)
+        op = client(aws, "iot-jobs-data", key["access_key_id"], key["secret_access_key"])
+        for code in ("ForbiddenException", "ForbiddenException", "ThrottlingException"):
+            with pytest.raises(ClientError) as err:
+                await _pending(op, thing)
+            assert _code(err) == code
+        bad = client(aws, "iot-jobs-data", thing, "0" * 64)
+        codes = []
+        for _ in range(4):
+            with pytest.raises(ClientError) as err:
+                await _pending(bad, thing)
+            codes.append(_code(err))
+        # (other tests' failures from 127.0.0.1 in this minute count too)
+        assert codes[-1] == "ThrottlingException", codes
+        assert set(codes) <= {"InvalidSignatureException", "ThrottlingException"}, codes
+    finally:
+        del aws.app.state.rate_limits
