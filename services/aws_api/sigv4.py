@@ -27,9 +27,18 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from fastapi import Request
 
-from aws_api.errors import AwsError, invalid_signature, missing_auth, unavailable, unrecognized_client
+from aws_api.errors import (
+    AwsError,
+    invalid_signature,
+    missing_auth,
+    throttled,
+    unavailable,
+    unrecognized_client,
+)
+from shared import ratelimits
 from shared.access_keys import CREDENTIAL, decrypt_secret
-from shared.infra.db import DB_UNAVAILABLE
+from shared.errors import TooManyRequests
+from shared.infra.db import DB_ERRORS, DB_UNAVAILABLE
 from shared.observability.context import set_tenant
 from shared.web.service_app import now_of
 
@@ -130,7 +139,42 @@ def _signature_of(request: Request, auth: _Authorization, secret: str, amz_date:
 
 
 async def verify(request: Request, service: str) -> tuple[AwsPrincipal, str]:
-    """The request's signer and its secret (a device's is its token hash), or AwsError as AWS answers."""
+    """The request's signer and its secret (a device's is its token hash), or AwsError as AWS answers. A
+    refused signature counts against the client's address (IOTCLOUD_DEVICE_AUTH_FAILURES_PER_MINUTE, then
+    429 ThrottlingException); a signer's requests against its rate limits (operators': per user; devices':
+    per device and tenant), as on the operator and device APIs (shared/ratelimits.py)."""
+    try:
+        principal, secret, user_id = await _verify(request, service)
+    except AwsError as exc:
+        if exc.status == 403:
+            await _count_failure(request)
+        raise
+    state = request.app.state
+    limits = ratelimits.limits_of(state)
+    try:
+        if principal.kind == "operator" and user_id is not None:
+            await ratelimits.check_user(state.pool, limits, user_id, now_of(request))
+        elif principal.kind == "device":
+            await ratelimits.check_device(state.pool, limits, secret, now_of(request))
+    except TooManyRequests as exc:
+        raise throttled(exc.message) from None
+    return principal, secret
+
+
+async def _count_failure(request: Request) -> None:
+    state = request.app.state
+    address = request.client.host if request.client else "unknown"
+    try:
+        wait = await ratelimits.count_auth_failure(
+            state.pool, ratelimits.limits_of(state), address, now_of(request)
+        )
+    except DB_ERRORS:
+        return
+    if wait is not None:
+        raise throttled(f"Too many failed authentications from this address; retry in {wait} s") from None
+
+
+async def _verify(request: Request, service: str) -> tuple[AwsPrincipal, str, str | None]:
     auth = _parse_authorization(request.headers.get("authorization"))
     settings = request.app.state.settings
     if auth.service != service:
@@ -167,7 +211,7 @@ async def verify(request: Request, service: str) -> tuple[AwsPrincipal, str]:
         )
     set_tenant(row["tenant_id"])
     principal = AwsPrincipal(row["tenant_id"], row["kind"], row["role"], row["device_id"], auth.access_key_id)
-    return principal, secret
+    return principal, secret, row["user_id"]
 
 
 async def authenticate(request: Request, service: str) -> AwsPrincipal:

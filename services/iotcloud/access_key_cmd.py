@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from iotcloud.context import console, load_settings, open_db
+from shared import audit
 from shared.access_keys import create_key
 from shared.infra.db import SET_TENANT, connect
 from shared.tenants import current_role, principal_for_email
@@ -38,7 +39,12 @@ def create_access_key(
                 if role is None:
                     return f"user {email} is disabled"
                 now = datetime.now(UTC)
-                return await create_key(conn, settings.signing_secret(), principal.user_id, role, email, now)
+                key = await create_key(conn, settings.signing_secret(), principal.user_id, role, email, now)
+                details = {"role": role, "for": email}
+                await audit.record(
+                    conn, audit.CLI, "access_key.created", "access_key", key["access_key_id"], details
+                )
+                return key
         finally:
             await conn.close()
 

@@ -39,7 +39,7 @@ RETURNING access_key_id, role, created_by, created_at, revoked_at
 """
 # The credential behind an access key id, across tenants (db/functions/097_aws.sql): an operator key's
 # encrypted secret, or a device's (thing name) token hash.
-CREDENTIAL = "SELECT kind, tenant_id, role, device_id, secret FROM iotcloud.aws_credential($1)"
+CREDENTIAL = "SELECT kind, tenant_id, role, device_id, user_id, secret FROM iotcloud.aws_credential($1)"
 
 
 @functools.lru_cache(maxsize=8)

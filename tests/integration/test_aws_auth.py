@@ -5,8 +5,12 @@ tampered body, a skewed clock, a wrong region or service, no signature: AWS's er
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +23,7 @@ from botocore.exceptions import ClientError
 from shared.access_keys import decrypt_secret
 from shared.auth import Principal, issue_token
 from shared.infra.db import connect
+from shared.ratelimits import RateLimits
 from tests.conftest import TEST_SECRET, Tenant
 from tests.integration.aws_support import (
     REGION,
@@ -31,6 +36,8 @@ from tests.integration.aws_support import (
     device_client,
 )
 from tests.integration.mqtt_support import exact_after
+from tests.integration.test_cli_admin import IOTCLOUD
+from tests.support.checkout import checkout_env
 from tests.support.servers import LiveServer
 
 __all__ = ["aws", "aws_server", "exact_after"]  # fixtures
@@ -102,6 +109,12 @@ async def test_access_keys_api(aws: LiveServer, tenant: Tenant, other_tenant: Te
         again = await api.post(f"/customer/access-keys/{key['access_key_id']}/revoke")
     assert first.status_code == again.status_code == 200
     assert first.json()["revoked_at"] is not None and again.json()["revoked_at"] == first.json()["revoked_at"]
+    async with tenant.api() as api:
+        entries = (await api.get("/customer/audit?target_type=access_key")).json()["entries"]
+    assert [(e["action"], e["target_id"], e["details"]) for e in entries] == [
+        ("access_key.revoked", key["access_key_id"], {}),  # once: the second revoke changed nothing
+        ("access_key.created", key["access_key_id"], {"role": "admin"}),
+    ]
 
 
 async def test_operator_keys_sign_and_stop_when_revoked_or_creator_disabled(
@@ -262,3 +275,66 @@ async def test_the_data_plane_endpoint_with_its_own_path(aws: LiveServer, tenant
     c = device_client(aws, tenant, dev, endpoint_url=f"{aws.url}/jobs-data")
     pending = await _pending(c, f"{tenant.tenant_id}:{dev}")
     assert [j["jobId"] for j in pending["queuedJobs"]] == [job]
+
+
+async def test_cli_creates_a_key_that_signs(aws: LiveServer, tenant: Tenant, tmp_path: Path) -> None:
+    """`iotcloud create-access-key` as an admin runs it on the host (same database and installation secret)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IOTCLOUD_", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=tenant.services.db.owner_url, IOTCLOUD_HOME=str(tmp_path), IOTCLOUD_SECRET=TEST_SECRET
+    )
+    email = f"admin@{tenant.tenant_id}.test"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [IOTCLOUD, "create-access-key", *args], env=checkout_env(env), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    out = await asyncio.to_thread(run, "--tenant", tenant.tenant_id, "--email", email)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" = ") for line in out.stdout.splitlines())
+    assert "not shown again" in out.stderr
+    c = client(aws, "iot-jobs-data", lines["aws_access_key_id"], lines["aws_secret_access_key"])
+    with pytest.raises(ClientError) as err:  # signed right; the data plane is for devices
+        await _pending(c, f"{tenant.tenant_id}:x")
+    assert _code(err) == "ForbiddenException"
+    async with tenant.api() as api:
+        entries = (await api.get("/customer/audit?action=access_key.created")).json()["entries"]
+    assert [(e["actor"], e["target_id"], e["details"]) for e in entries] == [
+        ("cli", lines["aws_access_key_id"], {"role": "admin", "for": email})
+    ]
+    wrong = await asyncio.to_thread(run, "--tenant", "no-such-tenant", "--email", email)
+    assert wrong.returncode == 1 and "no user" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+async def test_rate_limits_and_failed_signatures_throttle(aws: LiveServer, tenant: Tenant) -> None:
+    """The signers' rate limits and the bad-credentials limiter of the other APIs, as ThrottlingException."""
+    (dev,) = await tenant.create_devices(1, prefix="rl")
+    thing = f"{tenant.tenant_id}:{dev}"
+    key = await create_key(tenant)
+    aws.app.state.rate_limits = RateLimits(
+        per_device=2, per_tenant=0, per_user=2, window_seconds=3600, auth_failures_per_minute=3
+    )
+    try:
+        c = device_client(aws, tenant, dev)
+        for _ in range(2):
+            await _pending(c, thing)
+        with pytest.raises(c.exceptions.ThrottlingException):
+            await _pending(c, thing)
+        op = client(aws, "iot-jobs-data", key["access_key_id"], key["secret_access_key"])
+        for code in ("ForbiddenException", "ForbiddenException", "ThrottlingException"):
+            with pytest.raises(ClientError) as err:
+                await _pending(op, thing)
+            assert _code(err) == code
+        bad = client(aws, "iot-jobs-data", thing, "0" * 64)
+        codes = []
+        for _ in range(4):
+            with pytest.raises(ClientError) as err:
+                await _pending(bad, thing)
+            codes.append(_code(err))
+        # (other tests' failures from 127.0.0.1 in this minute count too)
+        assert codes[-1] == "ThrottlingException", codes
+        assert set(codes) <= {"InvalidSignatureException", "ThrottlingException"}, codes
+    finally:
+        del aws.app.state.rate_limits

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ValidationError
 
 from aws_api.errors import AwsError
 from aws_api.sigv4 import AwsPrincipal, authenticate
-from shared import ratelimits
 from shared.auth import WRITE_ROLES
 from shared.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, TooManyRequests
 from shared.infra.db import tenant_tx
@@ -83,25 +82,13 @@ def region_of(request: Request) -> str:
     return str(getattr(settings, "aws_region", None) or "us-east-1")
 
 
-# The user an access key belongs to: its calls count against that user's operator rate limit.
-KEY_OWNER = "SELECT user_id::text FROM aws_access_keys WHERE access_key_id = $1"
-
-
 async def get_caller(request: Request) -> Caller:
+    """The signing operator (aws_api.sigv4 verifies the signature and counts the call against the key
+    owner's operator rate limit: ThrottlingException over it)."""
     principal = await authenticate(request, "iot")
     if principal.kind != "operator":
         raise aws_error(UNAUTHORIZED, "the control plane is for operators' access keys, not devices")
-    state = request.app.state
-    caller = Caller(principal, state.pool, region_of(request), now_of(request))
-    limits = ratelimits.limits_of(state)
-    if limits.per_user > 0:
-        async with tenant_tx(caller.pool, caller.tenant_id) as conn:
-            user_id = await conn.fetchval(KEY_OWNER, principal.access_key_id)
-        try:
-            await ratelimits.check_user(caller.pool, limits, str(user_id), caller.now)
-        except TooManyRequests as exc:
-            raise aws_error(THROTTLED, exc.message) from exc
-    return caller
+    return Caller(principal, request.app.state.pool, region_of(request), now_of(request))
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from shared import access_keys
+from shared import access_keys, audit
 from shared.errors import Forbidden, Unauthorized
 from shared.tenants import current_role
 from shared.web.responses import BEARER, NOT_FOUND, UNAVAILABLE, error
@@ -47,7 +47,12 @@ async def create_access_key(
     if role is None:  # pragma: no cover - ReadDB has checked it in this transaction
         raise Unauthorized("user is disabled or no longer exists")
     secret = request.app.state.secret
-    return await access_keys.create_key(db, secret, principal.user_id, role, principal.email, now)
+    key = await access_keys.create_key(db, secret, principal.user_id, role, principal.email, now)
+    details = {"role": role}
+    await audit.record(
+        db, principal, "access_key.created", "access_key", key["access_key_id"], details, now=now
+    )
+    return key
 
 
 @router.get("", response_model=AccessKeyList)
@@ -67,4 +72,7 @@ async def revoke_access_key(
     owner = await db.fetchval(access_keys.KEY_OWNER, access_key_id)
     if owner is not None and str(owner) != principal.user_id and await current_role(db, principal) != "admin":
         raise Forbidden("only the key's creator or an admin may revoke it")
-    return await access_keys.revoke_key(db, access_key_id, now)
+    key = await access_keys.revoke_key(db, access_key_id, now)
+    if key["revoked_at"] == now:  # revoked by this call, not before
+        await audit.record(db, principal, "access_key.revoked", "access_key", access_key_id, now=now)
+    return key
