@@ -210,6 +210,18 @@ async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, t
     assert described["targetSelection"] == "SNAPSHOT"
     jobs = await iot("list_jobs", status="IN_PROGRESS")
     assert [j["jobId"] for j in jobs["jobs"]] == ["reboot-1"]
+    await iot("create_thing_group", thingGroupName="solos")
+    await iot("add_thing_to_thing_group", thingGroupName="solos", thingName="solo")
+    await iot("create_job", jobId="group-1", targets=[group_arn(tenant, "solos")], document="{}",
+              targetSelection="CONTINUOUS")  # fmt: skip
+    assert [j["jobId"] for j in (await iot("list_jobs", thingGroupName="solos"))["jobs"]] == ["group-1"]
+    assert [j["jobId"] for j in (await iot("list_jobs", targetSelection="SNAPSHOT"))["jobs"]] == ["reboot-1"]
+    first = await iot("list_jobs", maxResults=1)
+    second = await iot("list_jobs", maxResults=1, nextToken=first["nextToken"])
+    assert [j["jobId"] for j in first["jobs"] + second["jobs"]] == ["group-1", "reboot-1"]
+    assert "nextToken" not in second
+    await iot("cancel_job", jobId="group-1")
+    await iot("delete_job", jobId="group-1")
     # the document's type: its `operation`, else aws-job (docs/aws-compat.md)
     async with tenant.api() as api:
         r = await api.get("/customer/jobs/reboot-1")

@@ -34,12 +34,25 @@ from aws_api.control.context import (
 from shared import audit
 from shared.auth import WRITE_ROLES
 from shared.jobs import deletion, service, templates, update
+from shared.jobs import queries as q
 from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig
 from shared.jobs.states import CancelMode, JobStatus, TargetSelection
 
 router = APIRouter(tags=["aws iot jobs"])
 
 JOB_PAGE, JOB_PAGE_MAX = 50, 250
+
+# ListJobs: $1 status, $2 targetSelection, $3 the target group (each NULL: any); one more row than the page
+# says whether a next page exists.
+LIST_JOBS = (
+    q.JOB_SELECT
+    + """
+ WHERE ($1::text IS NULL OR j.status = $1) AND ($2::text IS NULL OR j.target_selection = $2)
+   AND ($3::text IS NULL OR j.target_group_id = $3) AND j.deleting_at IS NULL
+ ORDER BY j.created_at DESC, j.job_id DESC
+ LIMIT $4 OFFSET $5
+"""
+)
 
 
 class CancelJobIn(BaseModel):
@@ -135,21 +148,26 @@ async def get_job_document(jobId: str, request: Request, caller: CallerDep) -> d
 
 @router.get("/jobs")
 async def list_jobs(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """ListJobs, newest first; filters status, targetSelection and the target thing group (by name or id:
+    both are its group_id)."""
     params = request.query_params
-    for unsupported in ("thingGroupName", "thingGroupId", "namespaceId", "targetSelection"):
-        if params.get(unsupported) is not None:
-            raise aws_error(INVALID, f"{unsupported} is not supported by iotcloud's ListJobs")
+    if params.get("namespaceId") is not None:
+        raise aws_error(INVALID, "namespaceId is not supported by iotcloud")
     status = params.get("status")
     if status is not None and status not in JobStatus.__members__:
         raise aws_error(INVALID, f"status must be one of {', '.join(JobStatus)}")
+    selection = params.get("targetSelection")
+    if selection is not None and selection not in TargetSelection.__members__:
+        raise aws_error(INVALID, "targetSelection must be SNAPSHOT or CONTINUOUS")
+    group = params.get("thingGroupName") or params.get("thingGroupId")
     limit = max_results(params.get("maxResults"), JOB_PAGE, JOB_PAGE_MAX)
     offset = read_token(params.get("nextToken"), "offset", int) or 0
     async with caller.tx() as conn:
-        jobs, total = await service.list_jobs(conn, status, None, limit, offset)
-    more = offset + len(jobs) < total and jobs
+        rows = await conn.fetch(LIST_JOBS, status, selection, group, limit + 1, offset)
+    jobs = [service.job_view(r) for r in rows[:limit]]
     return compact(
         jobs=[shapes.job_summary(caller.region, caller.tenant_id, j) for j in jobs],
-        nextToken=next_token({"offset": offset + len(jobs)} if more else None),
+        nextToken=next_token({"offset": offset + limit} if len(rows) > limit else None),
     )
 
 
