@@ -1,7 +1,7 @@
 """AWS IoT's control plane with unmodified boto3 (`iot` client): a live AWS-compatible API on a free port,
 signed requests with an operator's access key, and every answer or error as botocore expects it (the
-exception classes AWS's own service raises). The invariant checker runs after each test. Limits and races:
-test_aws_control_plane_limits.py."""
+exception classes AWS's own service raises). The invariant checker runs after each test. Jobs with their own
+documents, UpdateJob, limits and races: test_aws_control_plane_limits.py."""
 
 from __future__ import annotations
 
@@ -187,77 +187,6 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     await iot("remove_thing_from_thing_group", thingGroupName="cams", thingName="aws-cam-2")
     await iot("remove_thing_from_thing_group", thingGroupName="cams", thingName="aws-cam-2")  # again: fine
     assert "aws-cam-2" not in (await iot("list_things_in_thing_group", thingGroupName="cams"))["things"]
-
-
-async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, tenant: Tenant) -> None:
-    iot = await iot_for(aws_server, tenant)
-    await iot("create_thing", thingName="solo")
-    job = await iot(
-        "create_job",
-        jobId="reboot-1",
-        targets=[thing_arn(tenant, "solo")],
-        document=json.dumps({"step": "reboot"}),
-        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]},
-        schedulingConfig={"endTime": "2099-01-01T00:00", "endBehavior": "CANCEL"},
-        description="reboot the solo",
-    )
-    assert job["description"] == "reboot the solo"
-    described = (await iot("describe_job", jobId="reboot-1"))["job"]
-    assert described["jobExecutionsRetryConfig"] == {
-        "criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]
-    }
-    assert described["schedulingConfig"]["endBehavior"] == "CANCEL"
-    assert described["targetSelection"] == "SNAPSHOT"
-    jobs = await iot("list_jobs", status="IN_PROGRESS")
-    assert [j["jobId"] for j in jobs["jobs"]] == ["reboot-1"]
-    await iot("create_thing_group", thingGroupName="solos")
-    await iot("add_thing_to_thing_group", thingGroupName="solos", thingName="solo")
-    await iot("create_job", jobId="group-1", targets=[group_arn(tenant, "solos")], document="{}",
-              targetSelection="CONTINUOUS")  # fmt: skip
-    assert [j["jobId"] for j in (await iot("list_jobs", thingGroupName="solos"))["jobs"]] == ["group-1"]
-    assert [j["jobId"] for j in (await iot("list_jobs", targetSelection="SNAPSHOT"))["jobs"]] == ["reboot-1"]
-    first = await iot("list_jobs", maxResults=1)
-    second = await iot("list_jobs", maxResults=1, nextToken=first["nextToken"])
-    assert [j["jobId"] for j in first["jobs"] + second["jobs"]] == ["group-1", "reboot-1"]
-    assert "nextToken" not in second
-    await iot("cancel_job", jobId="group-1")
-    await iot("delete_job", jobId="group-1")
-    # the document's type: its `operation`, else aws-job (docs/aws-compat.md)
-    async with tenant.api() as api:
-        r = await api.get("/customer/jobs/reboot-1")
-        assert r.json()["document_type"] == "aws-job"
-        assert r.json()["document_params"] == {"step": "reboot"}
-    # UpdateJob: abort, retry and timeout configs of a running job
-    abort = {"criteriaList": [{"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 20.0,
-                               "minNumberOfExecutedThings": 1}]}  # fmt: skip
-    await iot(
-        "update_job",
-        jobId="reboot-1",
-        abortConfig=abort,
-        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]},
-        timeoutConfig={"inProgressTimeoutInMinutes": 15},
-    )
-    described = (await iot("describe_job", jobId="reboot-1"))["job"]
-    assert described["abortConfig"] == abort
-    assert described["jobExecutionsRetryConfig"] == {
-        "criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]
-    }
-    assert described["timeoutConfig"] == {"inProgressTimeoutInMinutes": 15}
-    with pytest.raises(iot.errors.InvalidRequestException):
-        await iot("update_job", jobId="reboot-1", jobExecutionsRolloutConfig={"maximumPerMinute": 5})
-    with pytest.raises(iot.errors.InvalidRequestException):
-        await iot("update_job", jobId="reboot-1", timeoutConfig={"inProgressTimeoutInMinutes": 99999})
-    with pytest.raises(iot.errors.ResourceNotFoundException):
-        await iot("update_job", jobId="nope", timeoutConfig={"inProgressTimeoutInMinutes": 5})
-    async with tenant.api() as api:
-        r = await api.get("/customer/audit", params={"action": "job.updated"})
-        [entry] = r.json()["entries"]
-        assert entry["actor"].startswith("access-key:AKIA") and entry["target_id"] == "reboot-1"
-        assert entry["details"]["changed"] == ["abort_config", "in_progress_timeout_minutes", "retry_config"]
-    with pytest.raises(iot.errors.InvalidStateTransitionException):
-        await iot("delete_job", jobId="reboot-1")  # IN_PROGRESS with a QUEUED execution: force needed
-    await iot("delete_job", jobId="reboot-1", force=True)
-    assert (await iot("list_jobs"))["jobs"] == []
 
 
 async def test_things_are_listed_in_pages_and_deleted_things_are_gone(

@@ -1,9 +1,11 @@
-"""AWS IoT's control plane with unmodified boto3: the rate limit, quotas, UpdateJob's effect on devices,
-and operators' calls racing devices (counters exact, invariants checked after each test)."""
+"""AWS IoT's control plane with unmodified boto3: a job's own document and configs, UpdateJob and its
+effect on devices, the rate limit, quotas, and operators' calls racing devices (counters exact, invariants
+checked after each test)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -92,7 +94,15 @@ async def test_operators_boto3_calls_race_devices_and_counts_stay_exact(
             pass  # the device finished it first
 
     async def operator_deletes(name: str) -> None:
-        await iot("delete_job_execution", jobId="race-1", thingName=name, executionNumber=1, force=True)
+        for _ in range(20):  # a device's move between the delete's read and its delete: refused, retried
+            try:
+                await iot(
+                    "delete_job_execution", jobId="race-1", thingName=name, executionNumber=1, force=True
+                )
+                return
+            except iot.errors.InvalidStateTransitionException:
+                await asyncio.sleep(0.01)
+        raise AssertionError(f"the delete of {name}'s execution never got through")
 
     await asyncio.gather(
         *(device_runs(n) for n in devices[:-1]),  # the last one stays QUEUED: the job is still running
@@ -149,3 +159,86 @@ async def test_update_job_gives_a_running_job_retries_its_devices_get(
     [summary] = (await iot("list_job_executions_for_job", jobId="upd-1"))["executionSummaries"]
     assert summary["jobExecutionSummary"]["status"] == "QUEUED"
     assert summary["jobExecutionSummary"]["retryAttempt"] == 1
+    assert summary["jobExecutionSummary"]["executionNumber"] == 2  # its second attempt
+    execution = (await iot("describe_job_execution", jobId="upd-1", thingName=dev))["execution"]
+    assert (execution["executionNumber"], execution["versionNumber"]) == (
+        2,
+        4,
+    )  # queued, started, failed, queued
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("describe_job_execution", jobId="upd-1", thingName=dev, executionNumber=1)
+    with pytest.raises(iot.errors.ResourceNotFoundException):  # the first attempt is not the current one
+        await iot("delete_job_execution", jobId="upd-1", thingName=dev, executionNumber=1, force=True)
+    await iot("delete_job_execution", jobId="upd-1", thingName=dev, executionNumber=2, force=True)
+    assert (await iot("describe_job", jobId="upd-1"))["job"]["status"] == "COMPLETED"
+
+
+async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, tenant: Tenant) -> None:
+    iot = await iot_for(aws_server, tenant)
+    await iot("create_thing", thingName="solo")
+    job = await iot(
+        "create_job",
+        jobId="reboot-1",
+        targets=[thing_arn(tenant, "solo")],
+        document=json.dumps({"step": "reboot"}),
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]},
+        schedulingConfig={"endTime": "2099-01-01T00:00", "endBehavior": "CANCEL"},
+        description="reboot the solo",
+    )
+    assert job["description"] == "reboot the solo"
+    described = (await iot("describe_job", jobId="reboot-1"))["job"]
+    assert described["jobExecutionsRetryConfig"] == {
+        "criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]
+    }
+    assert described["schedulingConfig"]["endBehavior"] == "CANCEL"
+    assert described["targetSelection"] == "SNAPSHOT"
+    jobs = await iot("list_jobs", status="IN_PROGRESS")
+    assert [j["jobId"] for j in jobs["jobs"]] == ["reboot-1"]
+    await iot("create_thing_group", thingGroupName="solos")
+    await iot("add_thing_to_thing_group", thingGroupName="solos", thingName="solo")
+    await iot("create_job", jobId="group-1", targets=[group_arn(tenant, "solos")], document="{}",
+              targetSelection="CONTINUOUS")  # fmt: skip
+    assert [j["jobId"] for j in (await iot("list_jobs", thingGroupName="solos"))["jobs"]] == ["group-1"]
+    assert [j["jobId"] for j in (await iot("list_jobs", targetSelection="SNAPSHOT"))["jobs"]] == ["reboot-1"]
+    first = await iot("list_jobs", maxResults=1)
+    second = await iot("list_jobs", maxResults=1, nextToken=first["nextToken"])
+    assert [j["jobId"] for j in first["jobs"] + second["jobs"]] == ["group-1", "reboot-1"]
+    assert "nextToken" not in second
+    await iot("cancel_job", jobId="group-1")
+    await iot("delete_job", jobId="group-1")
+    # the document's type: its `operation`, else aws-job (docs/aws-compat.md)
+    async with tenant.api() as api:
+        r = await api.get("/customer/jobs/reboot-1")
+        assert r.json()["document_type"] == "aws-job"
+        assert r.json()["document_params"] == {"step": "reboot"}
+    # UpdateJob: abort, retry and timeout configs of a running job
+    abort = {"criteriaList": [{"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 20.0,
+                               "minNumberOfExecutedThings": 1}]}  # fmt: skip
+    await iot(
+        "update_job",
+        jobId="reboot-1",
+        abortConfig=abort,
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]},
+        timeoutConfig={"inProgressTimeoutInMinutes": 15},
+    )
+    described = (await iot("describe_job", jobId="reboot-1"))["job"]
+    assert described["abortConfig"] == abort
+    assert described["jobExecutionsRetryConfig"] == {
+        "criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]
+    }
+    assert described["timeoutConfig"] == {"inProgressTimeoutInMinutes": 15}
+    with pytest.raises(iot.errors.InvalidRequestException):
+        await iot("update_job", jobId="reboot-1", jobExecutionsRolloutConfig={"maximumPerMinute": 5})
+    with pytest.raises(iot.errors.InvalidRequestException):
+        await iot("update_job", jobId="reboot-1", timeoutConfig={"inProgressTimeoutInMinutes": 99999})
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("update_job", jobId="nope", timeoutConfig={"inProgressTimeoutInMinutes": 5})
+    async with tenant.api() as api:
+        r = await api.get("/customer/audit", params={"action": "job.updated"})
+        [entry] = r.json()["entries"]
+        assert entry["actor"].startswith("access-key:AKIA") and entry["target_id"] == "reboot-1"
+        assert entry["details"]["changed"] == ["abort_config", "in_progress_timeout_minutes", "retry_config"]
+    with pytest.raises(iot.errors.InvalidStateTransitionException):
+        await iot("delete_job", jobId="reboot-1")  # IN_PROGRESS with a QUEUED execution: force needed
+    await iot("delete_job", jobId="reboot-1", force=True)
+    assert (await iot("list_jobs"))["jobs"] == []

@@ -20,8 +20,10 @@ router = APIRouter(tags=["aws iot job executions"])
 
 PAGE, PAGE_MAX = 50, 250
 
+# An execution's attempt (AWS's executionNumber: retry_attempt + 1, as the data plane and MQTT say) and its
+# version (execution_number: AWS's versionNumber).
 EXECUTION_NUMBER = """
-SELECT e.execution_number
+SELECT e.retry_attempt + 1 AS attempt, e.execution_number
   FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
  WHERE e.job_id = $1 AND e.device_id = $2 AND j.deleting_at IS NULL
 """
@@ -88,7 +90,7 @@ async def describe_job_execution(
         raise aws_error("InvalidRequestException", "executionNumber must be a number")
     async with caller.tx() as conn:
         row = await conn.fetchrow(q.DEVICE_EXECUTION, jobId, thingName)
-    if row is None or (raw is not None and int(raw) != row["execution_number"]):
+    if row is None or (raw is not None and int(raw) != row["retry_attempt"] + 1):
         raise aws_error(NOT_FOUND, f"no execution of job {jobId!r} for thing {thingName!r}")
     timeout = row["timeout_at"]
     return {
@@ -103,7 +105,7 @@ async def describe_job_execution(
             queuedAt=epoch(row["queued_at"]),
             startedAt=epoch(row["started_at"]),
             lastUpdatedAt=epoch(row["last_updated_at"]),
-            executionNumber=row["execution_number"],
+            executionNumber=row["retry_attempt"] + 1,
             versionNumber=row["execution_number"],
             approximateSecondsBeforeTimedOut=max(0, int((timeout - caller.now).total_seconds()))
             if timeout is not None and row["status"] == "IN_PROGRESS"
@@ -136,7 +138,7 @@ async def cancel_job_execution(
     jobId: str, thingName: str, request: Request, caller: CallerDep
 ) -> dict[str, Any]:
     """CancelJobExecution: QUEUED -> CANCELED; IN_PROGRESS only with force. expectedVersion is the
-    execution's executionNumber (iotcloud's version of an execution)."""
+    execution's versionNumber (iotcloud's execution_number)."""
     body = await parse_body(request, CancelExecutionIn)
     force = flag(request.query_params.get("force"), "force")
     async with caller.tx(write=True) as conn:
@@ -159,16 +161,15 @@ async def delete_job_execution(
         raise aws_error("InvalidRequestException", "executionNumber must be a number")
     force = flag(params.get("force"), "force")
     async with caller.tx(write=True) as conn:
-        # iotcloud has one execution per job and thing, whose execution_number grows with each status
-        # change: any number it has had names it (docs/aws-compat.md)
-        current = await conn.fetchval(EXECUTION_NUMBER, jobId, thingName)
-        if current is None or int(executionNumber) > current or int(executionNumber) < 1:
+        # the execution at that attempt, deleted at the version read here (a move in between: refused)
+        row = await conn.fetchrow(EXECUTION_NUMBER, jobId, thingName)
+        if row is None or int(executionNumber) != row["attempt"]:
             raise aws_error(
                 NOT_FOUND, f"no execution {executionNumber} of job {jobId!r} for thing {thingName!r}"
             )
         with translated(conflict=STATE):
             out = await deletion.delete_execution(
-                conn, jobId, thingName, force=force, execution_number=None, now=caller.now
+                conn, jobId, thingName, force=force, execution_number=row["execution_number"], now=caller.now
             )
         await _audit(conn, caller, "execution.deleted", jobId, thingName, force, out)
     return {}

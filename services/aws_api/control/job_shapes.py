@@ -210,7 +210,7 @@ def execution_summary(row: dict[str, Any]) -> dict[str, Any]:
         queuedAt=epoch(row["queued_at"]),
         startedAt=epoch(row["started_at"]),
         lastUpdatedAt=epoch(row["last_updated_at"]),
-        executionNumber=row["execution_number"],
+        executionNumber=row["retry_attempt"] + 1,  # the attempt, as the data plane and MQTT say
         retryAttempt=row["retry_attempt"],
     )
 
