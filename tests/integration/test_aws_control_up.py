@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -19,6 +24,7 @@ from botocore.config import Config
 from tests.support.stack import Stack, iotcloud_up
 
 REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +107,20 @@ def test_a_boto3_script_runs_a_rollout_from_a_template_on_iotcloud_up(stack: Sta
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.describe_job(jobId="fw-2")
     iot.delete_job_template(jobTemplateId="fw")
+
+
+def test_the_docs_control_plane_snippet_runs_as_written(stack: Stack) -> None:
+    doc = (ROOT / "docs" / "aws-compat.md").read_text()
+    start = doc.index("## Control plane (boto3 `iot`)")
+    match = re.search(r"```python\n(.*?)```", doc[start:], re.S)
+    assert match is not None
+    out = stack.cli("create-access-key", "--tenant", "demo", "--email", "admin@demo.local")
+    key = dict(line.split(" = ") for line in out.splitlines() if " = " in line)
+    env = {**stack.env, "IOTCLOUD_AWS_PORT": str(urlsplit(stack.aws).port),
+           "AWS_ACCESS_KEY_ID": key["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": key["aws_secret_access_key"]}  # fmt: skip
+    ran = subprocess.run([sys.executable, "-c", match.group(1)], env=env, cwd=stack.home, capture_output=True,
+                         text=True, timeout=120, check=False)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    queued, document = ran.stdout.splitlines()
+    assert queued == "2"
+    assert json.loads(document) == {"operation": "firmware", "url": "https://fw.example/4.2.bin"}
