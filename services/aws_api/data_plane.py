@@ -20,6 +20,7 @@ from aws_api.errors import AwsError, forbidden, unrecognized_client
 from aws_api.sigv4 import verify
 from mqtt_gateway.jobs_api import Device, JobsApi, Revoked
 from mqtt_gateway.topics import Request as JobsCall
+from shared.jobs import device as jobs
 from shared.jobs.group_commit import GroupCommit
 from shared.web.http import FastJSONResponse
 from shared.web.service_app import now_of
@@ -67,6 +68,14 @@ async def _device(request: Request, thing_name: str) -> Device:
         raise forbidden("The data plane is for devices: sign with the thing name and its token's SHA-256.")
     if principal.access_key_id != thing_name:
         raise forbidden(f"The signer may act only for its own thing, not {thing_name!r}.")
+    # seen now (last_seen_at, written at most once per IOTCLOUD_LAST_SEEN_INTERVAL_SECONDS, as on the other
+    # transports); a device revoked since the signature check is refused
+    state = request.app.state
+    seen = await jobs.identify(
+        state.pool, token_hash, state.settings.last_seen_interval_seconds, now_of(request)
+    )
+    if seen is None:
+        raise unrecognized_client()
     return Device(thing_name, principal.tenant_id, principal.device_id, token_hash)
 
 

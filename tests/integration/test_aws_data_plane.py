@@ -38,6 +38,8 @@ async def test_device_flow(aws: LiveServer, tenant: Tenant) -> None:
 
     pending = await call(c.get_pending_job_executions, thingName=thing)
     assert [j["jobId"] for j in pending["queuedJobs"]] == [job1, job2]
+    async with tenant.api() as api:  # the call counts as the device being seen
+        assert (await api.get(f"/customer/devices/{dev}")).json()["last_seen_at"] is not None
     assert pending["inProgressJobs"] == []
     assert pending["queuedJobs"][0]["versionNumber"] == 1 and pending["queuedJobs"][0]["executionNumber"] == 1
 
