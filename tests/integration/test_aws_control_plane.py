@@ -188,6 +188,24 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     await iot("remove_thing_from_thing_group", thingGroupName="cams", thingName="aws-cam-2")  # again: fine
     assert "aws-cam-2" not in (await iot("list_things_in_thing_group", thingGroupName="cams"))["things"]
 
+    for name in ("cam-b", "cam-c", "dock"):
+        await iot("create_thing_group", thingGroupName=name)
+    first = await iot("list_thing_groups", namePrefixFilter="cam", maxResults=2)
+    second = await iot(
+        "list_thing_groups", namePrefixFilter="cam", maxResults=2, nextToken=first["nextToken"]
+    )
+    assert [g["groupName"] for g in first["thingGroups"] + second["thingGroups"]] == [
+        "cam-b",
+        "cam-c",
+        "cams",
+    ]
+    assert second["thingGroups"][0]["groupArn"] == group_arn(tenant, "cams") and "nextToken" not in second
+    await iot("delete_thing_group", thingGroupName="cams")
+    await iot("delete_thing_group", thingGroupName="cams")  # gone already: fine, as AWS
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("describe_thing_group", thingGroupName="cams")
+    assert "cams" not in [g["groupName"] for g in (await iot("list_thing_groups"))["thingGroups"]]
+
 
 async def test_things_are_listed_in_pages_and_deleted_things_are_gone(
     aws_server: LiveServer, tenant: Tenant

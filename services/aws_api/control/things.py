@@ -26,6 +26,14 @@ router = APIRouter(tags=["aws iot registry"])
 
 THING_PAGE, THING_PAGE_MAX = 50, 250
 
+# ListThingGroups: $1 a name prefix (LIKE-escaped) or NULL, $2 keyset (the last group_id) or NULL.
+LIST_THING_GROUPS = """
+SELECT group_id FROM device_groups
+ WHERE ($1::text IS NULL OR group_id LIKE $1 || '%') AND ($2::text IS NULL OR group_id > $2)
+ ORDER BY group_id
+ LIMIT $3
+"""
+
 Attributes = dict[Annotated[str, Field(max_length=128)], Annotated[str, Field(max_length=800)]]
 
 
@@ -188,6 +196,38 @@ def _membership(caller: Any, body: MembershipIn) -> tuple[str, str]:
     if group is None or thing is None:
         raise aws_error("InvalidRequestException", "give the thing group and the thing (name or ARN)")
     return group, thing
+
+
+@router.get("/thing-groups")
+async def list_thing_groups(request: Request, caller: CallerDep) -> dict[str, Any]:
+    params = request.query_params
+    if params.get("parentGroup") is not None:
+        raise aws_error("InvalidRequestException", "iotcloud's groups are flat: parentGroup is not supported")
+    prefix = params.get("namePrefixFilter")
+    limit = max_results(params.get("maxResults"), THING_PAGE, THING_PAGE_MAX)
+    after = read_token(params.get("nextToken"), "after", str)
+    async with caller.tx() as conn:
+        rows = await conn.fetch(
+            LIST_THING_GROUPS, devices.escape_like(prefix) if prefix else None, after, limit + 1
+        )
+    names = [r["group_id"] for r in rows[:limit]]
+    return compact(
+        thingGroups=[
+            {"groupName": n, "groupArn": arn(caller.region, caller.tenant_id, "thinggroup", n)} for n in names
+        ],
+        nextToken=next_token({"after": names[-1]} if len(rows) > limit else None),
+    )
+
+
+@router.delete("/thing-groups/{thingGroupName}")
+async def delete_thing_group(thingGroupName: str, caller: CallerDep) -> dict[str, Any]:
+    """DeleteThingGroup: its members leave it first (their QUEUED executions of its continuous jobs become
+    REMOVED). As AWS, a group that does not exist: success."""
+    async with caller.tx(write=True) as conn:
+        if await groups.group_exists(conn, thingGroupName):
+            with translated():
+                await groups.delete_group(conn, thingGroupName, caller.now)
+    return {}
 
 
 @router.put("/thing-groups/addThingToThingGroup")
