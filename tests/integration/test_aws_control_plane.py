@@ -332,13 +332,20 @@ async def test_each_error_is_the_exception_aws_raises(
         ("create_job", {"jobId": "bad id!", "targets": target, "document": "{}"}),
         ("create_thing", {"thingName": "bad name!"}),
         ("list_things", {"nextToken": "garbage"}),
+        ("list_things", {"nextToken": "eyJvZmZzZXQiOi01fQ=="}),  # {"offset":-5}
+        ("list_job_executions_for_job", {"jobId": "j1", "nextToken": "eyJhZnRlciI6MX0="}),  # {"after":1}
+        ("cancel_job_execution", {"jobId": "j1", "thingName": "t1", "expectedVersion": 2**40}),
+        ("create_thing", {"thingName": "nul", "attributePayload": {"attributes": {"a": "x\u0000y"}}}),
+        ("create_job", {"jobId": "j4", "targets": target, "document": '{"a": "\\u0000"}'}),
         ("list_jobs", {"status": "DELETION_IN_PROGRESS", "nextToken": "e30="}),
         ("cancel_job", {"jobId": "j1", "reasonCode": "not upper"}),
     ]
     for op, kw in cases:
         with pytest.raises(invalid):
             await iot(op, **kw)
-    async with tenant.api() as api:  # nothing was made by a refused request
+    with pytest.raises(not_found):  # nothing was made by a refused request
+        await iot("describe_thing", thingName="nul")
+    async with tenant.api() as api:
         assert [j["job_id"] for j in (await api.get("/customer/jobs")).json()["jobs"]] == ["j1"]
 
     with pytest.raises(iot.errors.ResourceAlreadyExistsException):

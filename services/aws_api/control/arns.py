@@ -42,6 +42,9 @@ def epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
+MAX_OFFSET = 2**31 - 1
+
+
 def max_results(raw: str | None, default: int, most: int) -> int:
     if raw is None:
         return default
@@ -66,6 +69,10 @@ def read_token(raw: str | None, key: str, kind: type) -> Any:
     except (ValueError, KeyError, TypeError) as exc:
         raise aws_error(INVALID, "invalid nextToken") from exc
     if not isinstance(value, kind) or isinstance(value, bool):
+        raise aws_error(INVALID, "invalid nextToken")
+    if isinstance(value, int) and not 0 <= value <= MAX_OFFSET:
+        raise aws_error(INVALID, "invalid nextToken")
+    if isinstance(value, str) and (len(value) > 256 or "\x00" in value):
         raise aws_error(INVALID, "invalid nextToken")
     return value
 

@@ -86,7 +86,7 @@ async def describe_job_execution(
     jobId: str, thingName: str, request: Request, caller: CallerDep
 ) -> dict[str, Any]:
     raw = request.query_params.get("executionNumber")
-    if raw is not None and not raw.isdigit():
+    if raw is not None and not (raw.isdigit() and len(raw) <= 10):
         raise aws_error("InvalidRequestException", "executionNumber must be a number")
     async with caller.tx() as conn:
         row = await conn.fetchrow(q.DEVICE_EXECUTION, jobId, thingName)
@@ -129,7 +129,7 @@ async def _audit(
 
 class CancelExecutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    expectedVersion: int | None = Field(default=None, ge=1)
+    expectedVersion: int | None = Field(default=None, ge=1, le=2**31 - 1)
     statusDetails: dict[str, str] | None = None
 
 
@@ -157,7 +157,7 @@ async def delete_job_execution(
     params = request.query_params
     if params.get("namespaceId") is not None:
         raise aws_error("InvalidRequestException", "namespaceId is not supported by iotcloud")
-    if not executionNumber.isdigit():
+    if not (executionNumber.isdigit() and len(executionNumber) <= 10):
         raise aws_error("InvalidRequestException", "executionNumber must be a number")
     force = flag(params.get("force"), "force")
     async with caller.tx(write=True) as conn:
