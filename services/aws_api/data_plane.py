@@ -18,10 +18,10 @@ from fastapi import APIRouter, Request, Response
 
 from aws_api.errors import AwsError, forbidden, unrecognized_client
 from aws_api.sigv4 import verify
+from ingest_iot.deps import group_commit  # the app's group commit of device moves, as the device API's
 from mqtt_gateway.jobs_api import Device, JobsApi, Revoked
 from mqtt_gateway.topics import Request as JobsCall
 from shared.jobs import device as jobs
-from shared.jobs.group_commit import GroupCommit
 from shared.web.http import FastJSONResponse
 from shared.web.service_app import now_of
 
@@ -44,21 +44,6 @@ ERRORS: dict[str, tuple[int, str]] = {
     "RequestThrottled": (429, "ThrottlingException"),
     "InternalError": (503, "ServiceUnavailableException"),
 }
-
-
-def _mover(request: Request) -> GroupCommit:
-    """The app's group commit of device moves, made on first use over the app's pool."""
-    state = request.app.state
-    mover: GroupCommit | None = getattr(state, "group_commit", None)
-    if mover is None or mover.pool is not state.pool:
-        settings = state.settings
-        mover = state.group_commit = GroupCommit(
-            state.pool,
-            settings.last_seen_interval_seconds,
-            max_batch=settings.device_batch_max,
-            max_in_flight=settings.device_batches_in_flight,
-        )
-    return mover
 
 
 async def _device(request: Request, thing_name: str) -> Device:
@@ -88,7 +73,7 @@ def _document_as_string(body: dict[str, Any]) -> None:
 
 async def _call(request: Request, thing_name: str, kind: str, job_id: str | None, payload: bytes) -> Response:
     device = await _device(request, thing_name)
-    api = JobsApi(request.app.state.pool, _mover(request), lambda: now_of(request))
+    api = JobsApi(request.app.state.pool, group_commit(request), lambda: now_of(request))
     try:
         topic, body = await api.handle(device, JobsCall(kind, job_id, ""), payload)
     except Revoked:  # revoked between the signature check and the move

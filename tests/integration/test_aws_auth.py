@@ -338,3 +338,47 @@ async def test_rate_limits_and_failed_signatures_throttle(aws: LiveServer, tenan
         assert set(codes) <= {"InvalidSignatureException", "ThrottlingException"}, codes
     finally:
         del aws.app.state.rate_limits
+
+
+SHORT_SCOPE = (
+    "AWS4-HMAC-SHA256 Credential=k/20261201/us-east-1/iot-jobs-data, SignedHeaders=host;x-amz-date, "
+    "Signature=" + "0" * 64
+)
+
+
+SHORT_SCOPE = (
+    "AWS4-HMAC-SHA256 Credential=k/20261201/us-east-1/iot-jobs-data, SignedHeaders=host;x-amz-date, "
+    "Signature=" + "0" * 64
+)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "extra", "status", "code"),
+    [
+        ("AWS4-HMAC-SHA256 Credential=abc", {}, 400, "IncompleteSignatureException"),
+        (SHORT_SCOPE, {}, 400, "IncompleteSignatureException"),
+        ("Bearer abc", {}, 403, "UnrecognizedClientException"),
+        ("SIGNED", {"X-Amz-Security-Token": "t"}, 403, "UnrecognizedClientException"),
+        ("SIGNED-NO-DATE", {}, 400, "IncompleteSignatureException"),
+        ("SIGNED-LONG", {}, 400, "IncompleteSignatureException"),
+    ],
+)
+async def test_malformed_authorization(
+    aws: LiveServer, tenant: Tenant, authorization: str, extra: dict[str, str], status: int, code: str
+) -> None:
+    (dev,) = await tenant.create_devices(1, prefix="ma")
+    thing = f"{tenant.tenant_id}:{dev}"
+    url = f"{aws.url}/jobs-data/things/{thing}/jobs"
+    secret = hashlib.sha256(tenant.tokens[dev].encode()).hexdigest()
+    if authorization.startswith("SIGNED"):
+        key = "k" * 400 if authorization == "SIGNED-LONG" else thing
+        signed = _signed(url, key, secret)
+        headers = dict(signed.headers.items())
+        if authorization == "SIGNED-NO-DATE":
+            headers["Authorization"] = headers["Authorization"].replace("host;x-amz-date", "host")
+    else:
+        headers = {"Authorization": authorization}
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.get(url, headers={**headers, **extra})
+    assert (r.status_code, r.headers["x-amzn-ErrorType"]) == (status, code), r.text
+    assert set(r.json()) == {"message"}
