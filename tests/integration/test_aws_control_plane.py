@@ -1,11 +1,11 @@
 """AWS IoT's control plane with unmodified boto3 (`iot` client): a live AWS-compatible API on a free port,
 signed requests with an operator's access key, and every answer or error as botocore expects it (the
-exception classes AWS's own service raises). The invariant checker runs after each test. Jobs with their own
-documents, UpdateJob, limits and races: test_aws_control_plane_limits.py."""
+exception classes AWS's own service raises). The invariant checker runs after each test. Paged things, jobs
+with their own documents, UpdateJob, limits and races: test_aws_control_plane_limits.py."""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -18,7 +18,8 @@ from shared.infra.db import connect
 from shared.jobs.rollout import run_rollout_tick
 from tests.conftest import Services, Tenant
 from tests.integration import aws_support
-from tests.integration.aws_control_support import group_arn, iot_for, thing_arn, viewer_of
+from tests.integration.aws_control_support import Iot, group_arn, iot_for, thing_arn, viewer_of
+from tests.integration.aws_support import client
 from tests.integration.reliability.invariants import check_all
 from tests.support.servers import LiveServer
 
@@ -207,38 +208,6 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
     assert "cams" not in [g["groupName"] for g in (await iot("list_thing_groups"))["thingGroups"]]
 
 
-async def test_things_are_listed_in_pages_and_deleted_things_are_gone(
-    aws_server: LiveServer, tenant: Tenant
-) -> None:
-    iot = await iot_for(aws_server, tenant)
-    for i in range(5):
-        await iot("create_thing", thingName=f"p-{i}")
-    names: list[str] = []
-    token: dict[str, str] = {}
-    for _ in range(3):
-        page = await iot("list_things", maxResults=2, **token)
-        names += [t["thingName"] for t in page["things"]]
-        token = {"nextToken": page["nextToken"]} if "nextToken" in page else {}
-    assert sorted(names) == [f"p-{i}" for i in range(5)] and token == {}
-    paginated = await asyncio.to_thread(
-        lambda: [
-            t["thingName"]
-            for p in iot.client.get_paginator("list_things").paginate(PaginationConfig={"PageSize": 2})
-            for t in p["things"]
-        ]
-    )
-    assert sorted(paginated) == sorted(names)
-
-    await iot("delete_thing", thingName="p-0")
-    with pytest.raises(iot.errors.ResourceNotFoundException):
-        await iot("describe_thing", thingName="p-0")
-    with pytest.raises(iot.errors.ResourceNotFoundException):
-        await iot("delete_thing", thingName="p-0")
-    assert "p-0" not in [t["thingName"] for t in (await iot("list_things"))["things"]]
-    async with tenant.api() as api:  # iotcloud keeps the device, REVOKED
-        assert (await api.get("/customer/devices/p-0")).json()["status"] == "REVOKED"
-
-
 async def test_each_error_is_the_exception_aws_raises(
     aws_server: LiveServer, tenant: Tenant, other_tenant: Tenant
 ) -> None:
@@ -376,6 +345,23 @@ async def test_each_error_is_the_exception_aws_raises(
     with pytest.raises(not_found):
         await other("describe_thing", thingName="t1")
     assert (await other("list_jobs"))["jobs"] == []
+    for op, kw in [
+        ("delete_job", {"jobId": "j1", "force": True}),
+        ("delete_thing", {"thingName": "t1"}),
+        ("add_thing_to_thing_group", {"thingGroupName": "g", "thingName": "t1"}),
+        ("delete_job_template", {"jobTemplateId": "tpl"}),
+    ]:
+        with pytest.raises(not_found):
+            await other(op, **kw)
+    assert (await iot("describe_job", jobId="j1"))["job"]["status"] == "CANCELED"  # untouched
+    assert (await iot("describe_thing", thingName="t1"))["thingName"] == "t1"
+    assert (await iot("describe_job_template", jobTemplateId="tpl"))["jobTemplateId"] == "tpl"
+    # a device's credentials (thing name, token hash) are for the data plane only
+    [dev] = await tenant.create_devices(1, prefix="signer")
+    secret = hashlib.sha256(tenant.tokens[dev].encode()).hexdigest()
+    device = Iot(client(aws_server, "iot", f"{tenant.tenant_id}:{dev}", secret))
+    with pytest.raises(device.errors.UnauthorizedException):
+        await device("list_jobs")
     viewer = await iot_for(aws_server, await viewer_of(tenant))
     assert (await viewer("describe_job", jobId="j1"))["job"]["status"] == "CANCELED"
     with pytest.raises(viewer.errors.UnauthorizedException):

@@ -1,6 +1,6 @@
-"""AWS IoT's control plane with unmodified boto3: a job's own document and configs, UpdateJob and its
-effect on devices, the rate limit, quotas, and operators' calls racing devices (counters exact, invariants
-checked after each test)."""
+"""AWS IoT's control plane with unmodified boto3: things in pages and deleted, a job's own document and
+configs, UpdateJob and its effect on devices, the rate limit, quotas, and operators' calls racing devices
+(counters exact, invariants checked after each test)."""
 
 from __future__ import annotations
 
@@ -245,3 +245,35 @@ async def test_a_job_with_its_own_document_and_configs(aws_server: LiveServer, t
         await iot("delete_job", jobId="reboot-1")  # IN_PROGRESS with a QUEUED execution: force needed
     await iot("delete_job", jobId="reboot-1", force=True)
     assert (await iot("list_jobs"))["jobs"] == []
+
+
+async def test_things_are_listed_in_pages_and_deleted_things_are_gone(
+    aws_server: LiveServer, tenant: Tenant
+) -> None:
+    iot = await iot_for(aws_server, tenant)
+    for i in range(5):
+        await iot("create_thing", thingName=f"p-{i}")
+    names: list[str] = []
+    token: dict[str, str] = {}
+    for _ in range(3):
+        page = await iot("list_things", maxResults=2, **token)
+        names += [t["thingName"] for t in page["things"]]
+        token = {"nextToken": page["nextToken"]} if "nextToken" in page else {}
+    assert sorted(names) == [f"p-{i}" for i in range(5)] and token == {}
+    paginated = await asyncio.to_thread(
+        lambda: [
+            t["thingName"]
+            for p in iot.client.get_paginator("list_things").paginate(PaginationConfig={"PageSize": 2})
+            for t in p["things"]
+        ]
+    )
+    assert sorted(paginated) == sorted(names)
+
+    await iot("delete_thing", thingName="p-0")
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("describe_thing", thingName="p-0")
+    with pytest.raises(iot.errors.ResourceNotFoundException):
+        await iot("delete_thing", thingName="p-0")
+    assert "p-0" not in [t["thingName"] for t in (await iot("list_things"))["things"]]
+    async with tenant.api() as api:  # iotcloud keeps the device, REVOKED
+        assert (await api.get("/customer/devices/p-0")).json()["status"] == "REVOKED"
