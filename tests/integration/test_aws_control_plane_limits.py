@@ -274,6 +274,8 @@ async def test_things_are_listed_in_pages_and_deleted_things_are_gone(
         await iot("describe_thing", thingName="p-0")
     with pytest.raises(iot.errors.ResourceNotFoundException):
         await iot("delete_thing", thingName="p-0")
+    with pytest.raises(iot.errors.ResourceNotFoundException):  # a deleted thing is no target
+        await iot("create_job", jobId="to-p0", targets=[thing_arn(tenant, "p-0")], document="{}")
     assert "p-0" not in [t["thingName"] for t in (await iot("list_things"))["things"]]
     async with tenant.api() as api:  # iotcloud keeps the device, REVOKED
         assert (await api.get("/customer/devices/p-0")).json()["status"] == "REVOKED"

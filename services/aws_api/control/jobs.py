@@ -23,6 +23,7 @@ from aws_api.control.arns import (
 from aws_api.control.context import (
     EXISTS,
     INVALID,
+    NOT_FOUND,
     STATE,
     UNAUTHORIZED,
     CallerDep,
@@ -33,6 +34,7 @@ from aws_api.control.context import (
 )
 from shared import audit
 from shared.auth import WRITE_ROLES
+from shared.errors import Conflict
 from shared.jobs import deletion, service, templates, update
 from shared.jobs import queries as q
 from shared.jobs.configs import AbortConfig, JobConfigs, RetryConfig
@@ -41,6 +43,8 @@ from shared.jobs.states import CancelMode, JobStatus, TargetSelection
 router = APIRouter(tags=["aws iot jobs"])
 
 JOB_PAGE, JOB_PAGE_MAX = 50, 250
+
+JOB_ID_TAKEN = "SELECT 1 FROM jobs WHERE job_id = $1"  # a job being deleted too
 
 # ListJobs: $1 status, $2 targetSelection, $3 the target group (each NULL: any); one more row than the page
 # says whether a next page exists.
@@ -92,20 +96,27 @@ async def create_job(jobId: str, request: Request, caller: CallerDep) -> dict[st
     }
     own = shapes.configs(body)
     async with caller.tx(write=True) as conn:
-        with translated(conflict=EXISTS):
+        with translated():
             fields = await templates.resolve(conn, template_id, body.documentParameters, given)
-            job = await service.create_job(
-                conn,
-                job_id=job_id,
-                **fields,
-                target_device_id=device_id,
-                target_group_id=group_id,
-                target_all=False,
-                target_selection=TargetSelection(body.targetSelection),
-                created_by=caller.actor,
-                now=caller.now,
-                configs=JobConfigs.with_defaults(own, await templates.stored_configs(conn, template_id)),
-            )
+            try:
+                job = await service.create_job(
+                    conn,
+                    job_id=job_id,
+                    **fields,
+                    target_device_id=device_id,
+                    target_group_id=group_id,
+                    target_all=False,
+                    target_selection=TargetSelection(body.targetSelection),
+                    created_by=caller.actor,
+                    now=caller.now,
+                    configs=JobConfigs.with_defaults(own, await templates.stored_configs(conn, template_id)),
+                )
+            except (
+                Conflict
+            ) as exc:  # the job id is taken, or the target thing was deleted (its device revoked)
+                if await conn.fetchval(JOB_ID_TAKEN, job_id) is not None:
+                    raise aws_error(EXISTS, exc.message) from exc
+                raise aws_error(NOT_FOUND, f"thing {device_id!r} not found ({exc.message})") from exc
             if template_id is not None:
                 await templates.record_template(conn, job_id, template_id)
         details = {
