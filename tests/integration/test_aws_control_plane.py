@@ -201,6 +201,10 @@ async def test_a_script_runs_a_fleet_job_from_a_template(
         "cams",
     ]
     assert second["thingGroups"][0]["groupArn"] == group_arn(tenant, "cams") and "nextToken" not in second
+    await iot("add_thing_to_thing_group", thingGroupName="dock", thingName="aws-cam-1")
+    of_thing = await iot("list_thing_groups_for_thing", thingName="aws-cam-1", maxResults=1)
+    rest = await iot("list_thing_groups_for_thing", thingName="aws-cam-1", nextToken=of_thing["nextToken"])
+    assert [g["groupName"] for g in of_thing["thingGroups"] + rest["thingGroups"]] == ["cams", "dock"]
     await iot("delete_thing_group", thingGroupName="cams")
     await iot("delete_thing_group", thingGroupName="cams")  # gone already: fine, as AWS
     with pytest.raises(iot.errors.ResourceNotFoundException):

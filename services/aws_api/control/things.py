@@ -219,6 +219,32 @@ async def list_thing_groups(request: Request, caller: CallerDep) -> dict[str, An
     )
 
 
+# ListThingGroupsForThing: the thing's groups by name, after the keyset $2 (or NULL).
+GROUPS_OF_THING = """
+SELECT group_id FROM device_group_members
+ WHERE device_id = $1 AND ($2::text IS NULL OR group_id > $2)
+ ORDER BY group_id
+ LIMIT $3
+"""
+
+
+@router.get("/things/{thingName}/thing-groups")
+async def list_thing_groups_for_thing(thingName: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    params = request.query_params
+    limit = max_results(params.get("maxResults"), THING_PAGE, THING_PAGE_MAX)
+    after = read_token(params.get("nextToken"), "after", str)
+    async with caller.tx() as conn:
+        await _active_thing(conn, thingName)
+        rows = await conn.fetch(GROUPS_OF_THING, thingName, after, limit + 1)
+    names = [r["group_id"] for r in rows[:limit]]
+    return compact(
+        thingGroups=[
+            {"groupName": n, "groupArn": arn(caller.region, caller.tenant_id, "thinggroup", n)} for n in names
+        ],
+        nextToken=next_token({"after": names[-1]} if len(rows) > limit else None),
+    )
+
+
 @router.delete("/thing-groups/{thingGroupName}")
 async def delete_thing_group(thingGroupName: str, caller: CallerDep) -> dict[str, Any]:
     """DeleteThingGroup: its members leave it first (their QUEUED executions of its continuous jobs become
