@@ -119,6 +119,9 @@ def up(
     mqtt_port: Annotated[
         int | None, typer.Option("--mqtt-port", help="MQTT gateway port (1883; IOTCLOUD_MQTT_PORT)")
     ] = None,
+    aws_port: Annotated[
+        int | None, typer.Option("--aws-port", help="AWS-compatible API port (8090; IOTCLOUD_AWS_PORT)")
+    ] = None,
     jobs_tick_seconds: Annotated[float | None, typer.Option(help="job expiry tick interval (60)")] = None,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="create the demo tenant first")] = False,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
@@ -127,7 +130,8 @@ def up(
         typer.Option(help=f"Prometheus /metrics port ({UP_METRICS_PORT}; IOTCLOUD_METRICS_PORT)"),
     ] = None,
 ) -> None:
-    """Migrate, then run the operator API, the device API, the MQTT gateway and the worker until Ctrl-C."""
+    """Migrate, then run the operator API, the device API, the AWS-compatible API, the MQTT gateway and the
+    worker until Ctrl-C."""
     from iotcloud.runner import run_services
 
     _setup_logging(log_level)
@@ -141,6 +145,8 @@ def up(
         os.environ["IOTCLOUD_DEVICE_PORT"] = str(device_port)
     if mqtt_port is not None:
         os.environ["IOTCLOUD_MQTT_PORT"] = str(mqtt_port)
+    if aws_port is not None:
+        os.environ["IOTCLOUD_AWS_PORT"] = str(aws_port)
     if jobs_tick_seconds is not None:
         os.environ["IOTCLOUD_JOBS_TICK_SECONDS"] = str(jobs_tick_seconds)
     settings = load_settings()
@@ -171,10 +177,12 @@ def up(
                 f"  operator API    {ui}/docs",
                 f"  device API      {dev}/docs",
                 f"  MQTT (AWS IoT Jobs)  mqtt://localhost:{settings.mqtt_port}  (docs/mqtt.md)",
+                f"  AWS API (boto3)  http://localhost:{settings.aws_port}  (docs/aws-compat.md)",
                 f"  metrics         http://{settings.metrics_host}:{settings.metrics_port}/metrics",
                 f"  listening on    {settings.ui_host}:{settings.ui_port} (operator API), "
                 f"{settings.device_host}:{settings.device_port} (device API), "
-                f"{settings.mqtt_host}:{settings.mqtt_port} (MQTT)",
+                f"{settings.mqtt_host}:{settings.mqtt_port} (MQTT), "
+                f"{settings.aws_host}:{settings.aws_port} (AWS API)",
             ]
             if demo_info:
                 lines += [
@@ -200,15 +208,15 @@ def up(
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="ui, device, worker or mqtt")],
+    service: Annotated[str, typer.Argument(help="ui, device, aws, worker or mqtt")],
     bind: BindOption = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
 ) -> None:
     """Run one service alone (for several processes against one database)."""
     from iotcloud.runner import run_services
 
-    if service not in ("ui", "device", "worker", "mqtt"):
-        raise typer.BadParameter("service must be ui, device, worker or mqtt")
+    if service not in ("ui", "device", "aws", "worker", "mqtt"):
+        raise typer.BadParameter("service must be ui, device, aws, worker or mqtt")
     _setup_logging(log_level)
     _set_bind(bind)
     settings = load_settings()
@@ -222,6 +230,7 @@ def serve(
                 device=service == "device",
                 worker=service == "worker",
                 mqtt=service == "mqtt",
+                aws=service == "aws",
             )
         )
     finally:
@@ -481,10 +490,12 @@ def demo(quiet: Annotated[bool, typer.Option("--quiet", help="print only the log
             print(f"  {device_id}  {tok}")
 
 
-from iotcloud.quota_cmd import set_quota  # noqa: E402 - registered after the core commands
+from iotcloud.access_key_cmd import create_access_key  # noqa: E402 - registered after the core commands
+from iotcloud.quota_cmd import set_quota  # noqa: E402
 from simulator.cli import simulate  # noqa: E402
 
 app.command("set-quota")(set_quota)
+app.command("create-access-key")(create_access_key)
 app.command()(simulate)
 
 

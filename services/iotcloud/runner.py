@@ -1,5 +1,5 @@
-"""`iotcloud up`: operator API, device API, MQTT gateway and worker in one process (and its metrics endpoint
-when IOTCLOUD_METRICS_PORT is set); Ctrl-C stops all of them."""
+"""`iotcloud up`: operator API, device API, AWS-compatible API, MQTT gateway and worker in one process (and
+its metrics endpoint when IOTCLOUD_METRICS_PORT is set); Ctrl-C stops all of them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from aws_api.app import create_app as create_aws_app
 from ingest_iot.app import create_app as create_device_app
 from mqtt_gateway.server import serve as serve_mqtt
 from ops_worker.worker import serve as serve_worker
@@ -67,6 +68,7 @@ async def run_services(
     device: bool = True,
     worker: bool = True,
     mqtt: bool = True,
+    aws: bool = True,
     on_ready: object = None,
     stop: asyncio.Event | None = None,
 ) -> int:
@@ -82,6 +84,10 @@ async def run_services(
     if device:
         app = create_device_app(settings, app_url)
         named.append(("device", _server(app, settings.device_host, settings.device_port)))
+    if aws:
+        named.append(
+            ("aws", _server(create_aws_app(settings, app_url), settings.aws_host, settings.aws_port))
+        )
     if settings.metrics_port is not None:
         named.append(("metrics", _server(EXPORTER, settings.metrics_host, settings.metrics_port)))
     servers = [s for _, s in named]

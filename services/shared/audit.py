@@ -21,6 +21,7 @@ AUDIT_ACTIONS = (
     "job.created",
     "job.canceled",
     "job.deleted",
+    "job.updated",
     "execution.canceled",
     "execution.deleted",
     "template.created",
@@ -30,6 +31,8 @@ AUDIT_ACTIONS = (
     "twin.edited",
     "artifact.uploaded",
     "artifact.deleted",
+    "access_key.created",
+    "access_key.revoked",
 )
 
 # Something to run in an operation's own transaction, for operations that open theirs (a batched cancel or

@@ -71,6 +71,8 @@ REMOVE_MEMBER = "DELETE FROM device_group_members WHERE group_id = $1 AND device
 
 GROUP_EXISTS = "SELECT 1 FROM device_groups WHERE group_id = $1"
 
+IS_MEMBER = "SELECT 1 FROM device_group_members WHERE group_id = $1 AND device_id = $2"
+
 
 def new_group_id() -> str:
     return "grp-" + secrets.token_hex(5)
@@ -78,6 +80,10 @@ def new_group_id() -> str:
 
 async def group_exists(conn: asyncpg.Connection, group_id: str) -> bool:
     return await conn.fetchval(GROUP_EXISTS, group_id) is not None
+
+
+async def is_member(conn: asyncpg.Connection, group_id: str, device_id: str) -> bool:
+    return await conn.fetchval(IS_MEMBER, group_id, device_id) is not None
 
 
 async def create_group(

@@ -10,6 +10,7 @@ from shared.infra.config import Settings
 from shared.web.service_app import build_app
 from ui_iot.console import mount_console
 from ui_iot.routes import (
+    access_keys,
     artifacts,
     audit,
     auth,
@@ -37,7 +38,19 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     )
     app.state.secret = settings.signing_secret()
     app.state.artifacts = DiskStorage(settings.artifact_root())
-    for module in (auth, devices, groups, jobs, job_delete, job_templates, audit, artifacts, quotas, users):
+    for module in (
+        auth,
+        devices,
+        groups,
+        jobs,
+        job_delete,
+        job_templates,
+        audit,
+        artifacts,
+        quotas,
+        users,
+        access_keys,
+    ):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)
     return app

@@ -70,19 +70,20 @@ def settings_with(tmp_home: Path, **kw: Any) -> Settings:
         secret=TEST_SECRET,
         ui_port=free_port(),
         device_port=free_port(),
+        aws_port=free_port(),
         mqtt_port=free_port(),
         **kw,
     )
 
 
 def test_bind_resolves_for_both_services_and_per_service_hosts_win(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("IOTCLOUD_BIND", "IOTCLOUD_UI_HOST", "IOTCLOUD_DEVICE_HOST"):
+    for var in ("IOTCLOUD_BIND", "IOTCLOUD_UI_HOST", "IOTCLOUD_DEVICE_HOST", "IOTCLOUD_AWS_HOST"):
         monkeypatch.delenv(var, raising=False)
     default = Settings()
     assert (default.ui_host, default.device_host) == ("127.0.0.1", "127.0.0.1")
     monkeypatch.setenv("IOTCLOUD_BIND", ANY)
     both = Settings()
-    assert (both.ui_host, both.device_host) == (ANY, ANY)
+    assert (both.ui_host, both.device_host, both.aws_host) == (ANY, ANY, ANY)
     monkeypatch.setenv("IOTCLOUD_UI_HOST", "127.0.0.1")
     mixed = Settings()
     assert (mixed.ui_host, mixed.device_host) == ("127.0.0.1", ANY)
@@ -102,6 +103,7 @@ async def test_bind_all_interfaces_answers_on_a_network_address(session_db: Test
     async with running(settings, session_db.app_url):
         assert await answers(f"http://{address}:{settings.device_port}/ready")
         assert await answers(f"http://{address}:{settings.ui_port}/ready")
+        assert await answers(f"http://{address}:{settings.aws_port}/ready")
 
 
 async def test_default_stays_loopback_only(session_db: TestDB, tmp_path: Path) -> None:
@@ -110,7 +112,9 @@ async def test_default_stays_loopback_only(session_db: TestDB, tmp_path: Path) -
     async with running(settings, session_db.app_url):
         assert await answers(f"http://127.0.0.1:{settings.device_port}/ready")
         assert await answers(f"http://127.0.0.1:{settings.ui_port}/ready")
+        assert await answers(f"http://127.0.0.1:{settings.aws_port}/ready")
         if address is None:
             pytest.skip("this machine has only a loopback address: cannot show the others are closed")
         assert not await answers(f"http://{address}:{settings.device_port}/ready")
         assert not await answers(f"http://{address}:{settings.ui_port}/ready")
+        assert not await answers(f"http://{address}:{settings.aws_port}/ready")

@@ -33,7 +33,7 @@ class Pair:
 
 async def _seed(t: Tenant) -> None:
     """A row of the tenant's in every tenant table: devices, a group with one member, an artifact, a job, its
-    execution and counters, one history event (the claim), a job template and audit rows."""
+    execution and counters, one history event (the claim), a job template, audit rows and an AWS access key."""
     devs = await t.create_devices(2, prefix="rls")
     await t.create_group("g", devs[:1])
     async with t.api() as api:
@@ -47,6 +47,8 @@ async def _seed(t: Tenant) -> None:
         assert (await d.put("/device/v1/jobs/j/execution", json={"status": "IN_PROGRESS"})).status_code == 200
     async with t.api() as api:  # a template; creating it and the job wrote audit rows
         r = await api.post("/customer/job-templates", json={"template_id": "tpl", "document_type": "x"})
+        assert r.status_code == 201, r.text
+        r = await api.post("/customer/access-keys")
         assert r.status_code == 201, r.text
 
 
@@ -116,6 +118,11 @@ PLANTS: dict[str, tuple[str, Callable[[str], tuple[Any, ...]]]] = {
     ),
     "job_templates": (
         "INSERT INTO job_templates (tenant_id, template_id, document_type) VALUES ($1, 'planted', 'x')",
+        _only_b,
+    ),
+    "aws_access_keys": (
+        "INSERT INTO aws_access_keys (tenant_id, access_key_id, secret_encrypted, user_id, role, created_by, "
+        "created_at) VALUES ($1, 'AKIAPLANTED234567ABC', 'x', gen_random_uuid(), 'admin', 'x', now())",
         _only_b,
     ),
     "audit_log": (

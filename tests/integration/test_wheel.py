@@ -109,7 +109,7 @@ def test_wheel_installed_outside_the_checkout_serves_api_and_console(tmp_path: P
 
     ui_port, dev_port = free_port(), free_port()
     cmd = [str(venv / "bin" / "iotcloud"), "--home", str(work / "home"), "up", "--demo"]
-    cmd += ["--ui-port", str(ui_port), "--device-port", str(dev_port)]
+    cmd += ["--ui-port", str(ui_port), "--device-port", str(dev_port), "--aws-port", str(free_port())]
     with (work / "up.log").open("wb") as log:
         proc = subprocess.Popen(
             cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -14,6 +14,7 @@ TENANT_TABLES = (
     "artifacts",
     "job_templates",
     "audit_log",
+    "aws_access_keys",
 )
 
 # Every SECURITY DEFINER function (they run as the owner, past RLS: the only ways across tenants) and the
@@ -51,6 +52,8 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_pending(text[],timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
+    # SigV4 (db/functions/097_aws.sql): the credential of an access key id (an operator key or a thing name)
+    "iotcloud.aws_credential(text)": frozenset({"iotcloud_app"}),
 }
 
 # What the runtime role may do to each table (test_db_grants.py compares it with the catalog); a table not
@@ -71,4 +74,5 @@ RUNTIME_TABLE_PRIVILEGES: dict[str, frozenset[str]] = {
     "job_templates": frozenset({"SELECT", "INSERT", "DELETE"}),
     "audit_log": frozenset({"SELECT", "INSERT"}),
     "artifacts": _ALL,
+    "aws_access_keys": frozenset({"SELECT", "INSERT", "UPDATE"}),
 }

@@ -30,6 +30,7 @@ class Stack:
     proc: subprocess.Popen[bytes]
     env: dict[str, str]
     mqtt_port: int = 0
+    aws: str = ""  # the AWS-compatible API's URL (docs/aws-compat.md)
 
     def cli(self, *args: str) -> str:
         """Runs another `iotcloud` command on the same home, as a second terminal would."""
@@ -68,8 +69,9 @@ def iotcloud_up(
     )
     env.update(extra_env or {})
     ui_port, dev_port, metrics_port, mqtt_port = free_port(), free_port(), free_port(), free_port()
+    aws_port = free_port()
     cmd = [str(BIN / "iotcloud"), "--home", str(home), "up", "--ui-port", str(ui_port)]
-    cmd += ["--device-port", str(dev_port), "--metrics-port", str(metrics_port)]
+    cmd += ["--device-port", str(dev_port), "--metrics-port", str(metrics_port), "--aws-port", str(aws_port)]
     if default_mqtt_port:  # as `make run` does: the default port, or the next free one if it is taken
         mqtt_port = 0
     else:
@@ -78,7 +80,9 @@ def iotcloud_up(
     with (home / "up.log").open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         urls = [f"http://127.0.0.1:{p}" for p in (ui_port, dev_port, metrics_port)]
-        stack = Stack(home, *urls, proc=proc, env=env, mqtt_port=mqtt_port)
+        stack = Stack(
+            home, *urls, proc=proc, env=env, mqtt_port=mqtt_port, aws=f"http://127.0.0.1:{aws_port}"
+        )
         try:
             wait_ready(stack.ui, proc)
             wait_ready(stack.device, proc)

@@ -21,6 +21,7 @@ def test_every_unit_runs_a_real_command() -> None:
         "iotcloud-ui.service",
         "iotcloud-device.service",
         "iotcloud-worker.service",
+        "iotcloud-aws.service",
     }
     for unit in units:
         [command] = re.findall(r"^ExecStart=\S+/iotcloud (.+)$", unit.read_text(), re.M)
@@ -28,7 +29,7 @@ def test_every_unit_runs_a_real_command() -> None:
         result = runner.invoke(app, [args[0], "--help"])
         assert result.exit_code == 0, (unit.name, result.output)
         if args[0] == "serve":
-            assert args[1] in ("ui", "device", "worker"), unit.name
+            assert args[1] in ("ui", "device", "worker", "aws"), unit.name
 
 
 def test_every_example_setting_is_read_by_the_services() -> None:

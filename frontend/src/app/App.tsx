@@ -17,6 +17,7 @@ import { JobsPage } from "../features/jobs/JobsPage";
 import { TemplateDetailPage } from "../features/templates/TemplateDetailPage";
 import { TemplatesPage } from "../features/templates/TemplatesPage";
 import { AuditPage } from "../features/audit/AuditPage";
+import { AccessKeysPage } from "../features/accessKeys/AccessKeysPage";
 import { onSessionChange } from "../services/api/session";
 import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
@@ -41,6 +42,7 @@ export function AppRoutes() {
         <Route path="/templates" element={<TemplatesPage />} />
         <Route path="/templates/:templateId" element={<TemplateDetailPage />} />
         <Route path="/audit" element={<AuditPage />} />
+        <Route path="/access-keys" element={<AccessKeysPage />} />
         <Route path="*" element={<Empty>Page not found.</Empty>} />
       </Route>
     </Routes>

@@ -11,6 +11,7 @@ const NAV = [
   { to: "/templates", label: "Templates" },
   { to: "/artifacts", label: "Artifacts" },
   { to: "/audit", label: "Audit" },
+  { to: "/access-keys", label: "Access keys" },
 ];
 
 export function Layout() {

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     poll_waiters_max: int = Field(default=10_000, ge=0)
     poll_fallback_seconds: float = Field(default=5.0, gt=0, le=60)
     static_dir: Path | None = None
+    # the AWS-compatible API (docs/aws-compat.md): its own port, and the region its ARNs and SigV4 scope name
+    aws_host: str = LOOPBACK  # IOTCLOUD_BIND applies to it too
+    aws_port: int = Field(default=8090, ge=1, le=65535)
+    aws_region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,32}$")
     # MQTT gateway (docs/mqtt.md): where it listens, and the host devices are told to connect to (default:
     # the host name of the operator's request that created or read the device)
     mqtt_host: str = LOOPBACK  # IOTCLOUD_BIND applies to it too
@@ -109,7 +113,7 @@ class Settings(BaseSettings):
     def _bind_both_services(self) -> Settings:
         """IOTCLOUD_BIND is the address of every service whose own host was not given."""
         if self.bind:
-            for host in ("ui_host", "device_host", "mqtt_host"):
+            for host in ("ui_host", "device_host", "mqtt_host", "aws_host"):
                 if host not in self.model_fields_set:
                     setattr(self, host, self.bind)
         return self

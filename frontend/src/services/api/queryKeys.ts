@@ -21,6 +21,9 @@ const templateLists = () => ["templates", "list"] as const;
 const auditLists = () => ["audit", "list"] as const;
 
 export const queryKeys = {
+  accessKeys: {
+    list: () => ["access-keys", "list"] as const,
+  },
   audit: {
     lists: auditLists,
     /** `after` is not part of the key: one infinite query holds every page of a filter. */
