@@ -59,6 +59,9 @@ async def _tenant_a(apps: Apps) -> tuple[Account, dict[str, str]]:
         assert r.status_code == 201, r.text
         r = await api.post("/customer/job-templates", json={"template_id": "ta", "document_type": "ota"})
         assert r.status_code == 201, r.text
+        r = await api.post("/customer/access-keys")
+        assert r.status_code == 201, r.text
+        key_id = r.json()["access_key_id"]
     return a, {
         "device_id": "a-00000",
         "group_id": "ga",
@@ -66,6 +69,7 @@ async def _tenant_a(apps: Apps) -> tuple[Account, dict[str, str]]:
         "name": "fw-a.bin",
         "user_id": a.user_id,
         "template_id": "ta",
+        "access_key_id": key_id,
     }
 
 
