@@ -9,6 +9,7 @@ import logging
 from mqtt_gateway.gateway import Gateway
 from shared.infra.config import Settings
 from shared.infra.db import create_pool
+from shared.observability.exporter import EXPORTER
 
 log = logging.getLogger("iotcloud.mqtt")
 
@@ -25,10 +26,12 @@ async def start_gateway(settings: Settings, app_url: str) -> Gateway:
         session_state=False,
         transaction_pooler=settings.transaction_pooler,
     )
+    EXPORTER.watch_pool("mqtt", pool)
     gateway = Gateway(settings, pool, app_url)
     try:
         await gateway.start(settings.mqtt_host, settings.mqtt_port)
     except OSError as exc:
+        EXPORTER.forget_pool("mqtt", pool)
         await pool.close()
         if exc.errno == errno.EADDRINUSE:
             log.error(
@@ -49,4 +52,5 @@ async def serve(settings: Settings, app_url: str, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         await gateway.stop()
+        EXPORTER.forget_pool("mqtt", gateway.pool)
         await gateway.pool.close()

@@ -84,9 +84,9 @@ async def test_iotcloud_up_serves_metrics_on_its_own_port(stack: Stack) -> None:
     assert r.status_code == 200
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     served = {s.labels.get("service") for s in families["iotcloud_http_requests"].samples}
-    assert "ui" in served  # the /health above, counted by the one process that runs all three services
+    assert "ui" in served  # the /health above, counted by the one process that runs every service
     pools = {s.labels["service"] for s in families["iotcloud_db_pool_max"].samples}
-    assert pools == {"ui", "device", "worker"}
+    assert pools == {"ui", "device", "aws", "mqtt", "worker"}  # every service `iotcloud up` runs
     assert any(
         s.labels == {"tick": "jobs_expiry"} for s in families["iotcloud_tick_interval_seconds"].samples
     )
