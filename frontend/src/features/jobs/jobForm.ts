@@ -105,26 +105,36 @@ export function buildJobRequest(form: JobFormState): JobFormResult {
   // SNAPSHOT is the API's default; CONTINUOUS only means something for a group or the fleet
   if (form.targetType !== "device" && form.targetSelection === "CONTINUOUS") body.target_selection = "CONTINUOUS";
 
-  const hours = form.expiresInHours.trim();
-  if (hours) {
-    const n = Number(hours);
-    if (!Number.isFinite(n) || n <= 0 || n > MAX_EXPIRY_HOURS) {
-      errors.expiresInHours = `a number of hours above 0, at most ${MAX_EXPIRY_HOURS}`;
-    } else {
-      body.expires_in_hours = n;
-    }
-  }
+  const hours = checkExpiryHours(form.expiresInHours);
+  if (hours.error) errors.expiresInHours = hours.error;
+  else if (hours.value !== undefined) body.expires_in_hours = hours.value;
 
-  const minutes = form.inProgressTimeoutMinutes.trim();
-  if (minutes) {
-    const n = Number(minutes);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_IN_PROGRESS_TIMEOUT_MINUTES) {
-      errors.inProgressTimeoutMinutes = `whole minutes, 1 to ${MAX_IN_PROGRESS_TIMEOUT_MINUTES}`;
-    } else {
-      body.in_progress_timeout_minutes = n;
-    }
-  }
+  const minutes = checkTimeoutMinutes(form.inProgressTimeoutMinutes);
+  if (minutes.error) errors.inProgressTimeoutMinutes = minutes.error;
+  else if (minutes.value !== undefined) body.in_progress_timeout_minutes = minutes.value;
 
   if (Object.keys(errors).length) return { ok: false, errors };
   return { ok: true, body: body as JobCreate };
+}
+
+/** An optional number field: nothing when empty, else its value when `check` holds, else `message`. */
+function optionalNumber(text: string, check: (n: number) => boolean, message: string): { value?: number; error?: string } {
+  const t = text.trim();
+  if (!t) return {};
+  const n = Number(t);
+  return Number.isFinite(n) && check(n) ? { value: n } : { error: message };
+}
+
+/** `expires_in_hours` as the API accepts it (empty: no expiry). Shared by Create Job and Create Template. */
+export function checkExpiryHours(text: string): { value?: number; error?: string } {
+  return optionalNumber(text, (n) => n > 0 && n <= MAX_EXPIRY_HOURS, `a number of hours above 0, at most ${MAX_EXPIRY_HOURS}`);
+}
+
+/** `in_progress_timeout_minutes` as the API accepts it (empty: none). Shared by Create Job and Create Template. */
+export function checkTimeoutMinutes(text: string): { value?: number; error?: string } {
+  return optionalNumber(
+    text,
+    (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IN_PROGRESS_TIMEOUT_MINUTES,
+    `whole minutes, 1 to ${MAX_IN_PROGRESS_TIMEOUT_MINUTES}`,
+  );
 }

@@ -4,7 +4,7 @@
 
 import type { JobCreate } from "../../services/api/jobs";
 import type { TemplateCreate } from "../../services/api/templates";
-import { ID_PATTERN, JOB_ID_PATTERN, MAX_EXPIRY_HOURS, MAX_IN_PROGRESS_TIMEOUT_MINUTES, parseParams, type TargetType } from "../jobs/jobForm";
+import { checkExpiryHours, checkTimeoutMinutes, ID_PATTERN, JOB_ID_PATTERN, parseParams, type TargetType } from "../jobs/jobForm";
 import type { RolloutConfigs } from "../jobs/rolloutForm";
 
 /** AWS's placeholder syntax (as the server's shared/jobs/templates.py). */
@@ -44,17 +44,6 @@ export const emptyTemplateForm = (): TemplateFormState => ({
 
 export type TemplateFormErrors = Partial<Record<keyof TemplateFormState, string>>;
 
-function optionalNumber(
-  text: string,
-  check: (n: number) => boolean,
-  message: string,
-): { value?: number; error?: string } {
-  const t = text.trim();
-  if (!t) return {};
-  const n = Number(t);
-  return Number.isFinite(n) && check(n) ? { value: n } : { error: message };
-}
-
 /** Validates the form and builds the request body (with the default configs already checked by rolloutForm). */
 export function buildTemplateRequest(
   form: TemplateFormState,
@@ -70,17 +59,9 @@ export function buildTemplateRequest(
   else if (documentType.length > 100) errors.documentType = "at most 100 characters";
   const document = parseParams(form.document);
   if (document.error) errors.document = document.error;
-  const hours = optionalNumber(
-    form.expiresInHours,
-    (n) => n > 0 && n <= MAX_EXPIRY_HOURS,
-    `a number of hours above 0, at most ${MAX_EXPIRY_HOURS}`,
-  );
+  const hours = checkExpiryHours(form.expiresInHours);
   if (hours.error) errors.expiresInHours = hours.error;
-  const minutes = optionalNumber(
-    form.inProgressTimeoutMinutes,
-    (n) => Number.isInteger(n) && n >= 1 && n <= MAX_IN_PROGRESS_TIMEOUT_MINUTES,
-    `whole minutes, 1 to ${MAX_IN_PROGRESS_TIMEOUT_MINUTES}`,
-  );
+  const minutes = checkTimeoutMinutes(form.inProgressTimeoutMinutes);
   if (minutes.error) errors.inProgressTimeoutMinutes = minutes.error;
   if (Object.keys(errors).length) return { ok: false, errors };
 
