@@ -50,6 +50,8 @@ DOMAIN: dict[str, set[int]] = {
     "GET /customer/jobs/{job_id}": {400, 404},
     "GET /customer/jobs/{job_id}/executions": {400, 404},
     "GET /customer/jobs/{job_id}/executions/{device_id}/events": {400, 404},
+    "GET /customer/jobs/{job_id}/status-series": {404},
+    "GET /customer/jobs/{job_id}/failure-reasons": {404},
     "DELETE /customer/jobs/{job_id}": {400, 404, 409},
     "POST /customer/jobs/{job_id}/cancel": {400, 404, 409},
     "POST /customer/jobs/{job_id}/executions/{device_id}/cancel": {400, 404, 409},

@@ -514,6 +514,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/jobs/{job_id}/failure-reasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failure Reasons */
+        get: operations["failure_reasons_customer_jobs__job_id__failure_reasons_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer/jobs/{job_id}/status-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status Series */
+        get: operations["status_series_customer_jobs__job_id__status_series_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/quotas": {
         parameters: {
             query?: never;
@@ -1364,6 +1398,40 @@ export interface components {
             increment_factor: number;
             rate_increase_criteria: components["schemas"]["RateIncreaseCriteria"];
         };
+        /** FailureReason */
+        FailureReason: {
+            /** Count */
+            count: number;
+            /**
+             * Reason
+             * @description status_details.reason, else the whole status_details as JSON, else null (no details)
+             */
+            reason: string | null;
+            /** Sample Device Id */
+            sample_device_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "FAILED" | "REJECTED" | "TIMED_OUT";
+        };
+        /** FailureReasons */
+        FailureReasons: {
+            /** Job Id */
+            job_id: string;
+            /** Limit */
+            limit: number;
+            /**
+             * Reasons
+             * @description the most frequent first
+             */
+            reasons: components["schemas"]["FailureReason"][];
+            /**
+             * Total
+             * @description the job's executions in the statuses asked for
+             */
+            total: number;
+        };
         /** GroupCreate */
         GroupCreate: {
             /**
@@ -1990,6 +2058,43 @@ export interface components {
             maintenance_windows: components["schemas"]["MaintenanceWindow"][];
             /** Start Time */
             start_time?: string | null;
+        };
+        /** StatusPoint */
+        StatusPoint: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            counts: components["schemas"]["Counts"];
+        };
+        /**
+         * StatusSeries
+         * @description The job's executions by status from its creation to its end (or now), rebuilt from their history.
+         */
+        StatusSeries: {
+            /**
+             * Bucket Seconds
+             * @description the width of a bucket, chosen from the job's age
+             */
+            bucket_seconds: number;
+            /**
+             * From
+             * Format: date-time
+             */
+            from: string;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Points
+             * @description the counts at each bucket's start, then at the end: at most 121
+             */
+            points: components["schemas"]["StatusPoint"][];
+            /**
+             * To
+             * Format: date-time
+             */
+            to: string;
         };
         /** Target */
         Target: {
@@ -5631,6 +5736,169 @@ export interface operations {
             };
         };
     };
+    failure_reasons_customer_jobs__job_id__failure_reasons_get: {
+        parameters: {
+            query?: {
+                status?: ("FAILED" | "REJECTED" | "TIMED_OUT") | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureReasons"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    status_series_customer_jobs__job_id__status_series_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusSeries"];
+                };
+            };
+            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     get_quotas_customer_quotas_get: {
         parameters: {
             query?: never;
@@ -5999,6 +6267,7 @@ export const pathsCustomerDevicesGetParametersQueryStatusAnyOf0Values: ReadonlyA
 export const pathsCustomerDevicesDevice_idJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/devices/{device_id}/jobs"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const pathsCustomerJobsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs"]["get"]["parameters"]["query"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const pathsCustomerJobsJob_idExecutionsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/executions"]["get"]["parameters"]["query"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const pathsCustomerJobsJob_idFailureReasonsGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/customer/jobs/{job_id}/failure-reasons"]["get"]["parameters"]["query"]["status"]> = ["FAILED", "REJECTED", "TIMED_OUT"];
 export const abortCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AbortCriterion"]["failure_type"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const accessKeyCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccessKeyCreated"]["role"]> = ["admin", "operator", "viewer"];
 export const accessKeyOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccessKeyOut"]["role"]> = ["admin", "operator", "viewer"];
@@ -6014,6 +6283,7 @@ export const eventOutTo_statusValues: ReadonlyArray<FlattenedDeepRequired<compon
 export const executionCanceledOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionCanceledOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionDeletedOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionDeletedOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
 export const executionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const failureReasonStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FailureReason"]["status"]> = ["FAILED", "REJECTED", "TIMED_OUT"];
 export const jobCreateTarget_selectionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobCreate"]["target_selection"]> = ["SNAPSHOT", "CONTINUOUS"];
 export const jobDetailCancel_modeAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["cancel_mode"]> = ["reject", "cancel", "force"];
 export const jobDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobDetail"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
