@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shared.jobs import insights
-from shared.web.responses import BAD_VALUE, BEARER, NOT_FOUND, UNAVAILABLE
+from shared.web.responses import BEARER, NOT_FOUND, UNAVAILABLE
 from shared.web.service_app import Now
 from ui_iot.deps import ReadDB
 from ui_iot.routes.job_models import Counts
@@ -57,13 +57,13 @@ class FailureReasons(BaseModel):
     "/jobs/{job_id}/status-series",
     response_model=StatusSeries,
     response_model_by_alias=True,
-    responses=BAD_VALUE | NOT_FOUND,
+    responses=NOT_FOUND,
 )
 async def status_series(job_id: str, db: ReadDB, now: Now) -> dict[str, Any]:
     return await insights.status_series(db, job_id, now)
 
 
-@router.get("/jobs/{job_id}/failure-reasons", response_model=FailureReasons, responses=BAD_VALUE | NOT_FOUND)
+@router.get("/jobs/{job_id}/failure-reasons", response_model=FailureReasons, responses=NOT_FOUND)
 async def failure_reasons(
     job_id: str,
     db: ReadDB,

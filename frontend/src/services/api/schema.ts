@@ -5759,15 +5759,6 @@ export interface operations {
                     "application/json": components["schemas"]["FailureReasons"];
                 };
             };
-            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
@@ -5837,15 +5828,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusSeries"];
-                };
-            };
-            /** @description a value the database cannot take (e.g. a NUL character), or a refused request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
