@@ -2,10 +2,9 @@
 // to its placeholder, which each device receives as a signed download URL.
 
 import { Select } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 
-import { artifactPlaceholder, listArtifacts } from "../../services/api/artifacts";
-import { queryKeys } from "../../services/api/queryKeys";
+import { artifactPlaceholder } from "../../services/api/artifacts";
+import { $api } from "../../services/api/openapi";
 import { formatBytes } from "../common/format";
 
 /** The params text with `"url"` set to artifact `name`'s placeholder (params must be a valid JSON object). */
@@ -16,10 +15,7 @@ export function withArtifactUrl(paramsText: string, name: string): string {
 
 export function ArtifactUrlPicker({ disabled, onPick }: { disabled: boolean; onPick: (name: string) => void }) {
   const listParams = { limit: 100 };
-  const artifacts = useQuery({
-    queryKey: queryKeys.artifacts.list(listParams),
-    queryFn: ({ signal }) => listArtifacts(listParams, signal),
-  });
+  const artifacts = $api.useQuery("get", "/customer/artifacts", { params: { query: listParams } });
   const options = (artifacts.data?.artifacts ?? []).map((a) => ({
     value: a.name,
     label: `${a.name} (${formatBytes(a.size)})`,

@@ -4,15 +4,23 @@
 import { Button, Text } from "@mantine/core";
 import { useState } from "react";
 
-import { cancelExecution, type Execution } from "../../services/api/jobs";
+import type { Execution } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import { JobActionModal, useJobAction } from "./JobActionModal";
+import { answer } from "./jobQueries";
 
 export function CancelExecutionButton({ jobId, execution }: { jobId: string; execution: Execution }) {
   const [open, setOpen] = useState(false);
   const force = execution.status === "IN_PROGRESS";
   const action = useJobAction(
     jobId,
-    () => cancelExecution(jobId, execution.device_id, force ? { force, expected_version: execution.execution_number } : { force }),
+    () =>
+      answer(
+        fetchClient.POST("/customer/jobs/{job_id}/executions/{device_id}/cancel", {
+          params: { path: { job_id: jobId, device_id: execution.device_id } },
+          body: force ? { force, expected_version: execution.execution_number } : { force },
+        }),
+      ),
     () => setOpen(false),
   );
   return (

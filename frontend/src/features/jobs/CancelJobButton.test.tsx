@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import type { DeviceExecutionPage, JobCounts, JobStatus } from "../../services/api/jobs";
+import { $api } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
 import { fakeApi, renderWithProviders } from "../../test/render";
 import { DeviceJobsPanel } from "../devices/DeviceJobsPanel";
@@ -74,21 +75,39 @@ describe("CancelJobButton", () => {
     const user = userEvent.setup();
     const { client } = renderWithProviders(<CancelJobButton jobId="j-1" counts={counts} />);
     const views = {
-      detail: queryKeys.jobs.detail("j-1"),
-      list: queryKeys.jobs.list({ status: "IN_PROGRESS", limit: 25, offset: 0 }),
-      executions: queryKeys.jobs.executionPage("j-1", { limit: 50, offset: 50 }),
-      history: queryKeys.jobs.executionEvents("j-1", "dev-2"),
+      detail: $api.queryOptions("get", "/customer/jobs/{job_id}", { params: { path: { job_id: "j-1" } } }).queryKey,
+      list: $api.queryOptions("get", "/customer/jobs", { params: { query: { status: "IN_PROGRESS", limit: 25, offset: 0 } } }).queryKey,
+      executions: $api.queryOptions("get", "/customer/jobs/{job_id}/executions", {
+        params: { path: { job_id: "j-1" }, query: { limit: 50, offset: 50 } },
+      }).queryKey,
+      history: $api.queryOptions("get", "/customer/jobs/{job_id}/executions/{device_id}/events", {
+        params: { path: { job_id: "j-1", device_id: "dev-2" } },
+      }).queryKey,
+      series: $api.queryOptions("get", "/customer/jobs/{job_id}/status-series", { params: { path: { job_id: "j-1" } } }).queryKey,
+      reasons: $api.queryOptions("get", "/customer/jobs/{job_id}/failure-reasons", {
+        params: { path: { job_id: "j-1" }, query: { limit: 10 } },
+      }).queryKey,
       deviceJobs: queryKeys.jobs.ofDevice("dev-1", { limit: 20, offset: 0 }),
     };
-    const otherJob = queryKeys.jobs.detail("j-2");
-    for (const key of [...Object.values(views), otherJob]) client.setQueryData(key, { cached: true });
+    const otherJob = $api.queryOptions("get", "/customer/jobs/{job_id}", { params: { path: { job_id: "j-2" } } }).queryKey;
+    const otherSeries = $api.queryOptions("get", "/customer/jobs/{job_id}/status-series", { params: { path: { job_id: "j-2" } } }).queryKey;
+    for (const key of [...Object.values(views), otherJob, otherSeries]) client.setQueryData(key, { cached: true } as never);
 
     await cancel(user);
     await waitFor(() => expect(screen.queryByRole("button", { name: "Cancel job now" })).not.toBeInTheDocument());
     const invalidated = Object.fromEntries(
       Object.entries(views).map(([name, key]) => [name, client.getQueryState(key)?.isInvalidated]),
     );
-    expect(invalidated).toEqual({ detail: true, list: true, executions: true, history: true, deviceJobs: true });
+    expect(invalidated).toEqual({
+      detail: true,
+      list: true,
+      executions: true,
+      history: true,
+      series: true,
+      reasons: true,
+      deviceJobs: true,
+    });
     expect(client.getQueryState(otherJob)?.isInvalidated).toBe(false);
+    expect(client.getQueryState(otherSeries)?.isInvalidated).toBe(false);
   });
 });

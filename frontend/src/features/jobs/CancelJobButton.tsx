@@ -4,15 +4,23 @@ import { Button, List, Text, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 
-import { cancelJob, type JobCounts } from "../../services/api/jobs";
+import type { JobCounts } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import { JobActionModal, useJobAction } from "./JobActionModal";
+import { answer } from "./jobQueries";
 
 export function CancelJobButton({ jobId, counts }: { jobId: string; counts: JobCounts }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const action = useJobAction(
     jobId,
-    () => cancelJob(jobId, reason.trim() || undefined),
+    () =>
+      answer(
+        fetchClient.DELETE("/customer/jobs/{job_id}", {
+          params: { path: { job_id: jobId } },
+          body: reason.trim() ? { reason: reason.trim() } : undefined,
+        }),
+      ),
     (out) => {
       setOpen(false);
       notifications.show({

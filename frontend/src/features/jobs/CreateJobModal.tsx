@@ -16,8 +16,8 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { createJob, type Job } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { Job, JobCreate } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import {
   DOCUMENT_PRESETS,
   buildJobRequest,
@@ -28,6 +28,7 @@ import {
   type TargetType,
 } from "./jobForm";
 import { ArtifactUrlPicker, withArtifactUrl } from "./ArtifactUrlPicker";
+import { answer, invalidateJobLists } from "./jobQueries";
 import { RolloutSections } from "./RolloutSections";
 import { buildRolloutConfigs, emptyRolloutForm, type RolloutFormState } from "./rolloutForm";
 import { DevicePicker, GroupPicker } from "./TargetPickers";
@@ -72,10 +73,9 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
   const [rollout, setRollout] = useState<RolloutFormState>(emptyRolloutForm);
   const [submitted, setSubmitted] = useState(false);
   const mutation = useMutation({
-    mutationFn: createJob,
+    mutationFn: (body: JobCreate) => answer(fetchClient.POST("/customer/jobs", { body })),
     onSuccess: (job) => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.lists() });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.ofDevices() });
+      invalidateJobLists(queryClient);
       notifications.show({ color: "teal", title: "Job created", message: `${job.job_id}: ${job.execution_count} executions queued` });
       onCreated(job);
     },

@@ -5,10 +5,12 @@
 import { Alert, Button, Text } from "@mantine/core";
 import { useRef, useState } from "react";
 
-import { deleteExecution, type Execution } from "../../services/api/jobs";
+import type { Execution } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import { isOpenExecution } from "../../services/api/statuses";
 import { JobActionModal, useJobAction } from "./JobActionModal";
 import { needsForce } from "./forceNeeded";
+import { answer } from "./jobQueries";
 
 export function DeleteExecutionButton({ jobId, execution }: { jobId: string; execution: Execution }) {
   const [open, setOpen] = useState(false);
@@ -17,7 +19,12 @@ export function DeleteExecutionButton({ jobId, execution }: { jobId: string; exe
   const action = useJobAction(
     jobId,
     () =>
-      deleteExecution(jobId, execution.device_id, { force: forceRef.current, execution_number: execution.execution_number }),
+      answer(
+        fetchClient.POST("/customer/jobs/{job_id}/executions/{device_id}/delete", {
+          params: { path: { job_id: jobId, device_id: execution.device_id } },
+          body: { force: forceRef.current, execution_number: execution.execution_number },
+        }),
+      ),
     () => setOpen(false),
   );
   const setForced = (value: boolean) => {

@@ -7,10 +7,11 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useNavigate } from "react-router-dom";
 
-import { deleteJob, type JobCounts, type JobStatus } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { JobCounts, JobStatus } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import { JobActionModal, useJobAction } from "./JobActionModal";
 import { needsForce } from "./forceNeeded";
+import { answer, removeJob } from "./jobQueries";
 
 export function DeleteJobButton({ jobId, status, counts }: { jobId: string; status: JobStatus; counts: JobCounts }) {
   const queryClient = useQueryClient();
@@ -21,10 +22,16 @@ export function DeleteJobButton({ jobId, status, counts }: { jobId: string; stat
   const active = counts.queued + counts.in_progress;
   const action = useJobAction(
     jobId,
-    () => deleteJob(jobId, forceRef.current),
+    () =>
+      answer(
+        fetchClient.POST("/customer/jobs/{job_id}/delete", {
+          params: { path: { job_id: jobId } },
+          body: { force: forceRef.current },
+        }),
+      ),
     (out) => {
       setOpen(false);
-      queryClient.removeQueries({ queryKey: queryKeys.jobs.detail(jobId) });
+      removeJob(queryClient, jobId);
       const n = out.deleted_executions;
       notifications.show({ color: "teal", title: "Job deleted", message: `${jobId}: ${n} execution${n === 1 ? "" : "s"} deleted` });
       navigate("/jobs");

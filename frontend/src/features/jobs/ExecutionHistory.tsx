@@ -1,10 +1,8 @@
 // One execution's state transitions, oldest first.
 
 import { Code, Modal, Text, Timeline } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 
-import { executionEvents } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api } from "../../services/api/openapi";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 
@@ -18,9 +16,8 @@ export function ExecutionHistoryModal(props: { jobId: string; deviceId: string |
 }
 
 export function ExecutionHistory({ jobId, deviceId }: { jobId: string; deviceId: string }) {
-  const events = useQuery({
-    queryKey: queryKeys.jobs.executionEvents(jobId, deviceId),
-    queryFn: ({ signal }) => executionEvents(jobId, deviceId, signal),
+  const events = $api.useQuery("get", "/customer/jobs/{job_id}/executions/{device_id}/events", {
+    params: { path: { job_id: jobId, device_id: deviceId } },
   });
   return (
     <QueryState what="history" data={events.data} error={events.error} onRetry={() => void events.refetch()}>

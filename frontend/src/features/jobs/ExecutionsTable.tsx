@@ -1,12 +1,12 @@
 // A job's executions: status filter, paging for large jobs, status_details, and each one's history.
 
 import { Anchor, Button, Code, Group, Select, Table, Text } from "@mantine/core";
-import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
-import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { ExecutionStatus } from "../../services/api/jobs";
+import { $api, pathKey } from "../../services/api/openapi";
 import { EXECUTION_STATUSES, isOpenExecution, statusFrom } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -15,6 +15,7 @@ import { CancelExecutionButton } from "./CancelExecutionButton";
 import { DeleteExecutionButton } from "./DeleteExecutionButton";
 import { ExecutionHistoryModal } from "./ExecutionHistory";
 import { StatusBadge } from "./StatusBadge";
+import { livePolling } from "./jobQueries";
 
 const PAGE = 50;
 
@@ -27,7 +28,8 @@ export function ExecutionsTable({
   canDelete = false,
 }: {
   jobId: string;
-  live: number | false;
+  /** the job can still change: poll (while the live stream is down) */
+  live: boolean;
   version: string;
   /** offer to cancel each open execution (AWS CancelJobExecution) */
   canCancel?: boolean;
@@ -39,18 +41,21 @@ export function ExecutionsTable({
   useEffect(() => {
     if (seen.current === version) return;
     seen.current = version;
-    void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.executions(jobId) });
+    void queryClient.invalidateQueries({
+      queryKey: pathKey("/customer/jobs/{job_id}/executions"),
+      predicate: (q) => (q.queryKey[2] as { params?: { path?: { job_id?: string } } } | undefined)?.params?.path?.job_id === jobId,
+    });
   }, [jobId, version, queryClient]);
   const [status, setStatus] = useState<ExecutionStatus | null>(null);
   const [offset, setOffset] = useState(0);
   const [history, setHistory] = useState<string | null>(null);
   const pageParams = { status: status ?? undefined, limit: PAGE, offset };
-  const executions = useQuery({
-    queryKey: queryKeys.jobs.executionPage(jobId, pageParams),
-    queryFn: ({ signal }) => listExecutions(jobId, pageParams, signal),
-    placeholderData: keepPreviousData,
-    refetchInterval: live,
-  });
+  const executions = $api.useQuery(
+    "get",
+    "/customer/jobs/{job_id}/executions",
+    { params: { path: { job_id: jobId }, query: pageParams } },
+    { placeholderData: keepPreviousData, refetchInterval: live ? livePolling : false },
+  );
   return (
     <>
       <Group mb="sm" align="flex-end">

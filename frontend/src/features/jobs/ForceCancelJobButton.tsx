@@ -5,8 +5,10 @@ import { Button, Checkbox, List, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 
-import { cancelJobAws, type JobCounts } from "../../services/api/jobs";
+import type { JobCounts } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import { JobActionModal, useJobAction } from "./JobActionModal";
+import { answer } from "./jobQueries";
 
 export function ForceCancelJobButton({ jobId, counts }: { jobId: string; counts: JobCounts }) {
   const [open, setOpen] = useState(false);
@@ -14,7 +16,13 @@ export function ForceCancelJobButton({ jobId, counts }: { jobId: string; counts:
   const [comment, setComment] = useState("");
   const action = useJobAction(
     jobId,
-    () => cancelJobAws(jobId, { force, comment: comment.trim() || undefined }),
+    () =>
+      answer(
+        fetchClient.POST("/customer/jobs/{job_id}/cancel", {
+          params: { path: { job_id: jobId } },
+          body: { force, comment: comment.trim() || undefined },
+        }),
+      ),
     (out) => {
       setOpen(false);
       const n = out.canceled_executions;

@@ -5,7 +5,7 @@ import { Alert, Button, Group, Modal, Stack } from "@mantine/core";
 import { type UseMutationResult, useMutation, useQueryClient } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 
-import { queryKeys } from "../../services/api/queryKeys";
+import { invalidateJob } from "./jobQueries";
 
 export function useJobAction<T>(
   jobId: string,
@@ -17,7 +17,7 @@ export function useJobAction<T>(
     mutationFn: run,
     onSuccess,
     onSettled: () => {
-      for (const queryKey of queryKeys.jobs.views(jobId)) void queryClient.invalidateQueries({ queryKey });
+      invalidateJob(queryClient, jobId);
     },
   });
 }

@@ -1,12 +1,12 @@
-// One job: document, target, counters with the stacked bar, executions, cancellation and deletion.
+// One job: document, target, counters with the stacked bar, executions by status over time, the rollout and
+// abort cards, failures grouped by reason, executions, cancellation and deletion.
 
 import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { getJob, type JobDetail } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { JobDetail } from "../../services/api/jobs";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
 import { isJobLive } from "../../services/api/statuses";
 import { Fact } from "../common/Fact";
@@ -19,7 +19,10 @@ import { ForceCancelJobButton } from "./ForceCancelJobButton";
 import { ExecutionsTable } from "./ExecutionsTable";
 import { JobProgressBar } from "./JobProgressBar";
 import { JobRolloutCards } from "./JobRolloutCards";
-import { LIVE_REFRESH_MS, targetLabel } from "./JobsPage";
+import { targetLabel } from "./JobsPage";
+import { FailureReasons } from "./FailureReasons";
+import { JobStatusChart } from "./JobStatusChart";
+import { livePolling } from "./jobQueries";
 import { SEGMENTS } from "./progress";
 import { StatusBadge } from "./StatusBadge";
 import { ContinuousBadge } from "./TargetSelection";
@@ -35,12 +38,13 @@ function Target({ job }: { job: JobDetail }) {
 export function JobDetailPage() {
   const { jobId = "" } = useParams();
   const session = useSession();
-  const job = useQuery({
-    queryKey: queryKeys.jobs.detail(jobId),
-    queryFn: ({ signal }) => getJob(jobId, signal),
-    refetchInterval: (q) => (q.state.data && isJobLive(q.state.data.status) ? LIVE_REFRESH_MS : false),
-  });
-  const live = job.data && isJobLive(job.data.status) ? LIVE_REFRESH_MS : false;
+  const job = $api.useQuery(
+    "get",
+    "/customer/jobs/{job_id}",
+    { params: { path: { job_id: jobId } } },
+    { refetchInterval: (q) => (q.state.data && isJobLive(q.state.data.status) ? livePolling() : false) },
+  );
+  const live = !!job.data && isJobLive(job.data.status);
 
   return (
     <Stack gap="md">
@@ -112,7 +116,9 @@ export function JobDetailPage() {
                 ))}
               </Group>
             </Card>
+            <JobStatusChart job={j} />
             <JobRolloutCards job={j} />
+            <FailureReasons job={j} />
             <Card withBorder>
               <Title order={4} mb="xs">
                 Parameters

@@ -1,7 +1,7 @@
 // The fleet jobs list: status / type filters, stacked progress, paging, live refresh, Create Job.
 
 import { Anchor, Button, Group, Select, Table, Text, TextInput, Title } from "@mantine/core";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
@@ -10,17 +10,17 @@ import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
 import { formatTime } from "../common/format";
 import { useListParams } from "../common/useListParams";
-import { listJobs, type Job, type JobList } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { Job, JobList } from "../../services/api/jobs";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
 import { JOB_STATUSES, isJobLive, statusFrom } from "../../services/api/statuses";
 import { CreateJobModal } from "./CreateJobModal";
 import { JobProgressBar } from "./JobProgressBar";
 import { StatusBadge } from "./StatusBadge";
 import { ContinuousBadge } from "./TargetSelection";
+import { livePolling } from "./jobQueries";
 
 const PAGE = 25;
-export const LIVE_REFRESH_MS = 2000;
 
 export function targetLabel(job: Pick<Job, "target">) {
   return job.target.type === "all" ? "whole fleet" : `${job.target.type} ${job.target.id}`;
@@ -40,9 +40,8 @@ function RolloutNote({ job }: { job: Job }) {
   ) : null;
 }
 
-/** Poll while something on screen can still change. */
-export const whileInProgress = (data: JobList | undefined) =>
-  data?.jobs.some((j) => isJobLive(j.status)) ? LIVE_REFRESH_MS : false;
+/** Poll (while the live stream is down) as long as something on screen can still change. */
+export const whileInProgress = (data: JobList | undefined) => (data?.jobs.some((j) => isJobLive(j.status)) ? livePolling() : false);
 
 export function JobsPage() {
   const session = useSession();
@@ -52,12 +51,12 @@ export function JobsPage() {
   const [creating, setCreating] = useState(false);
 
   const listParams = { status, document_type: documentType || undefined, limit: PAGE, offset };
-  const jobs = useQuery({
-    queryKey: queryKeys.jobs.list(listParams),
-    queryFn: ({ signal }) => listJobs(listParams, signal),
-    placeholderData: keepPreviousData,
-    refetchInterval: (q) => whileInProgress(q.state.data),
-  });
+  const jobs = $api.useQuery(
+    "get",
+    "/customer/jobs",
+    { params: { query: listParams } },
+    { placeholderData: keepPreviousData, refetchInterval: (q) => whileInProgress(q.state.data) },
+  );
 
   return (
     <>

@@ -2,12 +2,11 @@
 
 import { Select } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData } from "@tanstack/react-query";
 import { useState } from "react";
 
-import { listDevices } from "../../services/api/devices";
-import { listGroups } from "../../services/api/groups";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api } from "../../services/api/openapi";
+import { errorText } from "../common/format";
 
 interface PickerProps {
   value: string;
@@ -19,11 +18,7 @@ export function DevicePicker({ value, onChange, error }: PickerProps) {
   const [search, setSearch] = useState(value);
   const [q] = useDebouncedValue(search === value ? "" : search.trim(), 250);
   const listParams = { q: q || undefined, status: "ACTIVE" as const, limit: 20 };
-  const devices = useQuery({
-    queryKey: queryKeys.devices.list(listParams),
-    queryFn: ({ signal }) => listDevices(listParams, signal),
-    placeholderData: keepPreviousData,
-  });
+  const devices = $api.useQuery("get", "/customer/devices", { params: { query: listParams } }, { placeholderData: keepPreviousData });
   const options = (devices.data?.devices ?? []).map((d) => ({
     value: d.device_id,
     label: d.name && d.name !== d.device_id ? `${d.device_id} · ${d.name}` : d.device_id,
@@ -40,7 +35,7 @@ export function DevicePicker({ value, onChange, error }: PickerProps) {
       searchValue={search}
       onSearchChange={setSearch}
       nothingFoundMessage={devices.isFetching ? "Searching…" : "No active device matches"}
-      error={error ?? (devices.error ? `cannot list devices: ${devices.error.message}` : undefined)}
+      error={error ?? (devices.error ? `cannot list devices: ${errorText(devices.error)}` : undefined)}
       data-testid="device-picker"
       comboboxProps={{ withinPortal: true }}
     />
@@ -51,11 +46,7 @@ export function GroupPicker({ value, onChange, error }: PickerProps) {
   const [search, setSearch] = useState("");
   const [q] = useDebouncedValue(search.trim(), 250);
   const listParams = { q: q || undefined, limit: 50 };
-  const groups = useQuery({
-    queryKey: queryKeys.groups.list(listParams),
-    queryFn: ({ signal }) => listGroups(listParams, signal),
-    placeholderData: keepPreviousData,
-  });
+  const groups = $api.useQuery("get", "/customer/groups", { params: { query: listParams } }, { placeholderData: keepPreviousData });
   const options = (groups.data?.groups ?? []).map((g) => ({
     value: g.group_id,
     label: `${g.name} (${g.member_count} devices)`,
@@ -71,7 +62,7 @@ export function GroupPicker({ value, onChange, error }: PickerProps) {
       onChange={(v) => onChange(v ?? "")}
       onSearchChange={setSearch}
       nothingFoundMessage={groups.isFetching ? "Searching…" : "No group matches"}
-      error={error ?? (groups.error ? `cannot list groups: ${groups.error.message}` : undefined)}
+      error={error ?? (groups.error ? `cannot list groups: ${errorText(groups.error)}` : undefined)}
       data-testid="group-picker"
     />
   );

@@ -1,21 +1,29 @@
 // How far a job has got, from its execution counters: the stacked bar's segments and the done share.
 
-import type { JobCounts } from "../../services/api/jobs";
-import { EXECUTION_STATUSES, countKey, isOpenExecution } from "../../services/api/statuses";
+import type { ExecutionStatus, JobCounts } from "../../services/api/jobs";
+import { EXECUTION_STATUSES, STATUS_COLORS, countKey, isOpenExecution } from "../../services/api/statuses";
 
 export type CountKey = keyof JobCounts;
 
+const LABELS: Readonly<Record<CountKey, string>> = {
+  succeeded: "Succeeded",
+  failed: "Failed",
+  timed_out: "Timed out",
+  rejected: "Rejected",
+  canceled: "Canceled",
+  removed: "Removed",
+  in_progress: "In progress",
+  queued: "Queued",
+};
+
 /** Bar order: finished outcomes first, then work still open. */
-export const SEGMENTS: readonly { key: CountKey; label: string; color: string }[] = [
-  { key: "succeeded", label: "Succeeded", color: "teal" },
-  { key: "failed", label: "Failed", color: "red" },
-  { key: "timed_out", label: "Timed out", color: "orange" },
-  { key: "rejected", label: "Rejected", color: "grape" },
-  { key: "canceled", label: "Canceled", color: "yellow" },
-  { key: "removed", label: "Removed", color: "dark" },
-  { key: "in_progress", label: "In progress", color: "blue" },
-  { key: "queued", label: "Queued", color: "gray" },
-];
+const ORDER: readonly ExecutionStatus[] = ["SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED", "IN_PROGRESS", "QUEUED"];
+
+export const SEGMENTS: readonly { key: CountKey; label: string; color: string }[] = ORDER.map((status) => ({
+  key: countKey(status),
+  label: LABELS[countKey(status)],
+  color: STATUS_COLORS[status],
+}));
 
 const TERMINAL: readonly CountKey[] = EXECUTION_STATUSES.filter((s) => !isOpenExecution(s)).map(countKey);
 

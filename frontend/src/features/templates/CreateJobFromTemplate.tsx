@@ -7,11 +7,12 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { ApiError } from "../../services/api/client";
-import { createJob, type Job } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { Job, JobCreate } from "../../services/api/jobs";
+import { fetchClient } from "../../services/api/openapi";
 import type { Template } from "../../services/api/templates";
 import type { TargetType } from "../jobs/jobForm";
 import { DevicePicker, GroupPicker } from "../jobs/TargetPickers";
+import { answer, invalidateJobLists } from "../jobs/jobQueries";
 import { MAX_PARAMETER_VALUE, buildJobFromTemplate, type FromTemplateState } from "./templateForm";
 
 export function CreateJobFromTemplateModal({
@@ -43,10 +44,9 @@ function FromTemplateForm({ template, onClose, onCreated }: { template: Template
   const [form, setForm] = useState<FromTemplateState>({ values: {}, targetType: "device", deviceId: "", groupId: "", jobId: "" });
   const [submitted, setSubmitted] = useState(false);
   const mutation = useMutation({
-    mutationFn: createJob,
+    mutationFn: (body: JobCreate) => answer(fetchClient.POST("/customer/jobs", { body })),
     onSuccess: (job) => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.lists() });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.jobs.ofDevices() });
+      invalidateJobLists(queryClient);
       notifications.show({ color: "teal", title: "Job created", message: `${job.job_id}: ${job.execution_count} executions queued` });
       onCreated(job);
     },

@@ -6,8 +6,9 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
-import { queryKeys } from "../../services/api/queryKeys";
-import { createTemplate, type Template } from "../../services/api/templates";
+import { fetchClient, pathKey } from "../../services/api/openapi";
+import type { Template, TemplateCreate } from "../../services/api/templates";
+import { answer } from "../jobs/jobQueries";
 import { parseParams } from "../jobs/jobForm";
 import { RolloutSections } from "../jobs/RolloutSections";
 import { buildRolloutConfigs, emptyRolloutForm, type RolloutFormState } from "../jobs/rolloutForm";
@@ -35,9 +36,9 @@ function CreateTemplateForm({ onClose, onCreated }: { onClose: () => void; onCre
   const [rollout, setRollout] = useState<RolloutFormState>(emptyRolloutForm);
   const [submitted, setSubmitted] = useState(false);
   const mutation = useMutation({
-    mutationFn: createTemplate,
+    mutationFn: (body: TemplateCreate) => answer(fetchClient.POST("/customer/job-templates", { body })),
     onSuccess: (template) => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.templates.lists() });
+      void queryClient.invalidateQueries({ queryKey: pathKey("/customer/job-templates") });
       notifications.show({ color: "teal", title: "Template created", message: template.template_id });
       onCreated(template);
     },

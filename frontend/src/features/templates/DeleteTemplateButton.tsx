@@ -5,21 +5,25 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
-import { queryKeys } from "../../services/api/queryKeys";
-import { deleteTemplate } from "../../services/api/templates";
+import { fetchClient, pathKey } from "../../services/api/openapi";
+import { answer } from "../jobs/jobQueries";
 
 export function DeleteTemplateButton({ templateId, onDeleted }: { templateId: string; onDeleted: () => void }) {
   const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
   const remove = useMutation({
-    mutationFn: () => deleteTemplate(templateId),
+    mutationFn: () =>
+      answer(fetchClient.DELETE("/customer/job-templates/{template_id}", { params: { path: { template_id: templateId } } })),
     onSuccess: () => {
       setOpened(false);
       notifications.show({ color: "teal", title: "Template deleted", message: templateId });
-      queryClient.removeQueries({ queryKey: queryKeys.templates.detail(templateId) });
+      queryClient.removeQueries({
+        queryKey: pathKey("/customer/job-templates/{template_id}"),
+        predicate: (q) => (q.queryKey[2] as { params?: { path?: { template_id?: string } } } | undefined)?.params?.path?.template_id === templateId,
+      });
       onDeleted();
     },
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: queryKeys.templates.lists() }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: pathKey("/customer/job-templates") }),
   });
   const close = () => {
     setOpened(false);

@@ -1,14 +1,12 @@
 // One job template: its document and the parameters a job must fill, its defaults, Create Job from it, Delete.
 
 import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
-import { getTemplate } from "../../services/api/templates";
 import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
@@ -22,9 +20,8 @@ export function TemplateDetailPage() {
   const session = useSession();
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const template = useQuery({
-    queryKey: queryKeys.templates.detail(templateId),
-    queryFn: ({ signal }) => getTemplate(templateId, signal),
+  const template = $api.useQuery("get", "/customer/job-templates/{template_id}", {
+    params: { path: { template_id: templateId } },
   });
 
   return (

@@ -6,9 +6,9 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api, fetchClient } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
-import { listTemplates } from "../../services/api/templates";
+import { answer } from "../jobs/jobQueries";
 import { LoadMore } from "../common/LoadMore";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
@@ -21,9 +21,12 @@ export function TemplatesPage() {
   const session = useSession();
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
+  // One infinite query holds every page: its key is the typed client's for the first page (`after` is not in it).
+  const first = { params: { query: { limit: PAGE } } };
   const templates = useInfiniteQuery({
-    queryKey: queryKeys.templates.list({ limit: PAGE }),
-    queryFn: ({ pageParam, signal }) => listTemplates({ limit: PAGE, after: pageParam }, signal),
+    queryKey: $api.queryOptions("get", "/customer/job-templates", first).queryKey,
+    queryFn: ({ pageParam, signal }) =>
+      answer(fetchClient.GET("/customer/job-templates", { params: { query: { limit: PAGE, after: pageParam } }, signal })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_after ?? undefined,
   });

@@ -1,23 +1,17 @@
 // Every TanStack Query key of the console, so that a query and the invalidations meant for it cannot disagree.
 // Keys nest: invalidating a key also invalidates each key that starts with it, so `jobs.lists()` covers every
-// filter and page of the jobs list, and `jobs.executions(id)` every page of one job's executions.
+// filter and page of the jobs list.
 
 import type { ArtifactListParams } from "./artifacts";
 import type { AuditListParams } from "./audit";
 import type { DeviceListParams } from "./devices";
 import type { GroupListParams } from "./groups";
-import type { ExecutionListParams, JobListParams } from "./jobs";
-import type { TemplateListParams } from "./templates";
+import type { ExecutionListParams } from "./jobs";
 
 const artifactLists = () => ["artifacts", "list"] as const;
 const deviceLists = () => ["devices", "list"] as const;
 const groupLists = () => ["groups", "list"] as const;
-const jobLists = () => ["jobs", "list"] as const;
-const jobDetail = (jobId: string) => ["jobs", "detail", jobId] as const;
-const jobExecutions = (jobId: string) => ["jobs", "executions", jobId] as const;
-const jobEvents = (jobId: string) => ["jobs", "events", jobId] as const;
 const devicesJobs = () => ["jobs", "of-device"] as const;
-const templateLists = () => ["templates", "list"] as const;
 const auditLists = () => ["audit", "list"] as const;
 
 export const queryKeys = {
@@ -46,21 +40,8 @@ export const queryKeys = {
     detail: (groupId: string) => ["groups", "detail", groupId] as const,
   },
   jobs: {
-    lists: jobLists,
-    list: (params: JobListParams) => [...jobLists(), params] as const,
-    detail: jobDetail,
-    executions: jobExecutions,
-    executionPage: (jobId: string, params: ExecutionListParams) => [...jobExecutions(jobId), params] as const,
-    executionEvents: (jobId: string, deviceId: string) => [...jobEvents(jobId), deviceId] as const,
-    /** Every device's executions across jobs (the device pages' job panels). */
+    /** Every device's executions across jobs (the device pages' job panels; the jobs screens use $api). */
     ofDevices: devicesJobs,
     ofDevice: (deviceId: string, params: ExecutionListParams) => [...devicesJobs(), deviceId, params] as const,
-    /** Every key under which a view of job `jobId` may be cached: what a change to that job must invalidate. */
-    views: (jobId: string) => [jobDetail(jobId), jobLists(), jobExecutions(jobId), jobEvents(jobId), devicesJobs()] as const,
-  },
-  templates: {
-    lists: templateLists,
-    list: (params: Omit<TemplateListParams, "after">) => [...templateLists(), params] as const,
-    detail: (templateId: string) => ["templates", "detail", templateId] as const,
   },
 };

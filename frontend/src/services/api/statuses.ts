@@ -9,6 +9,24 @@ export const JOB_STATUSES: readonly JobStatus[] = jobOutStatusValues;
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = executionOutStatusValues;
 export const DEVICE_STATUSES: readonly Device["status"][] = deviceOutStatusValues;
 
+/** The one color (a Mantine palette name) of each job and execution status: badges, the progress bar, charts. */
+export const STATUS_COLORS: Readonly<Record<JobStatus | ExecutionStatus, string>> = {
+  SCHEDULED: "indigo",
+  QUEUED: "gray",
+  IN_PROGRESS: "blue",
+  SUCCEEDED: "teal",
+  COMPLETED: "teal",
+  FAILED: "red",
+  TIMED_OUT: "orange",
+  REJECTED: "grape",
+  CANCELED: "yellow",
+  REMOVED: "dark",
+};
+
+/** A status's color as a CSS value (for SVG charts, which take no palette names). */
+export const statusCssColor = (status: JobStatus | ExecutionStatus): string =>
+  `var(--mantine-color-${STATUS_COLORS[status]}-6)`;
+
 /** Executions a device can still move; every other execution status is final. */
 const OPEN_EXECUTION_STATUSES: ReadonlySet<ExecutionStatus> = new Set<ExecutionStatus>(["QUEUED", "IN_PROGRESS"]);
 
