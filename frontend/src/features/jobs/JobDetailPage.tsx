@@ -22,7 +22,7 @@ import { JobRolloutCards } from "./JobRolloutCards";
 import { targetLabel } from "./JobsPage";
 import { FailureReasons } from "./FailureReasons";
 import { JobStatusChart } from "./JobStatusChart";
-import { livePolling } from "./jobQueries";
+import { livePolling, useLiveStream } from "./jobQueries";
 import { SEGMENTS } from "./progress";
 import { StatusBadge } from "./StatusBadge";
 import { ContinuousBadge } from "./TargetSelection";
@@ -38,6 +38,7 @@ function Target({ job }: { job: JobDetail }) {
 export function JobDetailPage() {
   const { jobId = "" } = useParams();
   const session = useSession();
+  useLiveStream();
   const job = $api.useQuery(
     "get",
     "/customer/jobs/{job_id}",

@@ -18,7 +18,7 @@ import { CreateJobModal } from "./CreateJobModal";
 import { JobProgressBar } from "./JobProgressBar";
 import { StatusBadge } from "./StatusBadge";
 import { ContinuousBadge } from "./TargetSelection";
-import { livePolling } from "./jobQueries";
+import { livePolling, useLiveStream } from "./jobQueries";
 
 const PAGE = 25;
 
@@ -51,6 +51,7 @@ export function JobsPage() {
   const [creating, setCreating] = useState(false);
 
   const listParams = { status, document_type: documentType || undefined, limit: PAGE, offset };
+  useLiveStream();
   const jobs = $api.useQuery(
     "get",
     "/customer/jobs",

@@ -2,15 +2,24 @@
 // polling interval of live views, and what a change to a job (or a new job) must refresh.
 
 import type { Query, QueryClient } from "@tanstack/react-query";
+import { useSyncExternalStore } from "react";
 
 import { ApiError } from "../../services/api/client";
 import { pathKey, type ApiPath } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
-import { whenNotLive } from "../../app/live/liveState";
+import { isLive, onLiveChange, whenNotLive } from "../../app/live/liveState";
 
 /** How often a view of a running job polls while the live stream is down. */
 export const LIVE_REFRESH_MS = 2000;
 export const livePolling = whenNotLive(LIVE_REFRESH_MS);
+
+/**
+ * Whether the live stream is up, re-rendering the page when that changes: its queries then recompute their
+ * `whenNotLive` intervals (a query that stopped polling while the stream was up starts again when it drops).
+ */
+export function useLiveStream(): boolean {
+  return useSyncExternalStore(onLiveChange, isLive);
+}
 
 /** The body of a fetchClient call's answer (errors have already been thrown as ApiError by the client). */
 export async function answer<T>(call: Promise<{ data?: T }>): Promise<T> {
