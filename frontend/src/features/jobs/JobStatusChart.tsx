@@ -23,7 +23,10 @@ function timeLabel(ms: number, bucketSeconds: number): string {
 function Chart({ rows, bucketSeconds }: { rows: SeriesRow[]; bucketSeconds: number }) {
   const segments = drawnSegments(rows);
   const last = rows[rows.length - 1];
-  const summary = segments.map((s) => `${last?.[s.key] ?? 0} ${s.label.toLowerCase()}`).join(", ");
+  const summary = segments
+    .filter((s) => (last?.[s.key] ?? 0) > 0)
+    .map((s) => `${last?.[s.key] ?? 0} ${s.label.toLowerCase()}`)
+    .join(", ");
   return (
     <figure style={{ margin: 0 }} data-testid="status-chart" aria-label="executions by status over time">
       <ResponsiveContainer width="100%" height={HEIGHT} initialDimension={{ width: 640, height: HEIGHT }}>
