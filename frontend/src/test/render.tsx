@@ -29,18 +29,22 @@ export interface Call {
 /** Replaces fetch with a table of canned operator-API answers, recording every call. */
 export function fakeApi(routes: Record<string, (call: Call) => [number, unknown]>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal("fetch", async (input: string, init: RequestInit = {}) => {
-    const url = new URL(input, "http://console.test");
+  // `request` (client.ts) calls fetch(path, init); the typed client (openapi.ts) calls fetch(Request).
+  vi.stubGlobal("fetch", async (input: string | Request, init: RequestInit = {}) => {
+    const req = typeof input === "string" ? null : input;
+    const url = new URL(typeof input === "string" ? input : input.url, "http://console.test");
+    const text = req ? await req.text() : typeof init.body === "string" ? init.body : "";
+    const form = (req?.headers.get("Content-Type") ?? "").startsWith("application/x-www-form-urlencoded");
     const call = {
-      method: init.method ?? "GET",
+      method: req?.method ?? init.method ?? "GET",
       path: url.pathname + url.search,
-      body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+      body: !text ? undefined : form ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text),
     };
     calls.push(call);
     const route = routes[`${call.method} ${url.pathname}`];
     const [status, body] = route ? route(call) : [404, { error: "not_found", detail: `no fake for ${call.path}` }];
-    const text = status === 204 ? null : JSON.stringify(body); // a 204 has no body
-    return new Response(text, { status, headers: { "Content-Type": "application/json" } });
+    const answer = status === 204 ? null : JSON.stringify(body); // a 204 has no body
+    return new Response(answer, { status, headers: { "Content-Type": "application/json" } });
   });
   return calls;
 }
