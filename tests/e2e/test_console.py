@@ -45,6 +45,8 @@ async def nav(page: Page, name: str) -> None:
 async def test_operator_runs_jobs_from_the_browser(console_page: tuple[Page, Console], stack: Stack) -> None:
     page, console = console_page
     await log_in(page)
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()  # the home page
+    await nav(page, "Jobs")
     await expect(page.get_by_text("No jobs yet.")).to_be_visible()
     await shot(page, "02-jobs-empty")
 

@@ -1,7 +1,7 @@
 // The dashboard's charts (recharts; this module is only in the dashboard's lazy chunk). Each chart has its
 // figures in text beside it too: the charts are a picture of numbers the page also states.
 
-import { Bar, BarChart, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 import type { Slice } from "./dashboardView";
 
@@ -17,6 +17,7 @@ export function DevicesDonut({ slices }: { slices: Slice[] }) {
             ))}
           </Pie>
           <Tooltip />
+          <Legend verticalAlign="middle" align="right" layout="vertical" />
         </PieChart>
       </ResponsiveContainer>
     </div>
@@ -43,7 +44,7 @@ export function CountBars({
           <XAxis dataKey={x} tick={{ fontSize: 11 }} interval={0} />
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
           <Tooltip />
-          <Bar dataKey={y} fill={color} isAnimationActive={false} />
+          <Bar dataKey={y} fill={color} maxBarSize={56} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>
