@@ -175,6 +175,7 @@ async def test_operator_rolls_out_at_a_rate(console_page: tuple[Page, Console], 
     """A rollout of 2 devices a minute to the lab group: the detail shows what it has reached so far."""
     page, console = console_page
     await log_in(page)
+    await nav(page, "Jobs")
     await page.get_by_role("button", name="Create job").click()
     dialog = page.get_by_role("dialog", name="Create job")
     await dialog.get_by_text("A group", exact=True).click()
