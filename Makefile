@@ -62,9 +62,10 @@ unit: install ## unit tests
 integration: install ## integration tests (real PostgreSQL, real HTTP)
 	$(BIN)/pytest tests/integration -q
 
-test-frontend: $(FRONT_STAMP) ## frontend type check, component tests and build
+test-frontend: $(FRONT_STAMP) ## frontend type check, build, initial-bundle budget and component tests
 	npm run check:api --prefix frontend
 	npm run build --prefix frontend
+	npm run check:bundle --prefix frontend
 	npm test --prefix frontend
 
 e2e: install frontend ## browser end-to-end tests

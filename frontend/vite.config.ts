@@ -8,7 +8,8 @@ const api = process.env.IOTCLOUD_API ?? "http://127.0.0.1:8000";
 export default defineConfig({
   plugins: [react()],
   server: { proxy: { "/customer": api, "/auth": api } },
-  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, chunkSizeWarningLimit: 1024 },
+  // The manifest lets scripts/checkBundle.mjs (npm test) weigh what the first page load fetches.
+  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, chunkSizeWarningLimit: 1024, manifest: true },
   test: {
     environment: "jsdom",
     globals: true,

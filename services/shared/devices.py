@@ -4,7 +4,7 @@ Writes take the caller's `now` (the request's clock) and bind it: no statement r
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,6 +14,16 @@ from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
 from shared.infra.db import TENANT_SQL
 from shared.jobs import continuous
+
+# "Online": an ACTIVE device heard from within the window. The one definition, in Python (is_online, for a
+# device's row) and in SQL (ONLINE_SQL, a condition on device_state with the window's start as a parameter).
+ONLINE_WINDOW = timedelta(minutes=5)
+ONLINE_SQL = "(status = 'ACTIVE' AND last_seen_at > {since})"
+
+
+def is_online(status: str, last_seen_at: datetime | None, now: datetime) -> bool:
+    return status == "ACTIVE" and last_seen_at is not None and last_seen_at > now - ONLINE_WINDOW
+
 
 DEVICE_COLUMNS = """device_id, name, attributes, status, last_seen_at, desired_version, reported_version,
     created_at, updated_at, thing_name"""

@@ -14,6 +14,7 @@ from ui_iot.routes import (
     artifacts,
     audit,
     auth,
+    dashboard,
     devices,
     groups,
     job_delete,
@@ -41,6 +42,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     app.state.artifacts = DiskStorage(settings.artifact_root())
     for module in (
         auth,
+        dashboard,
         devices,
         groups,
         jobs,

@@ -45,6 +45,8 @@ async def nav(page: Page, name: str) -> None:
 async def test_operator_runs_jobs_from_the_browser(console_page: tuple[Page, Console], stack: Stack) -> None:
     page, console = console_page
     await log_in(page)
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()  # the home page
+    await nav(page, "Jobs")
     await expect(page.get_by_text("No jobs yet.")).to_be_visible()
     await shot(page, "02-jobs-empty")
 
@@ -173,6 +175,7 @@ async def test_operator_rolls_out_at_a_rate(console_page: tuple[Page, Console], 
     """A rollout of 2 devices a minute to the lab group: the detail shows what it has reached so far."""
     page, console = console_page
     await log_in(page)
+    await nav(page, "Jobs")
     await page.get_by_role("button", name="Create job").click()
     dialog = page.get_by_role("dialog", name="Create job")
     await dialog.get_by_text("A group", exact=True).click()

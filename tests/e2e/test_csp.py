@@ -45,6 +45,7 @@ async def test_console_runs_under_its_csp_without_violations(
         assert r.status_code in (201, 409), r.text  # 409: created by an earlier run on this stack
 
     await log_in(page)
+    await nav(page, "Jobs")
     response = await page.reload()  # this document's own policy (each response of the page has its nonce)
     assert response is not None
     csp = await response.header_value("content-security-policy")

@@ -63,6 +63,7 @@ DOMAIN: dict[str, set[int]] = {
     "GET /customer/quotas": set(),
     "POST /customer/users": {409},
     "GET /customer/users": set(),
+    "GET /customer/dashboard": set(),
     "PATCH /customer/users/{user_id}": {404, 409},
     "POST /customer/access-keys": set(),
     "GET /customer/access-keys": set(),

@@ -1,23 +1,10 @@
 import { MantineProvider } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClientProvider, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
+import { Suspense, lazy, useEffect, useState, type ComponentType } from "react";
+import { BrowserRouter, Navigate, Outlet, Route, Routes } from "react-router-dom";
 
-import { ArtifactDetailPage } from "../features/artifacts/ArtifactDetailPage";
-import { ArtifactsPage } from "../features/artifacts/ArtifactsPage";
-import { Empty } from "../features/common/QueryState";
-import { LoginPage } from "../features/auth/LoginPage";
-import { DeviceDetailPage } from "../features/devices/DeviceDetailPage";
-import { DevicesPage } from "../features/devices/DevicesPage";
-import { GroupDetailPage } from "../features/groups/GroupDetailPage";
-import { GroupsPage } from "../features/groups/GroupsPage";
-import { JobDetailPage } from "../features/jobs/JobDetailPage";
-import { JobsPage } from "../features/jobs/JobsPage";
-import { TemplateDetailPage } from "../features/templates/TemplateDetailPage";
-import { TemplatesPage } from "../features/templates/TemplatesPage";
-import { AuditPage } from "../features/audit/AuditPage";
-import { AccessKeysPage } from "../features/accessKeys/AccessKeysPage";
+import { Empty, Loading } from "../features/common/QueryState";
 import { onSessionChange } from "../services/api/session";
 import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
@@ -25,25 +12,66 @@ import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
 import { theme } from "./theme";
 
+// Each page is its own chunk, loaded when first visited: the initial load is the shell (Mantine, the router,
+// the query client, the layout) only. `scripts/checkBundle.mjs` (npm test) keeps it under its budget.
+const page = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
+  lazy(async () => ({ default: (await load())[name] }));
+
+const LoginPage = page(() => import("../features/auth/LoginPage"), "LoginPage");
+const DashboardPage = page(() => import("../features/dashboard/DashboardPage"), "DashboardPage");
+const DevicesPage = page(() => import("../features/devices/DevicesPage"), "DevicesPage");
+const DeviceDetailPage = page(() => import("../features/devices/DeviceDetailPage"), "DeviceDetailPage");
+const GroupsPage = page(() => import("../features/groups/GroupsPage"), "GroupsPage");
+const GroupDetailPage = page(() => import("../features/groups/GroupDetailPage"), "GroupDetailPage");
+const JobsPage = page(() => import("../features/jobs/JobsPage"), "JobsPage");
+const JobDetailPage = page(() => import("../features/jobs/JobDetailPage"), "JobDetailPage");
+const ArtifactsPage = page(() => import("../features/artifacts/ArtifactsPage"), "ArtifactsPage");
+const ArtifactDetailPage = page(() => import("../features/artifacts/ArtifactDetailPage"), "ArtifactDetailPage");
+const TemplatesPage = page(() => import("../features/templates/TemplatesPage"), "TemplatesPage");
+const TemplateDetailPage = page(() => import("../features/templates/TemplateDetailPage"), "TemplateDetailPage");
+const AuditPage = page(() => import("../features/audit/AuditPage"), "AuditPage");
+const AccessKeysPage = page(() => import("../features/accessKeys/AccessKeysPage"), "AccessKeysPage");
+const UsersPage = page(() => import("../features/users/UsersPage"), "UsersPage");
+
+/** The page under the layout, with a loading state while its chunk arrives (the navigation stays). */
+function PageOutlet() {
+  return (
+    <Suspense fallback={<Loading what="page" />}>
+      <Outlet />
+    </Suspense>
+  );
+}
+
 export function AppRoutes() {
   return (
     <Routes>
-      <Route path="/login" element={<LoginPage />} />
+      <Route
+        path="/login"
+        element={
+          <Suspense fallback={<Loading what="page" />}>
+            <LoginPage />
+          </Suspense>
+        }
+      />
       <Route element={<Layout />}>
-        <Route index element={<Navigate to="/jobs" replace />} />
-        <Route path="/devices" element={<DevicesPage />} />
-        <Route path="/devices/:deviceId" element={<DeviceDetailPage />} />
-        <Route path="/groups" element={<GroupsPage />} />
-        <Route path="/groups/:groupId" element={<GroupDetailPage />} />
-        <Route path="/jobs" element={<JobsPage />} />
-        <Route path="/jobs/:jobId" element={<JobDetailPage />} />
-        <Route path="/artifacts" element={<ArtifactsPage />} />
-        <Route path="/artifacts/:name" element={<ArtifactDetailPage />} />
-        <Route path="/templates" element={<TemplatesPage />} />
-        <Route path="/templates/:templateId" element={<TemplateDetailPage />} />
-        <Route path="/audit" element={<AuditPage />} />
-        <Route path="/access-keys" element={<AccessKeysPage />} />
-        <Route path="*" element={<Empty>Page not found.</Empty>} />
+        <Route element={<PageOutlet />}>
+          <Route index element={<Navigate to="/dashboard" replace />} />
+          <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/devices" element={<DevicesPage />} />
+          <Route path="/devices/:deviceId" element={<DeviceDetailPage />} />
+          <Route path="/groups" element={<GroupsPage />} />
+          <Route path="/groups/:groupId" element={<GroupDetailPage />} />
+          <Route path="/jobs" element={<JobsPage />} />
+          <Route path="/jobs/:jobId" element={<JobDetailPage />} />
+          <Route path="/artifacts" element={<ArtifactsPage />} />
+          <Route path="/artifacts/:name" element={<ArtifactDetailPage />} />
+          <Route path="/templates" element={<TemplatesPage />} />
+          <Route path="/templates/:templateId" element={<TemplateDetailPage />} />
+          <Route path="/audit" element={<AuditPage />} />
+          <Route path="/access-keys" element={<AccessKeysPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="*" element={<Empty>Page not found.</Empty>} />
+        </Route>
       </Route>
     </Routes>
   );

@@ -4,7 +4,8 @@ import { NavLink, Navigate, Outlet, useLocation } from "react-router-dom";
 import { saveSession, sessionExpired } from "../services/api/session";
 import { useSession } from "./SessionContext";
 
-const NAV = [
+const NAV: { to: string; label: string; adminOnly?: boolean }[] = [
+  { to: "/dashboard", label: "Dashboard" },
   { to: "/jobs", label: "Jobs" },
   { to: "/devices", label: "Devices" },
   { to: "/groups", label: "Groups" },
@@ -12,6 +13,7 @@ const NAV = [
   { to: "/artifacts", label: "Artifacts" },
   { to: "/audit", label: "Audit" },
   { to: "/access-keys", label: "Access keys" },
+  { to: "/users", label: "Users", adminOnly: true },
 ];
 
 export function Layout() {
@@ -41,7 +43,7 @@ export function Layout() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="main">
-        {NAV.map((item) => (
+        {NAV.filter((item) => !item.adminOnly || session.role === "admin").map((item) => (
           <MantineNavLink
             key={item.to}
             component={NavLink}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -25,8 +25,6 @@ from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name,
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
-
-ONLINE_WINDOW = timedelta(minutes=5)
 
 
 class DeviceCreate(BaseModel):
@@ -100,9 +98,7 @@ def mqtt_endpoint(request: Request, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    seen = row.get("last_seen_at")
-    online = row["status"] == "ACTIVE" and seen is not None and now - seen < ONLINE_WINDOW
-    return {**row, "online": online}
+    return {**row, "online": devices.is_online(row["status"], row.get("last_seen_at"), now)}
 
 
 @router.post(

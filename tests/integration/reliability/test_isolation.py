@@ -116,6 +116,10 @@ async def test_cross_tenant_matrix_answers_404_and_changes_nothing(apps: Apps) -
             assert r.status_code == 200
             assert all(not str(x).count("a-00000") and x.get("job_id") != "ja" for x in r.json()[key]), r.text
             assert all(x.get("template_id") != "ta" and x.get("target_id") != "ja" for x in r.json()[key])
+        # the dashboard counts only B's own: its one device, none of A's jobs
+        dash = (await api.get("/customer/dashboard")).json()
+        assert dash["devices"]["total"] == 1 and dash["jobs"]["active"] == [], dash
+        assert sum(dash["jobs"]["by_status"].values()) == 0 and "ja" not in str(dash["failures"]), dash
     assert len(tried) >= 15, tried
     # B's device, aimed at A's job executions
     async with client(apps.device.url, headers={"X-Provision-Token": b.tokens["b-00000"]}) as dev:

@@ -3,10 +3,9 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import { SessionProvider } from "../../app/SessionContext";
-import type { AccessKey } from "../../services/api/accessKeys";
 import { saveSession, type Role } from "../../services/api/session";
 import { fakeApi, renderWithProviders } from "../../test/render";
-import { AccessKeysPage } from "./AccessKeysPage";
+import { AccessKeysPage, type AccessKey } from "./AccessKeysPage";
 
 const key = (id: string, created_by: string, revoked_at: string | null = null): AccessKey => ({
   access_key_id: id,

@@ -3,20 +3,20 @@
 
 import { Alert, Badge, Button, Code, CopyButton, Group, Modal, Stack, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { useSession } from "../../app/SessionContext";
-import {
-  type AccessKey,
-  type AccessKeyCreated,
-  createAccessKey,
-  listAccessKeys,
-  revokeAccessKey,
-} from "../../services/api/accessKeys";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api, pathKey } from "../../services/api/openapi";
+import type { Schemas } from "../../services/api/types";
 import { formatTime } from "../common/format";
 import { Empty, ErrorAlert, QueryState } from "../common/QueryState";
+
+export type AccessKey = Schemas["AccessKeyOut"];
+export type AccessKeyCreated = Schemas["AccessKeyCreated"];
+
+/** Every cached view of the tenant's keys: what a create or a revoke invalidates. */
+const KEYS = pathKey("/customer/access-keys");
 
 function Copyable({ label, value }: { label: string; value: string }) {
   return (
@@ -58,13 +58,12 @@ function KeyReveal({ created }: { created: AccessKeyCreated }) {
 function RevokeButton({ accessKey }: { accessKey: AccessKey }) {
   const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
-  const revoke = useMutation({
-    mutationFn: () => revokeAccessKey(accessKey.access_key_id),
+  const revoke = $api.useMutation("post", "/customer/access-keys/{access_key_id}/revoke", {
     onSuccess: () => {
       setOpened(false);
       notifications.show({ color: "teal", title: "Access key revoked", message: accessKey.access_key_id });
     },
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: queryKeys.accessKeys.list() }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: KEYS }),
   });
   const close = () => {
     setOpened(false);
@@ -83,7 +82,7 @@ function RevokeButton({ accessKey }: { accessKey: AccessKey }) {
             <Button variant="default" onClick={close}>
               Keep it
             </Button>
-            <Button color="red" loading={revoke.isPending} onClick={() => revoke.mutate()}>
+            <Button color="red" loading={revoke.isPending} onClick={() => revoke.mutate({ params: { path: { access_key_id: accessKey.access_key_id } } })}>
               Revoke key
             </Button>
           </Group>
@@ -97,11 +96,10 @@ export function AccessKeysPage() {
   const session = useSession();
   const queryClient = useQueryClient();
   const [created, setCreated] = useState<AccessKeyCreated | null>(null);
-  const keys = useQuery({ queryKey: queryKeys.accessKeys.list(), queryFn: ({ signal }) => listAccessKeys(signal) });
-  const create = useMutation({
-    mutationFn: createAccessKey,
+  const keys = $api.useQuery("get", "/customer/access-keys");
+  const create = $api.useMutation("post", "/customer/access-keys", {
     onSuccess: (key) => setCreated(key),
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: queryKeys.accessKeys.list() }),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: KEYS }),
   });
   const mayRevoke = (k: AccessKey) => session?.role === "admin" || k.created_by === session?.email;
 
@@ -109,7 +107,7 @@ export function AccessKeysPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={3}>Access keys</Title>
-        <Button onClick={() => create.mutate()} loading={create.isPending}>
+        <Button onClick={() => create.mutate({})} loading={create.isPending}>
           Create access key
         </Button>
       </Group>

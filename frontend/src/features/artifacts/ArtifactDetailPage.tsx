@@ -1,12 +1,11 @@
 // One artifact: its facts, the jobs that reference it (active ones block a delete), and delete.
 
 import { Anchor, Badge, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { artifactPlaceholder, getArtifact, type ArtifactDetail } from "../../services/api/artifacts";
-import { queryKeys } from "../../services/api/queryKeys";
+import { artifactPlaceholder, type ArtifactDetail } from "../../services/api/artifacts";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
 import { Fact } from "../common/Fact";
 import { Empty, QueryState } from "../common/QueryState";
@@ -61,10 +60,7 @@ export function ArtifactDetailPage() {
   const { name = "" } = useParams();
   const session = useSession();
   const navigate = useNavigate();
-  const artifact = useQuery({
-    queryKey: queryKeys.artifacts.detail(name),
-    queryFn: ({ signal }) => getArtifact(name, signal),
-  });
+  const artifact = $api.useQuery("get", "/customer/artifacts/{name}", { params: { path: { name } } });
 
   return (
     <Stack gap="md">

@@ -1,12 +1,11 @@
 // The tenant's artifacts (OTA files): upload with progress, the list (newest first), each to its page.
 
 import { Anchor, Group, Table, Text, Title } from "@mantine/core";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { listArtifacts } from "../../services/api/artifacts";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -22,12 +21,12 @@ export function ArtifactsPage() {
   const session = useSession();
   const [params, setParams] = useSearchParams();
   const offset = Math.max(0, Number(params.get("offset")) || 0);
-  const listParams = { limit: PAGE, offset };
-  const artifacts = useQuery({
-    queryKey: queryKeys.artifacts.list(listParams),
-    queryFn: ({ signal }) => listArtifacts(listParams, signal),
-    placeholderData: keepPreviousData,
-  });
+  const artifacts = $api.useQuery(
+    "get",
+    "/customer/artifacts",
+    { params: { query: { limit: PAGE, offset } } },
+    { placeholderData: keepPreviousData },
+  );
 
   return (
     <>

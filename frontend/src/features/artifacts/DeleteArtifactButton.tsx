@@ -3,27 +3,28 @@
 
 import { Alert, Anchor, Button, Group, List, Modal, Stack, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 
-import { deleteArtifact, jobsInUse } from "../../services/api/artifacts";
-import { queryKeys } from "../../services/api/queryKeys";
+import { jobsInUse } from "../../services/api/artifacts";
+import { $api, pathKey } from "../../services/api/openapi";
+import { errorText } from "../common/format";
 
 export function DeleteArtifactButton({ name, onDeleted }: { name: string; onDeleted: () => void }) {
   const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
-  const remove = useMutation({
-    mutationFn: () => deleteArtifact(name),
+  const detail = $api.queryOptions("get", "/customer/artifacts/{name}", { params: { path: { name } } }).queryKey;
+  const remove = $api.useMutation("delete", "/customer/artifacts/{name}", {
     onSuccess: () => {
       setOpened(false);
       notifications.show({ color: "teal", title: "Artifact deleted", message: name });
-      queryClient.removeQueries({ queryKey: queryKeys.artifacts.detail(name) });
+      queryClient.removeQueries({ queryKey: detail });
       onDeleted();
     },
     onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.artifacts.lists() });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.artifacts.detail(name) });
+      void queryClient.invalidateQueries({ queryKey: pathKey("/customer/artifacts") });
+      void queryClient.invalidateQueries({ queryKey: detail });
     },
   });
   const close = () => {
@@ -45,7 +46,7 @@ export function DeleteArtifactButton({ name, onDeleted }: { name: string; onDele
           </Text>
           {remove.error && (
             <Alert color="red" role="alert" title={blocking.length ? "Still in use" : "The API refused the delete"}>
-              <Text size="sm">{remove.error.message}</Text>
+              <Text size="sm">{errorText(remove.error)}</Text>
               {blocking.length > 0 && (
                 <>
                   <Text size="sm" mt="xs">
@@ -68,7 +69,7 @@ export function DeleteArtifactButton({ name, onDeleted }: { name: string; onDele
             <Button variant="default" onClick={close}>
               Keep it
             </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>
+            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate({ params: { path: { name } } })}>
               Delete artifact
             </Button>
           </Group>

@@ -11,7 +11,7 @@ import {
   uploadErrorText,
   type UploadProgress,
 } from "../../services/api/artifacts";
-import { queryKeys } from "../../services/api/queryKeys";
+import { pathKey } from "../../services/api/openapi";
 import { formatBytes } from "../common/format";
 
 /** A file name made into an artifact name the API takes: other characters become '-'. */
@@ -50,7 +50,7 @@ export function UploadArtifact() {
       setFile(null);
       setName("");
       setSubmitted(false);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.artifacts.lists() });
+      void queryClient.invalidateQueries({ queryKey: pathKey("/customer/artifacts") });
     },
     onSettled: () => {
       controller.current = null;

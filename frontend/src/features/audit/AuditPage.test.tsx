@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { useLocation } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 
-import type { AuditEntry } from "../../services/api/audit";
+import type { AuditEntry } from "./auditView";
 import { fakeApi, renderWithProviders } from "../../test/render";
 import { AuditPage } from "./AuditPage";
 import { deletedTargets, targetLink } from "./auditView";

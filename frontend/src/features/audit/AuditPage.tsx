@@ -6,14 +6,22 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { Fragment, useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
-import { listAudit, type AuditEntry } from "../../services/api/audit";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api, fetchClient } from "../../services/api/openapi";
 import { LoadMore } from "../common/LoadMore";
 import { JsonBlock } from "../common/JsonBlock";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { parseUtc, utcText } from "../jobs/rolloutForm";
-import { AUDIT_ACTIONS, FILTER_KEYS, TARGET_TYPES, deletedTargets, filtersFrom, targetLink, type FilterKey } from "./auditView";
+import {
+  AUDIT_ACTIONS,
+  FILTER_KEYS,
+  TARGET_TYPES,
+  deletedTargets,
+  filtersFrom,
+  targetLink,
+  type AuditEntry,
+  type FilterKey,
+} from "./auditView";
 
 export const AUDIT_PAGE = 50;
 
@@ -130,9 +138,13 @@ export function AuditPage() {
   const [params] = useSearchParams();
   const filters = filtersFrom(params);
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
+  const query = { ...filters, limit: AUDIT_PAGE };
+  // One infinite query per filter holds every page: its key is the typed client's for the first page (`after`,
+  // the keyset, is the page parameter), so invalidating pathKey("/customer/audit") reaches it.
   const audit = useInfiniteQuery({
-    queryKey: queryKeys.audit.list({ ...filters, limit: AUDIT_PAGE }),
-    queryFn: ({ pageParam, signal }) => listAudit({ ...filters, limit: AUDIT_PAGE, after: pageParam }, signal),
+    queryKey: $api.queryOptions("get", "/customer/audit", { params: { query } }).queryKey,
+    queryFn: async ({ pageParam, signal }) =>
+      (await fetchClient.GET("/customer/audit", { params: { query: { ...query, after: pageParam } }, signal })).data!,
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.next_after ?? undefined,
   });

@@ -1,6 +1,10 @@
 // The Audit page's pure parts: its filters as URL query parameters, and where each row's target links to.
 
-import type { AuditEntry, AuditFilters } from "../../services/api/audit";
+import type { Schemas } from "../../services/api/types";
+
+export type AuditEntry = Schemas["AuditEntry"];
+/** The log's filters (all optional, combined with AND); `since` is inclusive, `until` exclusive (ISO times). */
+export type AuditFilters = Partial<Record<FilterKey, string>>;
 
 /** The actions the API records today (docs/audit.md); the filter takes any other name too. */
 export const AUDIT_ACTIONS = [

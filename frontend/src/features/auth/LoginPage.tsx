@@ -4,12 +4,12 @@ import { useState, type FormEvent } from "react";
 import { Navigate, useSearchParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { login } from "../../services/api/auth";
 import { saveSession } from "../../services/api/session";
+import { login } from "./login";
 
-/** Only same-site paths are followed after login (no open redirect). */
+/** Only same-site paths are followed after login (no open redirect); by default, the dashboard. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/jobs";
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/";
 }
 
 export function LoginPage() {

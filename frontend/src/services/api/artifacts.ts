@@ -1,4 +1,5 @@
-// Artifacts (OTA files) of the operator API: upload with progress, list, inspect (the jobs using one), delete.
+// Artifacts (OTA files): the upload with progress (XMLHttpRequest: fetch reports no upload progress), the name
+// rule and the error texts. Listing, inspecting and deleting go through the typed client ($api).
 
 import { ApiError, errorBody, errorMessage, request, withQuery } from "./client";
 import { loadSession, saveSession } from "./session";
@@ -16,22 +17,12 @@ export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** The job-document placeholder a device receives as a signed download URL of artifact `name`. */
 export const artifactPlaceholder = (name: string) => `\${iotcloud:artifact-url:${name}}`;
 
-const artifactPath = (name: string) => `/customer/artifacts/${encodeURIComponent(name)}`;
-
+/** Still used by the job form's artifact picker (features/jobs/ArtifactUrlPicker.tsx) until it moves to $api. */
 export function listArtifacts(params: ArtifactListParams = {}, signal?: AbortSignal): Promise<ArtifactList> {
   return request<ArtifactList>("/customer/artifacts", { query: params, signal });
 }
 
-export function getArtifact(name: string, signal?: AbortSignal): Promise<ArtifactDetail> {
-  return request<ArtifactDetail>(artifactPath(name), { signal });
-}
-
-/** 204; 409 with `jobs` (ApiError.body) while an active job references it. */
-export function deleteArtifact(name: string): Promise<void> {
-  return request<void>(artifactPath(name), { method: "DELETE" });
-}
-
-/** The job ids a delete's 409 names (the active jobs referencing the artifact). */
+/** The job ids a delete's 409 (`DELETE /customer/artifacts/{name}`) names (the active jobs referencing the artifact). */
 export function jobsInUse(error: unknown): string[] {
   const jobs = error instanceof ApiError && error.status === 409 ? error.body?.jobs : undefined;
   return Array.isArray(jobs) ? jobs.filter((j): j is string => typeof j === "string") : [];

@@ -48,9 +48,9 @@ describe("session", () => {
 describe("safeNext", () => {
   it("follows only same-site paths", () => {
     expect(safeNext("/jobs/abc?x=1")).toBe("/jobs/abc?x=1");
-    expect(safeNext("//evil.example")).toBe("/jobs");
-    expect(safeNext("https://evil.example")).toBe("/jobs");
-    expect(safeNext("/login")).toBe("/jobs");
-    expect(safeNext(null)).toBe("/jobs");
+    expect(safeNext("//evil.example")).toBe("/");
+    expect(safeNext("https://evil.example")).toBe("/");
+    expect(safeNext("/login")).toBe("/");
+    expect(safeNext(null)).toBe("/");
   });
 });

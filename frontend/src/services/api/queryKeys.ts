@@ -3,7 +3,6 @@
 // filter and page of the jobs list.
 
 import type { ArtifactListParams } from "./artifacts";
-import type { AuditListParams } from "./audit";
 import type { DeviceListParams } from "./devices";
 import type { GroupListParams } from "./groups";
 import type { ExecutionListParams } from "./jobs";
@@ -12,21 +11,12 @@ const artifactLists = () => ["artifacts", "list"] as const;
 const deviceLists = () => ["devices", "list"] as const;
 const groupLists = () => ["groups", "list"] as const;
 const devicesJobs = () => ["jobs", "of-device"] as const;
-const auditLists = () => ["audit", "list"] as const;
 
 export const queryKeys = {
-  accessKeys: {
-    list: () => ["access-keys", "list"] as const,
-  },
-  audit: {
-    lists: auditLists,
-    /** `after` is not part of the key: one infinite query holds every page of a filter. */
-    list: (filters: Omit<AuditListParams, "after">) => [...auditLists(), filters] as const,
-  },
+  /** Only the job form's artifact picker (features/jobs) still reads the list under these keys. */
   artifacts: {
     lists: artifactLists,
     list: (params: ArtifactListParams) => [...artifactLists(), params] as const,
-    detail: (name: string) => ["artifacts", "detail", name] as const,
   },
   devices: {
     lists: deviceLists,

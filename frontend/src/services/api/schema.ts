@@ -136,6 +136,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dashboard
+         * @description Devices online and offline, jobs by status, the active jobs' progress, and the last hour's failures.
+         */
+        get: operations["get_dashboard_customer_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/devices": {
         parameters: {
             query?: never;
@@ -735,6 +755,31 @@ export interface components {
              */
             role: "admin" | "operator" | "viewer";
         };
+        /** ActiveJob */
+        ActiveJob: {
+            counts: components["schemas"]["Counts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Document Type */
+            document_type: string;
+            /** Execution Count */
+            execution_count: number;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Progress
+             * @description the share of its executions that reached an end (0 to 1)
+             */
+            progress: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "SCHEDULED" | "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+        };
         /** ArtifactDetail */
         ArtifactDetail: {
             /** Content Type */
@@ -908,6 +953,39 @@ export interface components {
             succeeded: number;
             /** Timed Out */
             timed_out: number;
+        };
+        /** DashboardOut */
+        DashboardOut: {
+            /**
+             * At
+             * Format: date-time
+             * @description the time the figures are for
+             */
+            at: string;
+            devices: components["schemas"]["DeviceCounts"];
+            failures: components["schemas"]["Failures"];
+            jobs: components["schemas"]["JobCounts"];
+        };
+        /** DeviceCounts */
+        DeviceCounts: {
+            /** Active */
+            active: number;
+            /**
+             * Offline
+             * @description ACTIVE devices not heard from within the online window
+             */
+            offline: number;
+            /**
+             * Online
+             * @description ACTIVE devices heard from within the online window
+             */
+            online: number;
+            /** Online Window Seconds */
+            online_window_seconds: number;
+            /** Revoked */
+            revoked: number;
+            /** Total */
+            total: number;
         };
         /** DeviceCreate */
         DeviceCreate: {
@@ -1432,6 +1510,29 @@ export interface components {
              */
             total: number;
         };
+        /** Failures */
+        Failures: {
+            /**
+             * By Job
+             * @description the 10 jobs with most
+             */
+            by_job: components["schemas"]["JobFailures"][];
+            /**
+             * By Reason
+             * @description the 10 commonest
+             */
+            by_reason: components["schemas"]["ReasonFailures"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Total
+             * @description executions that moved to FAILED, TIMED_OUT or REJECTED since `since`
+             */
+            total: number;
+        };
         /** GroupCreate */
         GroupCreate: {
             /**
@@ -1541,6 +1642,26 @@ export interface components {
              * @description every active execution to cancel is CANCELED (else the jobs tick finishes)
              */
             sweep_complete: boolean;
+        };
+        /** JobCounts */
+        JobCounts: {
+            /**
+             * Active
+             * @description the newest 20 active jobs
+             */
+            active: components["schemas"]["ActiveJob"][];
+            /**
+             * Active Total
+             * @description IN_PROGRESS and SCHEDULED jobs
+             */
+            active_total: number;
+            /**
+             * By Status
+             * @description jobs by status (every status, 0 when none)
+             */
+            by_status: {
+                [key: string]: number;
+            };
         };
         /**
          * JobCreate
@@ -1741,6 +1862,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** JobFailures */
+        JobFailures: {
+            /** Failures */
+            failures: number;
+            /** Job Id */
+            job_id: string;
         };
         /** JobList */
         JobList: {
@@ -1961,6 +2089,21 @@ export interface components {
              * @enum {string}
              */
             status: "ready" | "unavailable";
+        };
+        /** ReasonFailures */
+        ReasonFailures: {
+            /** Failures */
+            failures: number;
+            /**
+             * Reason
+             * @description the status_details' `reason` (or `error`) the move carried
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @description FAILED, TIMED_OUT or REJECTED
+             */
+            status: string;
         };
         /** RetryConfig */
         RetryConfig: {
@@ -3073,6 +3216,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_dashboard_customer_dashboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description too many requests from this user (the operator rate limit): retry later */
@@ -6253,6 +6447,7 @@ export const pathsCustomerJobsJob_idFailureReasonsGetParametersQueryStatusAnyOf0
 export const abortCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AbortCriterion"]["failure_type"]> = ["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
 export const accessKeyCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccessKeyCreated"]["role"]> = ["admin", "operator", "viewer"];
 export const accessKeyOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccessKeyOut"]["role"]> = ["admin", "operator", "viewer"];
+export const activeJobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ActiveJob"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const artifactJobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ArtifactJob"]["status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceDetail"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
