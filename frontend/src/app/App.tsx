@@ -21,6 +21,7 @@ import { AccessKeysPage } from "../features/accessKeys/AccessKeysPage";
 import { onSessionChange } from "../services/api/session";
 import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
+import { LiveUpdates } from "./live/LiveUpdates";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
 import { theme } from "./theme";
@@ -64,6 +65,7 @@ export function App() {
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />
         <SessionProvider>
+          <LiveUpdates />
           <BrowserRouter>
             <AppRoutes />
           </BrowserRouter>

@@ -5,6 +5,7 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
+import { isLive } from "../../app/live/liveState";
 import { listExecutions, type ExecutionStatus } from "../../services/api/jobs";
 import { queryKeys } from "../../services/api/queryKeys";
 import { EXECUTION_STATUSES, isOpenExecution, statusFrom } from "../../services/api/statuses";
@@ -49,7 +50,7 @@ export function ExecutionsTable({
     queryKey: queryKeys.jobs.executionPage(jobId, pageParams),
     queryFn: ({ signal }) => listExecutions(jobId, pageParams, signal),
     placeholderData: keepPreviousData,
-    refetchInterval: live,
+    refetchInterval: () => (isLive() ? false : live),
   });
   return (
     <>

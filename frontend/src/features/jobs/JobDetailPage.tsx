@@ -4,6 +4,7 @@ import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/co
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 
+import { isLive } from "../../app/live/liveState";
 import { useSession } from "../../app/SessionContext";
 import { getJob, type JobDetail } from "../../services/api/jobs";
 import { queryKeys } from "../../services/api/queryKeys";
@@ -38,7 +39,7 @@ export function JobDetailPage() {
   const job = useQuery({
     queryKey: queryKeys.jobs.detail(jobId),
     queryFn: ({ signal }) => getJob(jobId, signal),
-    refetchInterval: (q) => (q.state.data && isJobLive(q.state.data.status) ? LIVE_REFRESH_MS : false),
+    refetchInterval: (q) => (!isLive() && q.state.data && isJobLive(q.state.data.status) ? LIVE_REFRESH_MS : false),
   });
   const live = job.data && isJobLive(job.data.status) ? LIVE_REFRESH_MS : false;
 

@@ -5,6 +5,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
+import { isLive } from "../../app/live/liveState";
 import { useSession } from "../../app/SessionContext";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -42,7 +43,7 @@ function RolloutNote({ job }: { job: Job }) {
 
 /** Poll while something on screen can still change. */
 export const whileInProgress = (data: JobList | undefined) =>
-  data?.jobs.some((j) => isJobLive(j.status)) ? LIVE_REFRESH_MS : false;
+  !isLive() && data?.jobs.some((j) => isJobLive(j.status)) ? LIVE_REFRESH_MS : false;
 
 export function JobsPage() {
   const session = useSession();
