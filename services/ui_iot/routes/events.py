@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from shared.auth import Principal, decode_token
-from shared.console_events.hub import ConsoleHub, Subscriber
+from shared.console_events.hub import ConsoleHub
 from shared.errors import Unauthorized, Unavailable
 from shared.infra.db import DB_ERRORS, tenant_tx
 from shared.tenants import current_role
@@ -50,9 +50,13 @@ async def session_holds(pool: asyncpg.Pool, secret: str, token: str, principal: 
 
 
 async def _stream(
-    hub: ConsoleHub, sub: Subscriber, pool: asyncpg.Pool, secret: str, token: str, principal: Principal
+    hub: ConsoleHub, pool: asyncpg.Pool, secret: str, token: str, principal: Principal
 ) -> AsyncIterator[ServerSentEvent]:
+    """Subscribed once the response has started (a client gone before never subscribes); `ready` says so."""
     loop = asyncio.get_running_loop()
+    sub = hub.subscribe(principal.tenant_id)
+    if sub is None:  # the server began to stop meanwhile
+        return
     try:
         yield ServerSentEvent(event="ready", data="{}")
         check_at = loop.time() + hub.recheck_seconds
@@ -86,8 +90,7 @@ async def events(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> EventSourceResponse:
     hub: ConsoleHub = request.app.state.console_events
-    sub = hub.subscribe(principal.tenant_id)
-    if sub is None:
+    if hub.closing:
         raise Unavailable("the server is stopping: reconnect in a moment", retry_after=1)
-    stream = _stream(hub, sub, pool, request.app.state.secret, token or "", principal)
+    stream = _stream(hub, pool, request.app.state.secret, token or "", principal)
     return EventSourceResponse(stream, ping=hub.ping_seconds, send_timeout=SEND_TIMEOUT)
