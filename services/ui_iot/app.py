@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from shared.artifacts.storage import DiskStorage
+from shared.console_events.hub import ConsoleHub
 from shared.infra.assets import console_dir
 from shared.infra.config import Settings
 from shared.web.service_app import build_app
@@ -16,6 +20,7 @@ from ui_iot.routes import (
     auth,
     dashboard,
     devices,
+    events,
     groups,
     job_delete,
     job_insights,
@@ -28,6 +33,17 @@ from ui_iot.routes import (
 DEFAULT_STATIC = console_dir()  # frontend/dist of the checkout, or the installed wheel's copy
 
 
+@asynccontextmanager
+async def _console_events(app: FastAPI) -> AsyncIterator[None]:
+    """The process's LISTEN connection for the consoles' event streams, while the app serves."""
+    hub: ConsoleHub = app.state.console_events
+    hub.start()
+    try:
+        yield
+    finally:
+        await hub.stop()
+
+
 def create_app(settings: Settings, dsn: str) -> FastAPI:
     app = build_app(
         service="ui",
@@ -37,7 +53,12 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         dsn=dsn,
         max_body=256 * 1024,
         body_limits={"/customer/artifacts": settings.artifact_max_bytes},
+        background=_console_events,
     )
+    # LISTEN needs a session of its own: through PgBouncer's transaction pooling, give a direct URL
+    # (IOTCLOUD_LISTEN_DATABASE_URL), else consoles get no events and poll (docs/live.md)
+    app.state.console_events = hub = ConsoleHub(settings.listen_database_url or dsn)
+    app.state.drain = hub.drain  # streams end at once when the server stops (shared/web/service_app.py)
     app.state.secret = settings.signing_secret()
     app.state.artifacts = DiskStorage(settings.artifact_root())
     for module in (
@@ -54,6 +75,7 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         quotas,
         users,
         access_keys,
+        events,
     ):
         app.include_router(module.router)
     mount_console(app, settings.static_dir or DEFAULT_STATIC)

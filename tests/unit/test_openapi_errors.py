@@ -75,6 +75,7 @@ DOMAIN: dict[str, set[int]] = {
     "GET /customer/job-templates/{template_id}": {400, 404},
     "DELETE /customer/job-templates/{template_id}": {400, 404},
     "GET /customer/audit": {400},  # a time PostgreSQL cannot hold (year 1 at +23:00)
+    "GET /customer/events": set(),  # a stream; 503 while the server stops, as outages
     "GET /device/v1/shadow": set(),
     "POST /device/v1/shadow/reported": {409},
     "GET /device/v1/jobs/pending": {304},  # If-None-Match: unchanged (503 past the waiters limit, as outages)

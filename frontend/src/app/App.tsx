@@ -8,6 +8,7 @@ import { Empty, Loading } from "../features/common/QueryState";
 import { onSessionChange } from "../services/api/session";
 import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
+import { LiveUpdates } from "./live/LiveUpdates";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
 import { theme } from "./theme";
@@ -92,6 +93,7 @@ export function App() {
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />
         <SessionProvider>
+          <LiveUpdates />
           <BrowserRouter>
             <AppRoutes />
           </BrowserRouter>

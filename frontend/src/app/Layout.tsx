@@ -2,6 +2,7 @@ import { AppShell, Badge, Button, Group, NavLink as MantineNavLink, Text, Title 
 import { NavLink, Navigate, Outlet, useLocation } from "react-router-dom";
 
 import { saveSession, sessionExpired } from "../services/api/session";
+import { LiveIndicator } from "./live/LiveIndicator";
 import { useSession } from "./SessionContext";
 
 const NAV: { to: string; label: string; adminOnly?: boolean }[] = [
@@ -29,6 +30,7 @@ export function Layout() {
         <Group h="100%" px="md" justify="space-between">
           <Title order={4}>iotcloud</Title>
           <Group gap="sm">
+            <LiveIndicator />
             <Text size="sm" data-testid="who">
               {session.email}
             </Text>

@@ -131,6 +131,15 @@ JOBS_LISTENERS_CONNECTED = Gauge(
     "Connections listening to the jobs channel (one per device-API process)",
 )
 JOB_NOTIFICATIONS = Counter("iotcloud_job_notifications", "Notifications received on the jobs channel")
+CONSOLE_LISTENERS_CONNECTED = Gauge(
+    "iotcloud_console_listeners_connected",
+    "Connections listening to the console channel (one per operator-API process)",
+)
+CONSOLE_STREAMS = Gauge("iotcloud_console_streams", "Consoles' event streams (GET /customer/events) open now")
+CONSOLE_STREAMS_DROPPED = Counter(
+    "iotcloud_console_streams_dropped",
+    "Console event streams ended because the client read too slowly (its queue of events was full)",
+)
 NOTIFY_LATENCY = Histogram(
     "iotcloud_notify_latency_seconds",
     "From the statement that sends a job notification (its commit included) to a listener's receipt",

@@ -5,6 +5,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 
+import { isLive } from "../../app/live/liveState";
 import { deviceJobs } from "../../services/api/jobs";
 import { queryKeys } from "../../services/api/queryKeys";
 import { isOpenExecution } from "../../services/api/statuses";
@@ -24,7 +25,7 @@ export function DeviceJobsPanel({ deviceId }: { deviceId: string }) {
     queryKey: queryKeys.jobs.ofDevice(deviceId, pageParams),
     queryFn: ({ signal }) => deviceJobs(deviceId, pageParams, signal),
     placeholderData: keepPreviousData,
-    refetchInterval: (q) => (q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
+    refetchInterval: (q) => (!isLive() && q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
   });
   return (
     <Card withBorder>
