@@ -23,7 +23,7 @@ import { getStyleNonce } from "./cspNonce";
 import { Layout } from "./Layout";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
-import { theme } from "./theme";
+import { cssVariablesResolver, theme } from "./theme";
 
 export function AppRoutes() {
   return (
@@ -59,7 +59,12 @@ function ClearCacheOnSignOut() {
 export function App() {
   const [queryClient] = useState(makeQueryClient);
   return (
-    <MantineProvider theme={theme} getStyleNonce={getStyleNonce}>
+    <MantineProvider
+      theme={theme}
+      cssVariablesResolver={cssVariablesResolver}
+      defaultColorScheme="auto" // the system's, unless the operator chose (public/color-scheme.js sets it first)
+      getStyleNonce={getStyleNonce}
+    >
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />

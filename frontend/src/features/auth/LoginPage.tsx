@@ -30,7 +30,7 @@ export function LoginPage() {
   const expired = params.get("expired") === "1";
 
   return (
-    <Center mih="100vh" bg="gray.0">
+    <Center mih="100vh" bg="var(--mantine-color-default-hover)">
       <Paper withBorder shadow="sm" p="xl" w={380}>
         <form onSubmit={onSubmit} aria-label="sign in" noValidate>
           <Stack>
