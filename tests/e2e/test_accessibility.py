@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.axe import axe_violations, blocking
 from tests.e2e.conftest import ROOT, open_page, shot
-from tests.e2e.tour import ARTIFACT, DEVICE, GROUP, JOB, TEMPLATE
+from tests.e2e.tour import ARTIFACT, CONTINUOUS_JOB, DEVICE, DONE_JOB, GROUP, JOB, SCHEDULED_JOB, TEMPLATE
 from tests.support.stack import Stack
 
 DOCS_SHOTS = ROOT / "docs" / "console"
@@ -116,3 +116,52 @@ async def test_the_check_sees_a_planted_violation(
         assert target in [n["target"] for n in found[rule].nodes], found[rule]
     assert found["color-contrast"].impact == "serious"
     assert found["button-name"].impact == "critical"
+
+
+# Where status badges sit in narrow columns, and the statuses the tour gives them (all but TIMED_OUT, which
+# takes a minute of the worker's clock).
+BADGE_PAGES = [
+    ("/jobs", "^Jobs$"),
+    (f"/jobs/{JOB}", f"^Job {JOB}"),
+    (f"/jobs/{DONE_JOB}", f"^Job {DONE_JOB}"),
+    (f"/jobs/{CONTINUOUS_JOB}", f"^Job {CONTINUOUS_JOB}"),
+    (f"/jobs/{SCHEDULED_JOB}", f"^Job {SCHEDULED_JOB}"),
+    ("/devices", "^Devices$"),
+    ("/devices/demo-device-09", "^Device demo-device-09$"),
+    ("/devices/demo-device-20", "^Device demo-device-20$"),
+    (f"/artifacts/{ARTIFACT}", f"^Artifact {re.escape(ARTIFACT)}$"),
+]
+STATUSES = {"QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED", "CANCELED", "REMOVED", "COMPLETED"}
+STATUSES |= {"SCHEDULED"}
+
+# Each badge: its text, and whether the badge or its label is cut (more content than room: an ellipsis).
+MEASURE_BADGES = """() => [...document.querySelectorAll(".mantine-Badge-root")].map((b) => {
+  const label = b.querySelector(".mantine-Badge-label") || b;
+  return {
+    text: label.textContent,
+    status: b.dataset.status || null,
+    cut: b.scrollWidth > b.clientWidth || label.scrollWidth > label.clientWidth,
+    widths: [b.scrollWidth, b.clientWidth, label.scrollWidth, label.clientWidth],
+  };
+})"""
+
+
+async def test_status_badges_keep_their_whole_text_in_a_narrow_window(
+    browser: Browser, tour_stack: Stack, signed_in: dict[str, Any]
+) -> None:
+    seen: set[str] = set()
+    async with open_page(browser, tour_stack.ui, viewport=(720, 900), storage_state=signed_in) as (
+        page,
+        console,
+    ):
+        for path, heading in BADGE_PAGES:
+            await show(page, Route(path, path, heading))
+            badges: list[dict[str, Any]] = await page.evaluate(MEASURE_BADGES)
+            assert badges, path
+            cut = [b for b in badges if b["cut"]]
+            assert cut == [], (path, cut)
+            seen |= {b["status"] for b in badges if b["status"]}
+            if path == f"/jobs/{JOB}":
+                await shot(page, "badges-narrow-job")
+        assert console.errors == [], console.errors
+    assert seen >= STATUSES, STATUSES - seen
