@@ -85,6 +85,18 @@ async def test_page_has_no_serious_accessibility_violation(
         assert console.errors == [], console.errors
 
 
+async def test_the_system_scheme_is_set_before_the_app_runs(browser: Browser, tour_stack: Stack) -> None:
+    """public/color-scheme.js (from the origin, allowed by the CSP) sets the dark scheme before the bundle
+    runs: with the bundle's scripts blocked, the page is dark already (no white flash)."""
+    async with open_page(browser, tour_stack.ui, color_scheme="dark") as (page, _console):
+        await page.route(re.compile(r"/assets/.*\.js$"), lambda route: route.abort())
+        await page.goto("/login")
+        assert await page.evaluate("document.getElementById('root').childElementCount") == 0  # no app
+        assert await page.evaluate("document.documentElement.dataset.mantineColorScheme") == "dark"
+        body = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert body == "rgb(36, 36, 36)", body  # Mantine's dark body (dark-7), from the stylesheet
+
+
 async def test_the_check_sees_a_planted_violation(
     browser: Browser, tour_stack: Stack, signed_in: dict[str, Any]
 ) -> None:
