@@ -8,7 +8,7 @@ PY_DIRS := $(wildcard services tests bench)
 FRONT_STAMP := frontend/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install frontend wheel wheel-package run demo test lint typecheck unit integration e2e test-frontend fuzz bench bench-quick clean
+.PHONY: help install frontend wheel wheel-package run demo test lint typecheck unit integration e2e docs-shots test-frontend fuzz bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test-frontend: $(FRONT_STAMP) ## frontend type check, build, initial-bundle budg
 
 e2e: install frontend ## browser end-to-end tests
 	$(BIN)/pytest tests/e2e -q
+
+docs-shots: install frontend ## refresh docs/console/*.png: each console page, shot by the accessibility test
+	IOTCLOUD_DOCS_SHOTS=1 $(BIN)/pytest tests/e2e/test_accessibility.py -q -k light
 
 test: lint typecheck unit integration test-frontend e2e ## the whole suite
 

@@ -11,7 +11,7 @@ import { Layout } from "./Layout";
 import { LiveUpdates } from "./live/LiveUpdates";
 import { makeQueryClient } from "./queryClient";
 import { SessionProvider } from "./SessionContext";
-import { theme } from "./theme";
+import { cssVariablesResolver, theme } from "./theme";
 
 // Each page is its own chunk, loaded when first visited: the initial load is the shell (Mantine, the router,
 // the query client, the layout) only. `scripts/checkBundle.mjs` (npm test) keeps it under its budget.
@@ -88,7 +88,12 @@ function ClearCacheOnSignOut() {
 export function App() {
   const [queryClient] = useState(makeQueryClient);
   return (
-    <MantineProvider theme={theme} getStyleNonce={getStyleNonce}>
+    <MantineProvider
+      theme={theme}
+      cssVariablesResolver={cssVariablesResolver}
+      defaultColorScheme="auto" // the system's, unless the operator chose (public/color-scheme.js sets it first)
+      getStyleNonce={getStyleNonce}
+    >
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ClearCacheOnSignOut />

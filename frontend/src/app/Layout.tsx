@@ -1,7 +1,9 @@
 import { AppShell, Badge, Button, Group, NavLink as MantineNavLink, Text, Title } from "@mantine/core";
+import type { MouseEvent } from "react";
 import { NavLink, Navigate, Outlet, useLocation } from "react-router-dom";
 
 import { saveSession, sessionExpired } from "../services/api/session";
+import classes from "./Layout.module.css";
 import { LiveIndicator } from "./live/LiveIndicator";
 import { useSession } from "./SessionContext";
 
@@ -17,6 +19,14 @@ const NAV: { to: string; label: string; adminOnly?: boolean }[] = [
   { to: "/users", label: "Users", adminOnly: true },
 ];
 
+const MAIN_ID = "main-content";
+
+/** Moves the focus to the page's content (past the header and the navigation), as the first Tab offers. */
+function skipToContent(e: MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault(); // the router's URL keeps no #fragment
+  document.getElementById(MAIN_ID)?.focus();
+}
+
 export function Layout() {
   const session = useSession();
   const location = useLocation();
@@ -26,9 +36,14 @@ export function Layout() {
   }
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: "xs" }} padding="md">
+      <a href={`#${MAIN_ID}`} className={classes.skipLink} onClick={skipToContent}>
+        Skip to content
+      </a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
-          <Title order={4}>iotcloud</Title>
+          <Title order={1} size="h4">
+            iotcloud
+          </Title>
           <Group gap="sm">
             <LiveIndicator />
             <Text size="sm" data-testid="who">
@@ -55,7 +70,7 @@ export function Layout() {
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id={MAIN_ID} tabIndex={-1} className={classes.main}>
         <Outlet />
       </AppShell.Main>
     </AppShell>

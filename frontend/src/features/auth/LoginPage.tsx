@@ -30,12 +30,14 @@ export function LoginPage() {
   const expired = params.get("expired") === "1";
 
   return (
-    <Center mih="100vh" bg="gray.0">
+    <Center component="main" mih="100vh" bg="var(--mantine-color-default-hover)">
       <Paper withBorder shadow="sm" p="xl" w={380}>
         <form onSubmit={onSubmit} aria-label="sign in" noValidate>
           <Stack>
             <div>
-              <Title order={2}>iotcloud console</Title>
+              <Title order={1} size="h2">
+                iotcloud console
+              </Title>
               <Text c="dimmed" size="sm">
                 Sign in with your tenant user
               </Text>

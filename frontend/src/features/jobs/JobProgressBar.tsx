@@ -20,7 +20,7 @@ export function JobProgressBar({ counts, label, size = "lg" }: { counts: JobCoun
       >
         {p.segments.map((s) => (
           <Tooltip key={s.key} label={`${s.label}: ${s.count}`} withArrow>
-            <Progress.Section value={s.percent} color={s.color} data-segment={s.key} />
+            <Progress.Section value={s.percent} color={s.color} data-segment={s.key} aria-label={`${s.label}: ${s.count}`} />
           </Tooltip>
         ))}
       </Progress.Root>
