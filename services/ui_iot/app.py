@@ -34,7 +34,10 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         settings=settings,
         dsn=dsn,
         max_body=256 * 1024,
-        body_limits={"/customer/artifacts": settings.artifact_max_bytes},
+        body_limits={
+            "/customer/artifacts": settings.artifact_max_bytes,
+            "/customer/devices/import": devices.IMPORT_MAX_BYTES + 64 * 1024,
+        },
     )
     app.state.secret = settings.signing_secret()
     app.state.artifacts = DiskStorage(settings.artifact_root())
