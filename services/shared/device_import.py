@@ -3,7 +3,7 @@ one set-based statement, each with a provision token returned this once (stored 
 
 The file: a header row, then one device a row. Column `device_id` is required; `name` is optional; every
 other column is an attribute of the device (a string; an empty cell sets none). Any bad row refuses the
-whole file (422 `invalid_csv` with every problem found, by line and column; nothing is created), as do ids
+whole file (400 `invalid_csv` with every problem found, by line and column; nothing is created), as do ids
 repeated within the file; ids of existing devices are a 409 naming them."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ SELECT coalesce(array_agg(device_id ORDER BY device_id), '{}')
 
 
 class InvalidCsv(DomainError):
-    status_code = 422
+    status_code = 400
     code = "invalid_csv"
 
 

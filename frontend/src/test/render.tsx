@@ -29,18 +29,21 @@ export interface Call {
 /** Replaces fetch with a table of canned operator-API answers, recording every call. */
 export function fakeApi(routes: Record<string, (call: Call) => [number, unknown]>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal("fetch", async (input: string, init: RequestInit = {}) => {
-    const url = new URL(input, "http://console.test");
+  // `input` is a URL (client.ts's request) or a Request (openapi-fetch's fetchClient and $api)
+  vi.stubGlobal("fetch", async (input: string | Request, init: RequestInit = {}) => {
+    const request = typeof input === "string" ? null : input;
+    const url = new URL(request ? request.url : (input as string), "http://console.test");
+    const text = request ? await request.text() : typeof init.body === "string" ? init.body : "";
     const call = {
-      method: init.method ?? "GET",
+      method: request ? request.method : (init.method ?? "GET"),
       path: url.pathname + url.search,
-      body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+      body: text ? JSON.parse(text) : undefined,
     };
     calls.push(call);
     const route = routes[`${call.method} ${url.pathname}`];
     const [status, body] = route ? route(call) : [404, { error: "not_found", detail: `no fake for ${call.path}` }];
-    const text = status === 204 ? null : JSON.stringify(body); // a 204 has no body
-    return new Response(text, { status, headers: { "Content-Type": "application/json" } });
+    const answer = status === 204 ? null : JSON.stringify(body); // a 204 has no body
+    return new Response(answer, { status, headers: { "Content-Type": "application/json" } });
   });
   return calls;
 }

@@ -85,7 +85,9 @@ async def create_job(
     is_continuous = target_selection is TargetSelection.CONTINUOUS
     if is_continuous:
         if target_device_id is not None or target_devices is not None:
-            raise BadRequest("a CONTINUOUS job targets a group or the fleet (target_all), not listed devices")
+            raise BadRequest(
+                "a CONTINUOUS job targets a group or the fleet (target_all), not one device nor a list"
+            )
         await continuous.lock_target(conn, target_group_id, exclusive=True)
     if target_device_id is not None:
         # FOR SHARE: a revocation waits for this job's fan-out, so the device checked is the device targeted.

@@ -124,7 +124,7 @@ class InvalidCsvOut(ErrorOut):
 
 
 INVALID_CSV = error(
-    422, "the file is refused (error `invalid_csv`): `errors` names each problem", InvalidCsvOut
+    400, "the file is refused (error `invalid_csv`): `errors` names each problem", InvalidCsvOut
 )
 EXISTING = error(409, "devices of the file exist already (`existing_device_ids`); nothing was created")
 
@@ -157,7 +157,7 @@ async def create_device(body: DeviceCreate, db: WriteDB, now: Now, request: Requ
 
 @router.post("/import", response_model=ImportOut, responses=WRITER_QUOTA | EXISTING | TOO_LARGE | INVALID_CSV)
 async def import_devices(body: DeviceImport, db: WriteDB, now: Now) -> dict[str, Any]:
-    """Creates every device of the CSV file in one statement, or none (any bad row: 422 naming each
+    """Creates every device of the CSV file in one statement, or none (any bad row: 400 naming each
     problem). Each new device's provision token is in this answer only."""
     rows = await device_import.import_devices(db, body.csv, now, dry_run=body.dry_run)
     return {"dry_run": body.dry_run, "count": len(rows), "devices": rows}

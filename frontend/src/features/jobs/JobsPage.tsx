@@ -23,6 +23,7 @@ const PAGE = 25;
 export const LIVE_REFRESH_MS = 2000;
 
 export function targetLabel(job: Pick<Job, "target">) {
+  if (job.target.type === "devices") return "selected devices";
   return job.target.type === "all" ? "whole fleet" : `${job.target.type} ${job.target.id}`;
 }
 

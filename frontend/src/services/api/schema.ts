@@ -165,7 +165,7 @@ export interface paths {
         put?: never;
         /**
          * Import Devices
-         * @description Creates every device of the CSV file in one statement, or none (any bad row: 422 naming each
+         * @description Creates every device of the CSV file in one statement, or none (any bad row: 400 naming each
          *     problem). Each new device's provision token is in this answer only.
          */
         post: operations["import_devices_customer_devices_import_post"];
@@ -3308,6 +3308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportOut"];
                 };
             };
+            /** @description the file is refused (error `invalid_csv`): `errors` names each problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidCsvOut"];
+                };
+            };
             /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
             401: {
                 headers: {
@@ -3346,13 +3355,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the file is refused (error `invalid_csv`): `errors` names each problem */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvalidCsvOut"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description too many requests from this user (the operator rate limit): retry later */
