@@ -86,6 +86,7 @@ export function DevicesPage() {
         {(data) => {
           const pageIds = data.devices.map((d) => d.device_id);
           const onPage = pageState(selection, pageIds);
+          const stale = devices.isPlaceholderData; // the previous filter's page, shown until the new one comes
           return data.devices.length === 0 ? (
             <Empty>{q || status ? "No device matches." : "No devices yet: create one."}</Empty>
           ) : (
@@ -99,6 +100,7 @@ export function DevicesPage() {
                           aria-label="Select every device on this page"
                           checked={onPage === "all"}
                           indeterminate={onPage === "some"}
+                          disabled={stale}
                           onChange={() => setSelection((s) => togglePage(s, pageIds))}
                         />
                       </Table.Th>
@@ -118,7 +120,7 @@ export function DevicesPage() {
                           <Checkbox
                             aria-label={`Select ${d.device_id}`}
                             checked={isSelected(selection, d.device_id)}
-                            disabled={selection.kind === "matching"}
+                            disabled={stale || selection.kind === "matching"}
                             onChange={() => setSelection((s) => toggle(s, d.device_id))}
                           />
                         </Table.Td>
