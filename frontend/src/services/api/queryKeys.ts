@@ -7,6 +7,7 @@ import type { AuditListParams } from "./audit";
 import type { DeviceListParams } from "./devices";
 import type { GroupListParams } from "./groups";
 import type { ExecutionListParams, JobListParams } from "./jobs";
+import { pathKey } from "./openapi";
 import type { TemplateListParams } from "./templates";
 
 const artifactLists = () => ["artifacts", "list"] as const;
@@ -55,7 +56,9 @@ export const queryKeys = {
     ofDevices: devicesJobs,
     ofDevice: (deviceId: string, params: ExecutionListParams) => [...devicesJobs(), deviceId, params] as const,
     /** Every key under which a view of job `jobId` may be cached: what a change to that job must invalidate. */
-    views: (jobId: string) => [jobDetail(jobId), jobLists(), jobExecutions(jobId), jobEvents(jobId), devicesJobs()] as const,
+    // (the device page's jobs panel is on $api: its keys start with pathKey("/customer/devices/{device_id}/jobs"))
+    views: (jobId: string) =>
+      [jobDetail(jobId), jobLists(), jobExecutions(jobId), jobEvents(jobId), devicesJobs(), pathKey("/customer/devices/{device_id}/jobs")] as const,
   },
   templates: {
     lists: templateLists,
