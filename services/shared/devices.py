@@ -14,6 +14,8 @@ from shared.auth import new_provision_token, token_hash
 from shared.errors import Conflict, NotFound
 from shared.infra.db import TENANT_SQL
 from shared.jobs import continuous
+from shared.selection import escape_like as escape_like  # the devices list's, re-exported
+from shared.selection import matching_sql
 
 # "Online": an ACTIVE device heard from within the window. The one definition, in Python (is_online, for a
 # device's row) and in SQL (ONLINE_SQL, a condition on device_state with the window's start as a parameter).
@@ -39,21 +41,16 @@ SELECT_DEVICE = f"SELECT {DEVICE_COLUMNS} FROM device_state WHERE device_id = $1
 
 DEVICE_EXISTS = "SELECT 1 FROM device_state WHERE device_id = $1"
 
-# $1: search text or NULL (matches id or name, case-insensitive), $2: status or NULL
+# $1: search text or NULL (matches id or name, case-insensitive), $2: status or NULL (shared/selection.py)
 LIST_DEVICES = f"""
 SELECT {DEVICE_COLUMNS}, count(*) OVER () AS total
-  FROM device_state
- WHERE ($1::text IS NULL OR device_id ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%')
-   AND ($2::text IS NULL OR status = $2)
+  FROM device_state d
+ WHERE {matching_sql("$1", "$2")}
  ORDER BY created_at DESC, device_id
  LIMIT $3 OFFSET $4
 """
 
-COUNT_DEVICES = """
-SELECT count(*) FROM device_state
- WHERE ($1::text IS NULL OR device_id ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%')
-   AND ($2::text IS NULL OR status = $2)
-"""
+COUNT_DEVICES = f"SELECT count(*) FROM device_state d WHERE {matching_sql('$1', '$2')}"
 
 PATCH_DEVICE = f"""
 UPDATE device_state
@@ -73,10 +70,6 @@ ROTATE_TOKEN = f"""
 UPDATE device_state SET token_hash = $2, updated_at = $3 WHERE device_id = $1
 RETURNING {DEVICE_COLUMNS}
 """
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def new_device_id() -> str:

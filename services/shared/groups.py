@@ -12,6 +12,7 @@ from shared.devices import escape_like
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.infra.db import TENANT_SQL
 from shared.jobs import continuous
+from shared.selection import Selection, matching_sql
 
 GROUP_COLUMNS = "g.group_id, g.name, g.description, g.created_at"
 
@@ -65,6 +66,23 @@ WITH wanted AS (SELECT DISTINCT unnest($2::text[]) AS device_id),
 SELECT (SELECT count(*) FROM ins) AS added,
        (SELECT coalesce(array_agg(w.device_id ORDER BY w.device_id), '{{}}')
           FROM wanted w WHERE w.device_id NOT IN (SELECT device_id FROM known)) AS unknown
+"""
+
+# Every device matching the devices list's filter ($2 pattern, $3 status) joins group $1: one statement
+# whatever the fleet's size.
+ADD_MATCHING = f"""
+WITH ins AS (
+    INSERT INTO device_group_members (tenant_id, group_id, device_id)
+    SELECT {TENANT_SQL}, $1, d.device_id FROM device_state d WHERE {matching_sql("$2", "$3")}
+    ON CONFLICT DO NOTHING
+    RETURNING device_id)
+SELECT count(*) FROM ins
+"""
+
+# The group's running continuous jobs reach the matching devices that joined it (the array is built in SQL).
+JOIN_MATCHING = f"""
+SELECT iotcloud.continuous_join($1, $2, ARRAY(
+    SELECT d.device_id FROM device_state d WHERE {matching_sql("$3", "$4")} AND d.status = 'ACTIVE'))
 """
 
 REMOVE_MEMBER = "DELETE FROM device_group_members WHERE group_id = $1 AND device_id = $2 RETURNING device_id"
@@ -128,16 +146,31 @@ async def add_members(
 ) -> dict[str, Any]:
     """Adds the devices (set-based); each running continuous job of the group gets a QUEUED execution for
     each of them that is ACTIVE and had none, in the same transaction."""
+    return await add_selection(conn, group_id, Selection(device_ids=device_ids), now)
+
+
+async def add_selection(
+    conn: asyncpg.Connection, group_id: str, selection: Selection, now: datetime
+) -> dict[str, Any]:
+    """Adds the selected devices: listed ids (400 naming those that are not the tenant's; nothing is added)
+    or every device matching a filter (one INSERT ... SELECT). Each running continuous job of the group gets
+    a QUEUED execution for each added device that is ACTIVE and had none, in the same transaction."""
     if not await group_exists(conn, group_id):
         raise NotFound(f"group {group_id!r} not found")
     await continuous.lock_target(conn, group_id, exclusive=False)
-    row = await conn.fetchrow(ADD_MEMBERS, group_id, device_ids)
-    assert row is not None
-    unknown = list(row["unknown"])
-    if unknown:
-        raise BadRequest(f"unknown device ids: {', '.join(unknown[:20])}", unknown_device_ids=unknown)
-    queued = await continuous.join(conn, now, group_id, device_ids)
-    return {"group_id": group_id, "added": int(row["added"]), "queued_executions": queued}
+    if selection.device_ids is not None:
+        row = await conn.fetchrow(ADD_MEMBERS, group_id, selection.device_ids)
+        assert row is not None
+        unknown = list(row["unknown"])
+        if unknown:
+            raise BadRequest(f"unknown device ids: {', '.join(unknown[:20])}", unknown_device_ids=unknown)
+        added = int(row["added"])
+        queued = await continuous.join(conn, now, group_id, selection.device_ids)
+    else:
+        pattern, status = selection.filter_params()
+        added = int(await conn.fetchval(ADD_MATCHING, group_id, pattern, status))
+        queued = int(await conn.fetchval(JOIN_MATCHING, now, group_id, pattern, status))
+    return {"group_id": group_id, "added": added, "queued_executions": queued}
 
 
 async def remove_member(conn: asyncpg.Connection, group_id: str, device_id: str, now: datetime) -> None:

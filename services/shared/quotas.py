@@ -89,15 +89,16 @@ def _refuse(quota: str, limit: int, used: int, what: str) -> QuotaExceeded:
     )
 
 
-async def check_new_device(conn: asyncpg.Connection) -> None:
-    """Before a device is added in this transaction: refuses it when the tenant's ACTIVE devices are at
-    their quota. Holds the tenant's devices-quota lock until commit."""
+async def check_new_device(conn: asyncpg.Connection, adding: int = 1) -> None:
+    """Before `adding` devices are added in this transaction (an import adds many): refuses them when the
+    tenant's ACTIVE devices would pass their quota. Holds the tenant's devices-quota lock until commit."""
     limit = await conn.fetchval(LOCK_DEVICES_QUOTA)
     if limit is None:
         return
     used = int(await conn.fetchval(ACTIVE_DEVICES))
-    if used >= limit:
-        raise _refuse("devices", limit, used, f"the tenant has {used} active devices")
+    if used + adding > limit:
+        what = f"the tenant has {used} active devices" + (f" and adds {adding}" if adding > 1 else "")
+        raise _refuse("devices", limit, used, what)
 
 
 async def check_new_artifact(conn: asyncpg.Connection, sha256: str, size: int) -> None:

@@ -52,7 +52,10 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
         settings=settings,
         dsn=dsn,
         max_body=256 * 1024,
-        body_limits={"/customer/artifacts": settings.artifact_max_bytes},
+        body_limits={
+            "/customer/artifacts": settings.artifact_max_bytes,
+            "/customer/devices/import": devices.IMPORT_MAX_BYTES + 64 * 1024,
+        },
         background=_console_events,
     )
     # LISTEN needs a session of its own: through PgBouncer's transaction pooling, give a direct URL

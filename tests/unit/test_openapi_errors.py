@@ -32,6 +32,7 @@ DOMAIN: dict[str, set[int]] = {
     "POST /auth/token": {400, 401, 429},  # 429: the login guard (503 when busy, as when the database is out)
     "GET /auth/me": set(),
     "POST /customer/devices": {409},
+    "POST /customer/devices/import": {400, 409},
     "GET /customer/devices": {400},
     "GET /customer/devices/{device_id}": {400, 404},
     "PATCH /customer/devices/{device_id}": {400, 404},

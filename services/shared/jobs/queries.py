@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from shared.infra.db import TENANT_SQL as TENANT
 from shared.jobs.states import COUNTER_COLUMNS
+from shared.selection import matching_sql
 
 SHARDS = 16  # counter rows per job (see job_counters in 077_iot_jobs.sql)
 
@@ -16,9 +17,9 @@ INSERT INTO jobs (tenant_id, job_id, document_type, document_params, target_devi
                   target_all, expires_at, created_by, created_at, updated_at, in_progress_timeout_minutes,
                   target_selection, artifacts, status, rollout_config, abort_config, retry_config,
                   scheduling_config, retry_failed, retry_timed_out, start_at, end_at, end_behavior,
-                  rollout_rate)
+                  rollout_rate, target_devices)
 VALUES ({TENANT}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23)
+        $20, $21, $22, $23, $24)
 ON CONFLICT (tenant_id, job_id) DO NOTHING
 RETURNING job_id
 """
@@ -44,6 +45,16 @@ FAN_OUT_GROUP = _FAN_OUT.format(
 FAN_OUT_ALL = _FAN_OUT.format(
     targets=f"SELECT d.device_id FROM device_state d WHERE d.tenant_id = {TENANT} AND d.status = 'ACTIVE'"
 )
+# A selection of devices (shared/selection.py): listed ids ($3), or those matching a filter ($3 pattern,
+# $4 status); the ACTIVE ones are targeted.
+FAN_OUT_LISTED = _FAN_OUT.format(
+    targets="SELECT d.device_id FROM device_state d "
+    "JOIN (SELECT DISTINCT unnest($3::text[]) AS device_id) w "
+    f"ON d.device_id = w.device_id WHERE d.tenant_id = {TENANT} AND d.status = 'ACTIVE'"
+)
+FAN_OUT_MATCHING = _FAN_OUT.format(
+    targets=f"SELECT d.device_id FROM device_state d WHERE {matching_sql('$3', '$4')} AND d.status = 'ACTIVE'"
+)
 
 # Counts per shard follow from the fan-out numbering: shard s holds ceil((n - s) / SHARDS) executions.
 INIT_COUNTERS = f"""
@@ -66,6 +77,7 @@ _SUMS = ", ".join(f"coalesce(sum(c.{col}), 0)::int AS {col}" for col in COUNTER_
 
 JOB_SELECT = f"""
 SELECT j.job_id, j.document_type, j.document_params, j.target_device_id, j.target_group_id, j.target_all,
+       j.target_devices,
        j.target_selection, j.artifacts, j.status, j.execution_count, j.expires_at,
        j.in_progress_timeout_minutes, j.created_by, j.created_at, j.updated_at,
        j.completed_at, j.canceled_at, j.cancel_reason, j.cancel_reason_code, j.cancel_mode,

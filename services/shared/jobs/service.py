@@ -23,6 +23,7 @@ from shared.jobs.outcome import answer
 from shared.jobs.rollout_view import rollout_view
 from shared.jobs.states import COUNTER_COLUMNS, TERMINAL, Actor, CancelMode, JobStatus, TargetSelection
 from shared.jobs.sweep import SWEEP_BATCH, SweepResult, sweep_job
+from shared.selection import Selection, refuse_unknown
 
 log = logging.getLogger("iotcloud.jobs")
 
@@ -40,6 +41,8 @@ def job_view(row: asyncpg.Record | dict[str, Any], now: datetime | None = None) 
         if data["target_device_id"]
         else {"type": "group", "id": data["target_group_id"]}
         if data["target_group_id"]
+        else {"type": "devices", "id": None}
+        if data.get("target_devices") is not None
         else {"type": "all", "id": None}
     )
     done = sum(counts[COUNTER_COLUMNS[s]] for s in TERMINAL)
@@ -62,6 +65,7 @@ async def create_job(
     in_progress_timeout_minutes: int | None = None,
     target_selection: TargetSelection = TargetSelection.SNAPSHOT,
     configs: JobConfigs | None = None,
+    target_devices: Selection | None = None,
 ) -> dict[str, Any]:
     """Creates the job and, in the same transaction, one QUEUED execution per targeted device. A CONTINUOUS
     job (a group or the fleet) may start with no device: devices that join its target later get theirs
@@ -73,12 +77,17 @@ async def create_job(
     if schedule and schedule.end_time and schedule.end_time <= now:
         raise BadRequest("scheduling_config.end_time must be in the future")
     targets = (target_device_id is not None) + (target_group_id is not None) + bool(target_all)
+    targets += target_devices is not None
     if targets != 1:
-        raise BadRequest("give exactly one of target_device_id, target_group_id or target_all: true")
+        raise BadRequest(
+            "give exactly one of target_device_id, target_group_id, target_all: true or target_devices"
+        )
     is_continuous = target_selection is TargetSelection.CONTINUOUS
     if is_continuous:
-        if target_device_id is not None:
-            raise BadRequest("a CONTINUOUS job targets a group or the fleet (target_all), not one device")
+        if target_device_id is not None or target_devices is not None:
+            raise BadRequest(
+                "a CONTINUOUS job targets a group or the fleet (target_all), not one device nor a list"
+            )
         await continuous.lock_target(conn, target_group_id, exclusive=True)
     if target_device_id is not None:
         # FOR SHARE: a revocation waits for this job's fan-out, so the device checked is the device targeted.
@@ -89,6 +98,8 @@ async def create_job(
             raise Conflict(f"device {target_device_id!r} is {status}; it cannot run jobs")
     if target_group_id is not None and await conn.fetchval(GROUP_EXISTS, target_group_id) is None:
         raise NotFound(f"group {target_group_id!r} not found")
+    if target_devices is not None:
+        await refuse_unknown(conn, target_devices)  # 400 naming them
     # ${iotcloud:artifact-url:NAME}: each artifact must exist (400), and stays while the job exists unfinished
     artifacts = referenced_names(document_params)
     await lock_for_job(conn, artifacts)
@@ -121,6 +132,7 @@ async def create_job(
         schedule.end_time if schedule else None,
         schedule.end_behavior_or_default() if schedule else None,
         None,
+        target_devices.described() if target_devices is not None else None,
     )
     if inserted is None:
         raise Conflict(f"job {job_id!r} already exists")
@@ -129,6 +141,10 @@ async def create_job(
         tag = await conn.execute(q.FAN_OUT_DEVICE, job_id, now, target_device_id)
     elif target_group_id is not None:
         tag = await conn.execute(q.FAN_OUT_GROUP, job_id, now, target_group_id)
+    elif target_devices is not None and target_devices.device_ids is not None:
+        tag = await conn.execute(q.FAN_OUT_LISTED, job_id, now, target_devices.device_ids)
+    elif target_devices is not None:
+        tag = await conn.execute(q.FAN_OUT_MATCHING, job_id, now, *target_devices.filter_params())
     else:
         tag = await conn.execute(q.FAN_OUT_ALL, job_id, now)
     count = int(tag.rsplit(" ", 1)[-1])
@@ -138,6 +154,8 @@ async def create_job(
             if target_device_id is not None
             else f"group {target_group_id!r} has no active members"
             if target_group_id is not None
+            else "the selection has no active devices"
+            if target_devices is not None
             else "the fleet has no active devices"
         )
         raise BadRequest(f"{what}: a job needs at least one device")

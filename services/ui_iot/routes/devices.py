@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared import audit, devices, twin
+from shared import audit, device_import, devices, twin
 from shared.web.api_models import TWIN_CONFLICT, TwinOut
 from shared.web.responses import (
     BAD_VALUE,
@@ -19,12 +19,16 @@ from shared.web.responses import (
     UNAVAILABLE,
     WRITER,
     WRITER_QUOTA,
+    ErrorOut,
+    error,
 )
 from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Integer, Limit, Name, Offset, json_object
 from ui_iot.deps import CurrentPrincipal, ReadDB, WriteDB
 
 router = APIRouter(prefix="/customer/devices", tags=["devices"], responses=BEARER | UNAVAILABLE)
+
+IMPORT_MAX_BYTES = 4 * 1024 * 1024  # the CSV text (the route's body limit: ui_iot/app.py)
 
 
 class DeviceCreate(BaseModel):
@@ -85,6 +89,45 @@ class TokenOut(BaseModel):
     provision_token: str
 
 
+class DeviceImport(BaseModel):
+    """A CSV file (shared/device_import.py): a header with `device_id`, optional `name`, any other column an
+    attribute; at most 10,000 devices. `dry_run` validates it and answers the devices without creating
+    them."""
+
+    model_config = STRICT_BODY
+    csv: Annotated[str, Field(min_length=1, max_length=IMPORT_MAX_BYTES)]
+    dry_run: bool = False
+
+
+class ImportedDevice(BaseModel):
+    device_id: str
+    name: str
+    attributes: dict[str, str]
+    provision_token: str | None = Field(description="shown this once; null on a dry run")
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    count: int
+    devices: list[ImportedDevice]
+
+
+class CsvProblem(BaseModel):
+    line: int | None = Field(description="the file's line (1: the header)")
+    column: str | None
+    message: str
+
+
+class InvalidCsvOut(ErrorOut):
+    errors: list[CsvProblem]
+
+
+INVALID_CSV = error(
+    400, "the file is refused (error `invalid_csv`): `errors` names each problem", InvalidCsvOut
+)
+EXISTING = error(409, "devices of the file exist already (`existing_device_ids`); nothing was created")
+
+
 class TwinPatch(BaseModel):
     model_config = STRICT_BODY
     desired: json_object(32 * 1024)  # type: ignore[valid-type]
@@ -107,6 +150,14 @@ def device_view(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 async def create_device(body: DeviceCreate, db: WriteDB, now: Now, request: Request) -> dict[str, Any]:
     row, token = await devices.create_device(db, body.device_id, body.name, body.attributes, now)
     return {**device_view(row, now), "provision_token": token, "mqtt": mqtt_endpoint(request, row)}
+
+
+@router.post("/import", response_model=ImportOut, responses=WRITER_QUOTA | EXISTING | TOO_LARGE | INVALID_CSV)
+async def import_devices(body: DeviceImport, db: WriteDB, now: Now) -> dict[str, Any]:
+    """Creates every device of the CSV file in one statement, or none (any bad row: 400 naming each
+    problem). Each new device's provision token is in this answer only."""
+    rows = await device_import.import_devices(db, body.csv, now, dry_run=body.dry_run)
+    return {"dry_run": body.dry_run, "count": len(rows), "devices": rows}
 
 
 @router.get("", response_model=DeviceList, responses=BAD_VALUE)

@@ -13,6 +13,7 @@ from shared.web.responses import BAD_VALUE, BEARER, CONFLICT, NOT_FOUND, TOO_LAR
 from shared.web.service_app import Now
 from shared.web.validation import STRICT_BODY, Identifier, Limit, Name, Offset, Text
 from ui_iot.deps import ReadDB, WriteDB
+from ui_iot.routes.selection_models import DeviceSelection
 
 router = APIRouter(prefix="/customer/groups", tags=["groups"], responses=BEARER | UNAVAILABLE)
 UNKNOWN_MEMBERS = error(400, "`unknown_device_ids` are not devices of the tenant (or a value is malformed)")
@@ -52,9 +53,9 @@ class GroupList(BaseModel):
     offset: int
 
 
-class MembersAdd(BaseModel):
-    model_config = STRICT_BODY
-    device_ids: Annotated[list[Identifier], Field(min_length=1, max_length=10_000)]
+class MembersAdd(DeviceSelection):
+    """The devices to add: `device_ids` (at most 10,000; all must be the tenant's), or `matching`: every
+    device matching the devices list's filters, added in one statement whatever their number."""
 
 
 class MembersAdded(BaseModel):
@@ -96,7 +97,7 @@ async def delete_group(group_id: str, db: WriteDB, now: Now) -> Response:
 )
 async def add_members(group_id: str, body: MembersAdd, db: WriteDB, now: Now) -> dict[str, Any]:
     """Set-based; the group's running continuous jobs get an execution for each new ACTIVE member."""
-    return await groups.add_members(db, group_id, body.device_ids, now)
+    return await groups.add_selection(db, group_id, body.selection(), now)
 
 
 @router.delete("/{group_id}/members/{device_id}", status_code=204, responses=BAD_VALUE | WRITER | NOT_FOUND)

@@ -26,30 +26,33 @@ from shared.web.validation import (
     json_object,
 )
 from ui_iot.routes.rollout_models import AbortOut, RolloutOut, ScheduleOut
+from ui_iot.routes.selection_models import DeviceSelection
 
 # The spec says what the jobs service refuses with a 400: not exactly one target. `not` leaves the type
 # that generated clients see alone.
+_TARGETS: dict[str, dict[str, Any]] = {
+    "target_device_id": {"type": "string"},
+    "target_group_id": {"type": "string"},
+    "target_all": {"const": True},
+    "target_devices": {"type": "object"},
+}
+_NAMES = list(_TARGETS)
 ONE_TARGET: dict[str, Any] = {
-    "description": "exactly one target: target_device_id, target_group_id, or target_all: true",
+    "description": "exactly one target: target_device_id, target_group_id, target_all: true, or "
+    "target_devices",
     "not": {
         "anyOf": [
-            {
-                "required": ["target_device_id", "target_group_id"],
-                "properties": {"target_device_id": {"type": "string"}, "target_group_id": {"type": "string"}},
-            },
-            {
-                "required": ["target_device_id", "target_all"],
-                "properties": {"target_device_id": {"type": "string"}, "target_all": {"const": True}},
-            },
-            {
-                "required": ["target_group_id", "target_all"],
-                "properties": {"target_group_id": {"type": "string"}, "target_all": {"const": True}},
-            },
+            *(
+                {"required": [a, b], "properties": {a: _TARGETS[a], b: _TARGETS[b]}}
+                for i, a in enumerate(_NAMES)
+                for b in _NAMES[i + 1 :]
+            ),
             {
                 "properties": {
                     "target_device_id": {"type": "null"},
                     "target_group_id": {"type": "null"},
                     "target_all": {"const": False},
+                    "target_devices": {"type": "null"},
                 }
             },
         ]
@@ -79,6 +82,9 @@ class JobCreate(BaseModel):
     target_device_id: Identifier | None = None
     target_group_id: Identifier | None = None
     target_all: bool = False
+    # A selection of devices (docs/jobs.md, "Targeting a selection of devices"): listed ids, or every device
+    # matching the devices list's filters; a snapshot of its ACTIVE devices.
+    target_devices: DeviceSelection | None = None
     expires_in_hours: Annotated[float | None, Field(gt=0, le=24 * 366)] = None
     # How long a device has, from claiming its execution, to finish it (AWS: inProgressTimeoutInMinutes).
     in_progress_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
@@ -130,7 +136,7 @@ Counts = create_model("Counts", **{column: (int, ...) for column in COUNTER_COLU
 
 
 class Target(BaseModel):
-    type: Literal["device", "group", "all"]
+    type: Literal["device", "group", "all", "devices"]
     id: str | None
 
 
@@ -142,6 +148,11 @@ class JobOut(BaseModel):
     target_group_id: str | None
     target_all: bool
     target: Target
+    target_devices: dict[str, Any] | None = Field(
+        default=None,
+        description='a selection target as given: {"device_count": n} (listed ids) or '
+        '{"matching": {q, status}}',
+    )
     target_selection: Literal["SNAPSHOT", "CONTINUOUS"]
     artifacts: list[str] = Field(
         description="the artifacts its document references (${iotcloud:artifact-url:NAME})"

@@ -1,11 +1,12 @@
 // Create a device; its provision token is shown once, with a copy button and a warning.
 
 import { Alert, Button, Group, JsonInput, Modal, Stack, TextInput } from "@mantine/core";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 
-import { createDevice, type DeviceWithToken } from "../../services/api/devices";
+import type { DeviceWithToken } from "../../services/api/devices";
+import { $api, apiError, pathKey } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 import { parseParams } from "../jobs/jobForm";
@@ -26,11 +27,11 @@ function CreateDeviceForm({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState("");
   const [attributes, setAttributes] = useState("{}");
   const [created, setCreated] = useState<DeviceWithToken | null>(null);
-  const mutation = useMutation({
-    mutationFn: createDevice,
+  const mutation = $api.useMutation("post", "/customer/devices", {
     onSuccess: (device) => {
       setCreated(device);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() });
+      void queryClient.invalidateQueries({ queryKey: pathKey("/customer/devices") });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() }); // the job form's device picker
     },
   });
   const idError = deviceId.trim() && !ID_PATTERN.test(deviceId.trim()) ? "letters, digits, _ . : - (at most 128)" : undefined;
@@ -54,9 +55,7 @@ function CreateDeviceForm({ onClose }: { onClose: () => void }) {
     e.preventDefault();
     if (idError || attrs.error) return;
     mutation.mutate({
-      device_id: deviceId.trim() || null,
-      name: name.trim(),
-      attributes: attrs.value ?? {},
+      body: { device_id: deviceId.trim() || null, name: name.trim(), attributes: attrs.value ?? {} },
     });
   }
 
@@ -82,7 +81,7 @@ function CreateDeviceForm({ onClose }: { onClose: () => void }) {
         />
         {mutation.error && (
           <Alert color="red" role="alert">
-            {mutation.error.message}
+            {apiError(mutation.error)?.message}
           </Alert>
         )}
         <Group justify="flex-end">

@@ -2,10 +2,11 @@
 
 import { Alert, Button, Group, Modal, Stack, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
-import { revokeDevice, rotateToken, type Device, type ProvisionToken } from "../../services/api/devices";
+import type { Device, ProvisionToken } from "../../services/api/devices";
+import { $api, apiError, pathKey } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 
@@ -15,19 +16,20 @@ export function DeviceActions({ device }: { device: Device }) {
   const queryClient = useQueryClient();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [token, setToken] = useState<ProvisionToken | null>(null);
+  const ofDevice = { params: { path: { device_id: device.device_id } } };
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.detail(device.device_id) });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() });
+    void queryClient.invalidateQueries({ queryKey: $api.queryOptions("get", "/customer/devices/{device_id}", ofDevice).queryKey });
+    void queryClient.invalidateQueries({ queryKey: pathKey("/customer/devices") });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() }); // the job form's device picker
   };
-  const revoke = useMutation({
-    mutationFn: () => revokeDevice(device.device_id),
+  const revoke = $api.useMutation("post", "/customer/devices/{device_id}/revoke", {
     onSuccess: () => {
       setDialog(null);
       notifications.show({ color: "red", title: "Device revoked", message: `${device.device_id} can no longer authenticate` });
     },
     onSettled: refresh,
   });
-  const rotate = useMutation({ mutationFn: () => rotateToken(device.device_id), onSuccess: setToken, onSettled: refresh });
+  const rotate = $api.useMutation("post", "/customer/devices/{device_id}/rotate-token", { onSuccess: setToken, onSettled: refresh });
   const close = () => {
     setDialog(null);
     setToken(null);
@@ -50,12 +52,12 @@ export function DeviceActions({ device }: { device: Device }) {
             The device's token stops working at once and it gets no more jobs. It stays listed as REVOKED; this cannot
             be undone.
           </Text>
-          {revoke.error && <Alert color="red" role="alert">{revoke.error.message}</Alert>}
+          {revoke.error && <Alert color="red" role="alert">{apiError(revoke.error)?.message}</Alert>}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Keep it
             </Button>
-            <Button color="red" loading={revoke.isPending} onClick={() => revoke.mutate()}>
+            <Button color="red" loading={revoke.isPending} onClick={() => revoke.mutate(ofDevice)}>
               Revoke device
             </Button>
           </Group>
@@ -81,12 +83,12 @@ export function DeviceActions({ device }: { device: Device }) {
             <Text size="sm">
               A new provision token replaces the current one, which stops working at once: the device needs the new one.
             </Text>
-            {rotate.error && <Alert color="red" role="alert">{rotate.error.message}</Alert>}
+            {rotate.error && <Alert color="red" role="alert">{apiError(rotate.error)?.message}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={close}>
                 Cancel
               </Button>
-              <Button loading={rotate.isPending} onClick={() => rotate.mutate()}>
+              <Button loading={rotate.isPending} onClick={() => rotate.mutate(ofDevice)}>
                 Rotate token
               </Button>
             </Group>

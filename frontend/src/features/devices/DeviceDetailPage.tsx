@@ -1,13 +1,12 @@
 // One device: facts, token actions, twin, its job executions, and Create Job aimed at it.
 
 import { Anchor, Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { getDevice } from "../../services/api/devices";
-import { queryKeys } from "../../services/api/queryKeys";
+import { whenNotLive } from "../../app/live/liveState";
+import { $api } from "../../services/api/openapi";
 import { canWrite } from "../../services/api/session";
 import { Fact } from "../common/Fact";
 import { JsonBlock } from "../common/JsonBlock";
@@ -24,11 +23,12 @@ export function DeviceDetailPage() {
   const session = useSession();
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const device = useQuery({
-    queryKey: queryKeys.devices.detail(deviceId),
-    queryFn: ({ signal }) => getDevice(deviceId, signal),
-    refetchInterval: 30_000,
-  });
+  const device = $api.useQuery(
+    "get",
+    "/customer/devices/{device_id}",
+    { params: { path: { device_id: deviceId } } },
+    { refetchInterval: whenNotLive(30_000) },
+  );
   const writer = canWrite(session);
 
   return (

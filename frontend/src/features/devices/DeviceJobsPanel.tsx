@@ -1,13 +1,12 @@
 // A device's executions across all jobs, newest first, each with its history.
 
 import { Anchor, Button, Card, Code, Table, Text, Title } from "@mantine/core";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 
 import { isLive } from "../../app/live/liveState";
-import { deviceJobs } from "../../services/api/jobs";
-import { queryKeys } from "../../services/api/queryKeys";
+import { $api } from "../../services/api/openapi";
 import { isOpenExecution } from "../../services/api/statuses";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -20,13 +19,16 @@ const PAGE = 20;
 export function DeviceJobsPanel({ deviceId }: { deviceId: string }) {
   const [offset, setOffset] = useState(0);
   const [history, setHistory] = useState<{ jobId: string; deviceId: string } | null>(null);
-  const pageParams = { limit: PAGE, offset };
-  const jobs = useQuery({
-    queryKey: queryKeys.jobs.ofDevice(deviceId, pageParams),
-    queryFn: ({ signal }) => deviceJobs(deviceId, pageParams, signal),
-    placeholderData: keepPreviousData,
-    refetchInterval: (q) => (!isLive() && q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
-  });
+  const jobs = $api.useQuery(
+    "get",
+    "/customer/devices/{device_id}/jobs",
+    { params: { path: { device_id: deviceId }, query: { limit: PAGE, offset } } },
+    {
+      placeholderData: keepPreviousData,
+      // while an execution is open, and the live stream is down (whenNotLive, with a condition of its own)
+      refetchInterval: (q) => (!isLive() && q.state.data?.executions.some((x) => isOpenExecution(x.status)) ? 3000 : false),
+    },
+  );
   return (
     <Card withBorder>
       <Title order={4} mb="xs">

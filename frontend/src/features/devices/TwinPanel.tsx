@@ -2,19 +2,19 @@
 
 import { Alert, Button, Card, Group, JsonInput, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { ApiError } from "../../services/api/client";
-import { getTwin, patchTwin, type Twin } from "../../services/api/devices";
-import { queryKeys } from "../../services/api/queryKeys";
+import type { Twin } from "../../services/api/devices";
+import { $api, apiError } from "../../services/api/openapi";
 import { JsonBlock } from "../common/JsonBlock";
 import { QueryState } from "../common/QueryState";
 import { formatTime } from "../common/format";
 import { mergePatchFrom, parseDesired } from "./twinPatch";
 
 export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: boolean }) {
-  const twin = useQuery({ queryKey: queryKeys.devices.twin(deviceId), queryFn: ({ signal }) => getTwin(deviceId, signal) });
+  const twin = $api.useQuery("get", "/customer/devices/{device_id}/twin", ofDevice(deviceId));
   const [editing, setEditing] = useState(false);
   return (
     <Card withBorder>
@@ -63,24 +63,26 @@ export function TwinPanel({ deviceId, editable }: { deviceId: string; editable: 
   );
 }
 
-const isVersionConflict = (error: Error | null) => error instanceof ApiError && error.status === 409;
+const isVersionConflict = (error: unknown) => error instanceof ApiError && error.status === 409;
+
+const ofDevice = (deviceId: string) => ({ params: { path: { device_id: deviceId } } });
+const twinKey = (deviceId: string) => $api.queryOptions("get", "/customer/devices/{device_id}/twin", ofDevice(deviceId)).queryKey;
 
 /** Edits desired against `twin`; after a version conflict the panel reloads the twin and the edit is kept for it. */
 function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twin; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [text, setText] = useState(() => JSON.stringify(twin.desired, null, 2));
   const parsed = parseDesired(text);
-  const mutation = useMutation({
-    mutationFn: (desired: Record<string, unknown>) =>
-      patchTwin(deviceId, { desired: mergePatchFrom(twin.desired, desired), expected_version: twin.desired_version }),
+  const mutation = $api.useMutation("patch", "/customer/devices/{device_id}/twin", {
     onSuccess: (next) => {
-      queryClient.setQueryData(queryKeys.devices.twin(deviceId), next);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.detail(deviceId) });
+      queryClient.setQueryData(twinKey(deviceId), next);
+      const detail = $api.queryOptions("get", "/customer/devices/{device_id}", ofDevice(deviceId)).queryKey;
+      void queryClient.invalidateQueries({ queryKey: detail });
       notifications.show({ color: "teal", title: "Desired state saved", message: `version ${next.desired_version}` });
       onDone();
     },
     onError: (error) => {
-      if (isVersionConflict(error)) void queryClient.invalidateQueries({ queryKey: queryKeys.devices.twin(deviceId) });
+      if (isVersionConflict(error)) void queryClient.invalidateQueries({ queryKey: twinKey(deviceId) });
     },
   });
   return (
@@ -98,7 +100,7 @@ function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twi
       />
       {mutation.error && (
         <Alert color="red" role="alert">
-          {mutation.error.message}
+          {apiError(mutation.error)?.message}
           {isVersionConflict(mutation.error)
             ? " — the twin above now shows the current desired state: check your edit against it and save again."
             : ""}
@@ -111,7 +113,13 @@ function DesiredEditor({ deviceId, twin, onDone }: { deviceId: string; twin: Twi
         <Button
           loading={mutation.isPending}
           disabled={!parsed.value}
-          onClick={() => parsed.value && mutation.mutate(parsed.value)}
+          onClick={() =>
+            parsed.value &&
+            mutation.mutate({
+              ...ofDevice(deviceId),
+              body: { desired: mergePatchFrom(twin.desired, parsed.value), expected_version: twin.desired_version },
+            })
+          }
         >
           Save desired
         </Button>

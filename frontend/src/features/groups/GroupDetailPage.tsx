@@ -3,13 +3,14 @@
 import { Alert, Anchor, Button, Card, Group, Modal, MultiSelect, Stack, Table, Text, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { listDevices } from "../../services/api/devices";
-import { addMembers, deleteGroup, getGroup, removeMember, type GroupDetail } from "../../services/api/groups";
+import { whenNotLive } from "../../app/live/liveState";
+import type { GroupDetail } from "../../services/api/groups";
+import { $api, apiError, pathKey } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
@@ -23,18 +24,20 @@ export function GroupDetailPage() {
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  const group = useQuery({ queryKey: queryKeys.groups.detail(groupId), queryFn: ({ signal }) => getGroup(groupId, signal) });
+  const ofGroup = { params: { path: { group_id: groupId } } };
+  const group = $api.useQuery("get", "/customer/groups/{group_id}", ofGroup, { refetchInterval: whenNotLive(30_000) });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.detail(groupId) });
+    void queryClient.invalidateQueries({ queryKey: $api.queryOptions("get", "/customer/groups/{group_id}", ofGroup).queryKey });
+    void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
+    // the job form's group picker and reach (features/jobs, on the hand-written keys)
     void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.detail(groupId) });
   };
-  const remove = useMutation({
-    mutationFn: (deviceId: string) => removeMember(groupId, deviceId),
-    onSuccess: (_, deviceId) => notifications.show({ message: `${deviceId} removed from ${groupId}` }),
+  const remove = $api.useMutation("delete", "/customer/groups/{group_id}/members/{device_id}", {
+    onSuccess: (_, { params }) => notifications.show({ message: `${params.path.device_id} removed from ${groupId}` }),
     onSettled: refresh,
   });
-  const del = useMutation({
-    mutationFn: () => deleteGroup(groupId),
+  const del = $api.useMutation("delete", "/customer/groups/{group_id}", {
     onSuccess: () => {
       refresh();
       navigate("/groups");
@@ -74,7 +77,7 @@ export function GroupDetailPage() {
               </Title>
               {remove.error && (
                 <Alert color="red" role="alert" mb="sm">
-                  {remove.error.message}
+                  {apiError(remove.error)?.message}
                 </Alert>
               )}
               {g.members.length === 0 ? (
@@ -109,8 +112,8 @@ export function GroupDetailPage() {
                               size="compact-xs"
                               variant="subtle"
                               color="red"
-                              loading={remove.isPending && remove.variables === m.device_id}
-                              onClick={() => remove.mutate(m.device_id)}
+                              loading={remove.isPending && remove.variables.params.path.device_id === m.device_id}
+                              onClick={() => remove.mutate({ params: { path: { group_id: groupId, device_id: m.device_id } } })}
                               aria-label={`Remove ${m.device_id}`}
                             >
                               Remove
@@ -134,14 +137,14 @@ export function GroupDetailPage() {
                 <Text size="sm">The group and its memberships go; the devices and existing jobs stay.</Text>
                 {del.error && (
                   <Alert color="red" role="alert">
-                    {del.error.message}
+                    {apiError(del.error)?.message}
                   </Alert>
                 )}
                 <Group justify="flex-end">
                   <Button variant="default" onClick={() => setDeleting(false)}>
                     Keep it
                   </Button>
-                  <Button color="red" loading={del.isPending} onClick={() => del.mutate()}>
+                  <Button color="red" loading={del.isPending} onClick={() => del.mutate(ofGroup)}>
                     Delete group
                   </Button>
                 </Group>
@@ -158,19 +161,18 @@ function AddMembers({ group, onAdded }: { group: GroupDetail; onAdded: () => voi
   const [selected, setSelected] = useState<string[]>([]);
   const [search, setSearch] = useState("");
   const [q] = useDebouncedValue(search.trim(), 250);
-  const listParams = { q: q || undefined, limit: 20 };
-  const devices = useQuery({
-    queryKey: queryKeys.devices.list(listParams),
-    queryFn: ({ signal }) => listDevices(listParams, signal),
-    placeholderData: keepPreviousData,
-  });
+  const devices = $api.useQuery(
+    "get",
+    "/customer/devices",
+    { params: { query: { q: q || undefined, limit: 20 } } },
+    { placeholderData: keepPreviousData },
+  );
   const members = new Set(group.members.map((m) => m.device_id));
   const options = (devices.data?.devices ?? [])
     .filter((d) => !members.has(d.device_id) || selected.includes(d.device_id))
     .map((d) => ({ value: d.device_id, label: d.name && d.name !== d.device_id ? `${d.device_id} · ${d.name}` : d.device_id }));
   for (const id of selected) if (!options.some((o) => o.value === id)) options.push({ value: id, label: id });
-  const add = useMutation({
-    mutationFn: () => addMembers(group.group_id, selected),
+  const add = $api.useMutation("post", "/customer/groups/{group_id}/members", {
     onSuccess: (out) => {
       notifications.show({ color: "teal", message: `${out.added} device${out.added === 1 ? "" : "s"} added` });
       setSelected([]);
@@ -192,13 +194,13 @@ function AddMembers({ group, onAdded }: { group: GroupDetail; onAdded: () => voi
           nothingFoundMessage={devices.isFetching ? "Searching…" : "No device to add"}
           style={{ flex: 1 }}
         />
-        <Button disabled={selected.length === 0} loading={add.isPending} onClick={() => add.mutate()}>
+        <Button disabled={selected.length === 0} loading={add.isPending} onClick={() => add.mutate({ params: { path: { group_id: group.group_id } }, body: { device_ids: selected } })}>
           Add
         </Button>
       </Group>
       {(add.error || devices.error) && (
         <Alert color="red" role="alert" mt="sm">
-          {(add.error ?? devices.error)?.message}
+          {apiError(add.error ?? devices.error)?.message}
         </Alert>
       )}
     </Card>

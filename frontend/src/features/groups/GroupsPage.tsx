@@ -2,12 +2,13 @@
 
 import { Alert, Anchor, Button, Group, Modal, Stack, Table, TextInput, Textarea, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { useSession } from "../../app/SessionContext";
-import { createGroup, listGroups } from "../../services/api/groups";
+import { whenNotLive } from "../../app/live/liveState";
+import { $api, apiError, pathKey } from "../../services/api/openapi";
 import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
@@ -23,12 +24,12 @@ export function GroupsPage() {
   const [q] = useDebouncedValue(text.trim(), 300);
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
-  const listParams = { q: q || undefined, limit: PAGE, offset };
-  const groups = useQuery({
-    queryKey: queryKeys.groups.list(listParams),
-    queryFn: ({ signal }) => listGroups(listParams, signal),
-    placeholderData: keepPreviousData,
-  });
+  const groups = $api.useQuery(
+    "get",
+    "/customer/groups",
+    { params: { query: { q: q || undefined, limit: PAGE, offset } } },
+    { placeholderData: keepPreviousData, refetchInterval: whenNotLive(30_000) },
+  );
   return (
     <>
       <Group justify="space-between" mb="md">
@@ -96,10 +97,10 @@ function CreateGroupForm({ onClose }: { onClose: () => void }) {
   const [groupId, setGroupId] = useState("");
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const mutation = useMutation({
-    mutationFn: createGroup,
+  const mutation = $api.useMutation("post", "/customer/groups", {
     onSuccess: (g) => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() });
+      void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() }); // the job form's group picker
       onClose();
       navigate(`/groups/${encodeURIComponent(g.group_id)}`);
     },
@@ -108,7 +109,7 @@ function CreateGroupForm({ onClose }: { onClose: () => void }) {
   function submit(e: FormEvent) {
     e.preventDefault();
     if (idError || !name.trim()) return;
-    mutation.mutate({ group_id: groupId.trim() || null, name: name.trim(), description: description.trim() });
+    mutation.mutate({ body: { group_id: groupId.trim() || null, name: name.trim(), description: description.trim() } });
   }
   return (
     <form onSubmit={submit} noValidate aria-label="create group">
@@ -124,7 +125,7 @@ function CreateGroupForm({ onClose }: { onClose: () => void }) {
         <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} maxLength={2000} />
         {mutation.error && (
           <Alert color="red" role="alert">
-            {mutation.error.message}
+            {apiError(mutation.error)?.message}
           </Alert>
         )}
         <Group justify="flex-end">

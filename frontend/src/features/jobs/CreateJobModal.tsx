@@ -17,6 +17,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import type { Job, JobCreate } from "../../services/api/jobs";
+import type { Schemas } from "../../services/api/types";
 import { fetchClient } from "../../services/api/openapi";
 import {
   DOCUMENT_PRESETS,
@@ -38,6 +39,8 @@ import { useJobReach, type Reach } from "./useJobReach";
 export interface CreateJobModalProps {
   opened: boolean;
   initialTarget?: { type: TargetType; id?: string };
+  /** A selection of devices from the devices list (features/devices): the job's target_devices. */
+  selection?: { target: Schemas["DeviceSelection"]; description: string };
   onClose: () => void;
   onCreated: (job: Job) => void;
 }
@@ -67,9 +70,9 @@ function ReachLine({ reach, targetType, continuous }: { reach: Reach; targetType
   );
 }
 
-function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModalProps, "opened">) {
+function CreateJobForm({ initialTarget, selection, onClose, onCreated }: Omit<CreateJobModalProps, "opened">) {
   const queryClient = useQueryClient();
-  const [form, setForm] = useState<JobFormState>(() => emptyJobForm(initialTarget));
+  const [form, setForm] = useState<JobFormState>(() => emptyJobForm(selection ? { type: "all" } : initialTarget));
   const [rollout, setRollout] = useState<RolloutFormState>(emptyRolloutForm);
   const [submitted, setSubmitted] = useState(false);
   const mutation = useMutation({
@@ -93,12 +96,20 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
   function onSubmit(e: FormEvent) {
     e.preventDefault();
     setSubmitted(true);
-    if (checked.ok && plan.ok) mutation.mutate({ ...checked.body, ...plan.configs });
+    if (!checked.ok || !plan.ok) return;
+    const target = selection ? { target_all: false, target_devices: selection.target } : {};
+    mutation.mutate({ ...checked.body, ...target, ...plan.configs });
   }
 
   return (
     <form onSubmit={onSubmit} noValidate aria-label="create job">
       <Stack gap="sm">
+        {selection ? (
+          <Alert color="blue" variant="light" p="xs" data-testid="job-reach">
+            <Text size="sm">Target: the ACTIVE devices among {selection.description} (a snapshot).</Text>
+          </Alert>
+        ) : (
+          <>
         <div>
           <Text size="sm" fw={500} mb={4} id="target-type-label">
             Target
@@ -130,6 +141,8 @@ function CreateJobForm({ initialTarget, onClose, onCreated }: Omit<CreateJobModa
           <TargetSelectionControl value={form.targetSelection} onChange={(v) => set("targetSelection", v)} />
         )}
         <ReachLine reach={reach} targetType={form.targetType} continuous={form.targetType !== "device" && form.targetSelection === "CONTINUOUS"} />
+          </>
+        )}
 
         <Autocomplete
           label="Document type"

@@ -23,6 +23,7 @@ import { livePolling, useLiveStream } from "./jobQueries";
 const PAGE = 25;
 
 export function targetLabel(job: Pick<Job, "target">) {
+  if (job.target.type === "devices") return "selected devices";
   return job.target.type === "all" ? "whole fleet" : `${job.target.type} ${job.target.id}`;
 }
 

@@ -1,4 +1,5 @@
-// Devices and their twins on the operator API.
+// Devices and their twins on the operator API: the schema's types, and presence. Pages call the API through
+// `$api` / `fetchClient` (openapi.ts); `listDevices` remains for the jobs feature's device picker and reach.
 
 import { request } from "./client";
 import type { Schemas } from "./types";
@@ -14,34 +15,8 @@ export type ProvisionToken = Schemas["ui_iot__routes__devices__TokenOut"];
 
 export type DeviceListParams = { q?: string; status?: Device["status"]; limit?: number; offset?: number };
 
-const devicePath = (deviceId: string) => `/customer/devices/${encodeURIComponent(deviceId)}`;
-
 export function listDevices(params: DeviceListParams = {}, signal?: AbortSignal): Promise<DeviceList> {
   return request<DeviceList>("/customer/devices", { query: params, signal });
-}
-
-export function getDevice(deviceId: string, signal?: AbortSignal): Promise<DeviceDetail> {
-  return request<DeviceDetail>(devicePath(deviceId), { signal });
-}
-
-export function createDevice(body: DeviceCreate): Promise<DeviceWithToken> {
-  return request<DeviceWithToken>("/customer/devices", { method: "POST", json: body });
-}
-
-export function revokeDevice(deviceId: string): Promise<Device> {
-  return request<Device>(`${devicePath(deviceId)}/revoke`, { method: "POST" });
-}
-
-export function rotateToken(deviceId: string): Promise<ProvisionToken> {
-  return request<ProvisionToken>(`${devicePath(deviceId)}/rotate-token`, { method: "POST" });
-}
-
-export function getTwin(deviceId: string, signal?: AbortSignal): Promise<Twin> {
-  return request<Twin>(`${devicePath(deviceId)}/twin`, { signal });
-}
-
-export function patchTwin(deviceId: string, body: Schemas["TwinPatch"]): Promise<Twin> {
-  return request<Twin>(`${devicePath(deviceId)}/twin`, { method: "PATCH", json: body });
 }
 
 /** Online means seen within the last five minutes (the operator API's own window) and not revoked. */

@@ -1,4 +1,6 @@
-// Device groups (static membership) on the operator API.
+// Device groups (static membership) on the operator API: the schema's types. Pages call the API through
+// `$api` / `fetchClient` (openapi.ts); `listGroups` and `getGroup` remain for the jobs feature's group picker
+// and reach.
 
 import { request } from "./client";
 import type { Schemas } from "./types";
@@ -18,21 +20,4 @@ export function listGroups(params: GroupListParams = {}, signal?: AbortSignal): 
 
 export function getGroup(groupId: string, signal?: AbortSignal): Promise<GroupDetail> {
   return request<GroupDetail>(groupPath(groupId), { signal });
-}
-
-export function createGroup(body: Schemas["GroupCreate"]): Promise<Group> {
-  return request<Group>("/customer/groups", { method: "POST", json: body });
-}
-
-export function deleteGroup(groupId: string): Promise<void> {
-  return request<void>(groupPath(groupId), { method: "DELETE" });
-}
-
-export function addMembers(groupId: string, deviceIds: string[]): Promise<Schemas["MembersAdded"]> {
-  const body: Schemas["MembersAdd"] = { device_ids: deviceIds };
-  return request(`${groupPath(groupId)}/members`, { method: "POST", json: body });
-}
-
-export function removeMember(groupId: string, deviceId: string): Promise<void> {
-  return request<void>(`${groupPath(groupId)}/members/${encodeURIComponent(deviceId)}`, { method: "DELETE" });
 }

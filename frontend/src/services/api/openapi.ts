@@ -57,3 +57,12 @@ export type ApiPath = keyof paths;
 export function pathKey(path: ApiPath): readonly ["get", ApiPath] {
   return ["get", path] as const;
 }
+
+/**
+ * A `$api` hook's error as it is at run time: the ApiError the middleware threw (openapi-react-query types
+ * it as the spec's error body). null when there is none.
+ */
+export function apiError(error: unknown): ApiError | null {
+  if (error === null || error === undefined) return null;
+  return error instanceof ApiError ? error : new ApiError(0, "unknown", error instanceof Error ? error.message : String(error));
+}

@@ -18,11 +18,10 @@ export const queryKeys = {
     lists: artifactLists,
     list: (params: ArtifactListParams) => [...artifactLists(), params] as const,
   },
+  // The devices and groups pages use $api's derived keys; these remain for the jobs feature's pickers.
   devices: {
     lists: deviceLists,
     list: (params: DeviceListParams) => [...deviceLists(), params] as const,
-    detail: (deviceId: string) => ["devices", "detail", deviceId] as const,
-    twin: (deviceId: string) => ["devices", "twin", deviceId] as const,
   },
   groups: {
     lists: groupLists,

@@ -174,6 +174,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer/devices/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Devices
+         * @description Creates every device of the CSV file in one statement, or none (any bad row: 400 naming each
+         *     problem). Each new device's provision token is in this answer only.
+         */
+        post: operations["import_devices_customer_devices_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer/devices/{device_id}": {
         parameters: {
             query?: never;
@@ -971,6 +992,18 @@ export interface components {
             /** Timed Out */
             timed_out: number;
         };
+        /** CsvProblem */
+        CsvProblem: {
+            /** Column */
+            column: string | null;
+            /**
+             * Line
+             * @description the file's line (1: the header)
+             */
+            line: number | null;
+            /** Message */
+            message: string;
+        };
         /** DashboardOut */
         DashboardOut: {
             /**
@@ -1117,6 +1150,21 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * DeviceImport
+         * @description A CSV file (shared/device_import.py): a header with `device_id`, optional `name`, any other column an
+         *     attribute; at most 10,000 devices. `dry_run` validates it and answers the devices without creating
+         *     them.
+         */
+        DeviceImport: {
+            /** Csv */
+            csv: string;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
+        };
         /** DeviceList */
         DeviceList: {
             /** Devices */
@@ -1127,6 +1175,17 @@ export interface components {
             offset: number;
             /** Total */
             total: number;
+        };
+        /**
+         * DeviceMatch
+         * @description The filters of GET /customer/devices: `q` (search text in id or name) and `status`; neither: every
+         *     device.
+         */
+        DeviceMatch: {
+            /** Q */
+            q?: string | null;
+            /** Status */
+            status?: ("ACTIVE" | "REVOKED") | null;
         };
         /** DeviceOut */
         DeviceOut: {
@@ -1175,6 +1234,15 @@ export interface components {
             } | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * DeviceSelection
+         * @description exactly one of device_ids or matching
+         */
+        DeviceSelection: {
+            /** Device Ids */
+            device_ids?: string[] | null;
+            matching?: components["schemas"]["DeviceMatch"] | null;
         };
         /** DeviceWithToken */
         DeviceWithToken: {
@@ -1618,6 +1686,48 @@ export interface components {
                 type?: string | null;
             }[];
         };
+        /** ImportOut */
+        ImportOut: {
+            /** Count */
+            count: number;
+            /** Devices */
+            devices: components["schemas"]["ImportedDevice"][];
+            /** Dry Run */
+            dry_run: boolean;
+        };
+        /** ImportedDevice */
+        ImportedDevice: {
+            /** Attributes */
+            attributes: {
+                [key: string]: string;
+            };
+            /** Device Id */
+            device_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Provision Token
+             * @description shown this once; null on a dry run
+             */
+            provision_token: string | null;
+        };
+        /** InvalidCsvOut */
+        InvalidCsvOut: {
+            /**
+             * Detail
+             * @description what went wrong, for people
+             */
+            detail: string;
+            /**
+             * Error
+             * @description stable code: bad_request, unauthorized, forbidden, not_found, ...
+             */
+            error: string;
+            /** Errors */
+            errors: components["schemas"]["CsvProblem"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** JobCancel */
         JobCancel: {
             /** Reason */
@@ -1682,7 +1792,7 @@ export interface components {
         };
         /**
          * JobCreate
-         * @description exactly one target: target_device_id, target_group_id, or target_all: true; document_type unless template_id gives it
+         * @description exactly one target: target_device_id, target_group_id, target_all: true, or target_devices; document_type unless template_id gives it
          */
         JobCreate: {
             abort_config?: components["schemas"]["AbortConfig"] | null;
@@ -1715,6 +1825,7 @@ export interface components {
             target_all: boolean;
             /** Target Device Id */
             target_device_id?: string | null;
+            target_devices?: components["schemas"]["DeviceSelection"] | null;
             /** Target Group Id */
             target_group_id?: string | null;
             /**
@@ -1862,6 +1973,13 @@ export interface components {
             target_all: boolean;
             /** Target Device Id */
             target_device_id: string | null;
+            /**
+             * Target Devices
+             * @description a selection target as given: {"device_count": n} (listed ids) or {"matching": {q, status}}
+             */
+            target_devices?: {
+                [key: string]: unknown;
+            } | null;
             /** Target Group Id */
             target_group_id: string | null;
             /**
@@ -1974,6 +2092,13 @@ export interface components {
             target_all: boolean;
             /** Target Device Id */
             target_device_id: string | null;
+            /**
+             * Target Devices
+             * @description a selection target as given: {"device_count": n} (listed ids) or {"matching": {q, status}}
+             */
+            target_devices?: {
+                [key: string]: unknown;
+            } | null;
             /** Target Group Id */
             target_group_id: string | null;
             /**
@@ -2026,10 +2151,14 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** MembersAdd */
+        /**
+         * MembersAdd
+         * @description exactly one of device_ids or matching
+         */
         MembersAdd: {
             /** Device Ids */
-            device_ids: string[];
+            device_ids?: string[] | null;
+            matching?: components["schemas"]["DeviceMatch"] | null;
         };
         /** MembersAdded */
         MembersAdded: {
@@ -2264,7 +2393,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "device" | "group" | "all";
+            type: "device" | "group" | "all" | "devices";
         };
         /**
          * TemplateConfigs
@@ -3425,6 +3554,106 @@ export interface operations {
                 };
             };
             /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many requests from this user (the operator rate limit): retry later */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the database is unavailable: nothing was stored, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    import_devices_customer_devices_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description the file is refused (error `invalid_csv`): `errors` names each problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidCsvOut"];
+                };
+            };
+            /** @description missing, invalid or expired bearer token, or its user is disabled or no longer exists */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the caller's role (viewer) may not change anything, or the tenant's quota is reached (error `quota_exceeded`, with `quota`, `limit` and `used`): nothing was stored */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description devices of the file exist already (`existing_device_ids`); nothing was created */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6520,6 +6749,7 @@ export const artifactJobStatusValues: ReadonlyArray<FlattenedDeepRequired<compon
 export const deviceDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceDetail"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceExecutionOutJob_statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["job_status"]> = ["SCHEDULED", "IN_PROGRESS", "COMPLETED", "CANCELED"];
 export const deviceExecutionOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceExecutionOut"]["status"]> = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "CANCELED", "REMOVED"];
+export const deviceMatchStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceMatch"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceOut"]["status"]> = ["ACTIVE", "REVOKED"];
 export const deviceWithTokenStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceWithToken"]["status"]> = ["ACTIVE", "REVOKED"];
 export const eventOutActorValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventOut"]["actor"]> = ["device", "operator", "worker"];
@@ -6542,7 +6772,7 @@ export const readyOutMigrationsValues: ReadonlyArray<FlattenedDeepRequired<compo
 export const readyOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadyOut"]["status"]> = ["ready", "unavailable"];
 export const retryCriterionFailure_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RetryCriterion"]["failure_type"]> = ["FAILED", "TIMED_OUT", "ALL"];
 export const schedulingConfigEnd_behaviorAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SchedulingConfig"]["end_behavior"]> = ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"];
-export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all"];
+export const targetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Target"]["type"]> = ["device", "group", "all", "devices"];
 export const userCreateRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreate"]["role"]> = ["admin", "operator", "viewer"];
 export const userCreatedRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserCreated"]["role"]> = ["admin", "operator", "viewer"];
 export const userOutRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserOut"]["role"]> = ["admin", "operator", "viewer"];
