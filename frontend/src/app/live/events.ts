@@ -1,8 +1,6 @@
 // What an event of the live stream (GET /customer/events, docs/live.md) makes stale: the mapping from an event
-// to the cached queries to invalidate. Both kinds of query keys are matched, by predicate: the hand-written
-// ones of services/api/queryKeys.ts (["jobs", "detail", id], ...) and openapi-react-query's
-// ["get", "/customer/jobs/{job_id}", { params: { path: { job_id } } }], by path, so pages moved to `$api`
-// are covered without a change here.
+// to the cached queries to invalidate, matched by predicate on openapi-react-query's keys
+// ["get", "/customer/jobs/{job_id}", { params: { path: { job_id } } }]: by path, and by id where the path names one.
 
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
 
@@ -55,29 +53,9 @@ function pathAffected(path: string, init: unknown, event: LiveEvent): boolean {
   }
 }
 
-/** Whether a hand-written key (services/api/queryKeys.ts) shows something the event changed. */
-function legacyAffected(key: QueryKey, event: LiveEvent): boolean {
-  const [area, view, id] = key;
-  const named = () => event.ids === null || (typeof id === "string" && event.ids.includes(id));
-  switch (event.kind) {
-    case "jobs":
-      if (area === "artifacts") return view === "detail";
-      if (area !== "jobs") return false;
-      return view === "detail" || view === "executions" || view === "events" ? named() : true;
-    case "devices":
-      if (area !== "devices") return false;
-      return view === "detail" || view === "twin" ? named() : true;
-    case "groups":
-      if (area === "devices") return view === "detail";
-      if (area !== "groups") return false;
-      return view === "detail" ? named() : true;
-  }
-}
-
 export function affects(key: QueryKey, event: LiveEvent): boolean {
   const [first, path, init] = key;
-  if (first === "get" && typeof path === "string") return pathAffected(path, init, event);
-  return legacyAffected(key, event);
+  return first === "get" && typeof path === "string" && pathAffected(path, init, event);
 }
 
 /** Marks what the event changed stale; what is on screen refetches now. */

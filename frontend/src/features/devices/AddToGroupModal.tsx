@@ -7,7 +7,6 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { describeSelection, selectionBody, type Selection } from "./selection";
 
 export interface AddToGroupModalProps {
@@ -36,7 +35,6 @@ function AddToGroupForm({ selection, onClose, onAdded }: Omit<AddToGroupModalPro
     onSuccess: (result) => {
       void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
       void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups/{group_id}") });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() }); // the job form's group picker
       const queued = result.queued_executions ? `; ${result.queued_executions} executions of its continuous jobs queued` : "";
       notifications.show({
         color: "teal",

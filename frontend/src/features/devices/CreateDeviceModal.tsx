@@ -7,7 +7,6 @@ import { Link } from "react-router-dom";
 
 import type { DeviceWithToken } from "../../services/api/devices";
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 import { parseParams } from "../jobs/jobForm";
 
@@ -31,7 +30,6 @@ function CreateDeviceForm({ onClose }: { onClose: () => void }) {
     onSuccess: (device) => {
       setCreated(device);
       void queryClient.invalidateQueries({ queryKey: pathKey("/customer/devices") });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() }); // the job form's device picker
     },
   });
   const idError = deviceId.trim() && !ID_PATTERN.test(deviceId.trim()) ? "letters, digits, _ . : - (at most 128)" : undefined;

@@ -7,7 +7,6 @@ import { useState } from "react";
 
 import type { Device, ProvisionToken } from "../../services/api/devices";
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { TokenReveal } from "../common/TokenReveal";
 
 type Dialog = "revoke" | "rotate" | null;
@@ -20,7 +19,6 @@ export function DeviceActions({ device }: { device: Device }) {
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: $api.queryOptions("get", "/customer/devices/{device_id}", ofDevice).queryKey });
     void queryClient.invalidateQueries({ queryKey: pathKey("/customer/devices") });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() }); // the job form's device picker
   };
   const revoke = $api.useMutation("post", "/customer/devices/{device_id}/revoke", {
     onSuccess: () => {

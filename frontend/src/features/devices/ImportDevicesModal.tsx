@@ -7,7 +7,6 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { csvProblems, downloadText, existingIds, tokensCsv, type ImportedDevice } from "./tokensCsv";
 
 const PREVIEW_ROWS = 10;
@@ -31,7 +30,6 @@ function ImportForm({ onClose }: { onClose: () => void }) {
   const create = $api.useMutation("post", "/customer/devices/import", {
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: pathKey("/customer/devices") });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.devices.lists() }); // the job form's device picker
     },
   });
 

@@ -11,7 +11,6 @@ import { useSession } from "../../app/SessionContext";
 import { whenNotLive } from "../../app/live/liveState";
 import type { GroupDetail } from "../../services/api/groups";
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { formatTime, timeAgo } from "../common/format";
@@ -30,8 +29,8 @@ export function GroupDetailPage() {
     void queryClient.invalidateQueries({ queryKey: $api.queryOptions("get", "/customer/groups/{group_id}", ofGroup).queryKey });
     void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
     // the job form's group picker and reach (features/jobs, on the hand-written keys)
-    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.groups.detail(groupId) });
+    void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
+    void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups/{group_id}") });
   };
   const remove = $api.useMutation("delete", "/customer/groups/{group_id}/members/{device_id}", {
     onSuccess: (_, { params }) => notifications.show({ message: `${params.path.device_id} removed from ${groupId}` }),

@@ -9,7 +9,6 @@ import { Link, useNavigate } from "react-router-dom";
 import { useSession } from "../../app/SessionContext";
 import { whenNotLive } from "../../app/live/liveState";
 import { $api, apiError, pathKey } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { canWrite } from "../../services/api/session";
 import { Empty, QueryState } from "../common/QueryState";
 import { Pager } from "../common/Pager";
@@ -100,7 +99,6 @@ function CreateGroupForm({ onClose }: { onClose: () => void }) {
   const mutation = $api.useMutation("post", "/customer/groups", {
     onSuccess: (g) => {
       void queryClient.invalidateQueries({ queryKey: pathKey("/customer/groups") });
-      void queryClient.invalidateQueries({ queryKey: queryKeys.groups.lists() }); // the job form's group picker
       onClose();
       navigate(`/groups/${encodeURIComponent(g.group_id)}`);
     },

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 
 import type { DeviceExecutionPage, JobCounts, JobStatus } from "../../services/api/jobs";
 import { $api } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { fakeApi, renderWithProviders } from "../../test/render";
 import { DeviceJobsPanel } from "../devices/DeviceJobsPanel";
 import { CancelJobButton } from "./CancelJobButton";
@@ -87,7 +86,9 @@ describe("CancelJobButton", () => {
       reasons: $api.queryOptions("get", "/customer/jobs/{job_id}/failure-reasons", {
         params: { path: { job_id: "j-1" }, query: { limit: 10 } },
       }).queryKey,
-      deviceJobs: queryKeys.jobs.ofDevice("dev-1", { limit: 20, offset: 0 }),
+      deviceJobs: $api.queryOptions("get", "/customer/devices/{device_id}/jobs", {
+        params: { path: { device_id: "dev-1" }, query: { limit: 20, offset: 0 } },
+      }).queryKey,
     };
     const otherJob = $api.queryOptions("get", "/customer/jobs/{job_id}", { params: { path: { job_id: "j-2" } } }).queryKey;
     const otherSeries = $api.queryOptions("get", "/customer/jobs/{job_id}/status-series", { params: { path: { job_id: "j-2" } } }).queryKey;

@@ -6,7 +6,6 @@ import { useSyncExternalStore } from "react";
 
 import { ApiError } from "../../services/api/client";
 import { pathKey, type ApiPath } from "../../services/api/openapi";
-import { queryKeys } from "../../services/api/queryKeys";
 import { isLive, onLiveChange, whenNotLive } from "../../app/live/liveState";
 
 /** How often a view of a running job polls while the live stream is down. */
@@ -46,8 +45,6 @@ function jobIdOf(query: Query): unknown {
 export function invalidateJobLists(client: QueryClient): void {
   void client.invalidateQueries({ queryKey: pathKey("/customer/jobs") });
   void client.invalidateQueries({ queryKey: pathKey("/customer/devices/{device_id}/jobs") });
-  // The device pages' panel still caches under its hand-written key (features/devices).
-  void client.invalidateQueries({ queryKey: queryKeys.jobs.ofDevices() });
 }
 
 /** A change to job `jobId`: every cached view of it (and of no other job), the lists and the device panels. */

@@ -1,7 +1,7 @@
 // Artifacts (OTA files): the upload with progress (XMLHttpRequest: fetch reports no upload progress), the name
 // rule and the error texts. Listing, inspecting and deleting go through the typed client ($api).
 
-import { ApiError, errorBody, errorMessage, request, withQuery } from "./client";
+import { ApiError, errorBody, errorMessage, withQuery } from "./client";
 import { loadSession, saveSession } from "./session";
 import type { Schemas } from "./types";
 
@@ -9,18 +9,12 @@ export type Artifact = Schemas["ArtifactOut"];
 export type ArtifactDetail = Schemas["ArtifactDetail"];
 export type ArtifactJob = Schemas["ArtifactJob"];
 export type ArtifactList = Schemas["ArtifactList"];
-export type ArtifactListParams = { limit?: number; offset?: number };
 
 /** The API's rule for a name (`NAME_PATTERN` of services/shared/artifacts/service.py). */
 export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** The job-document placeholder a device receives as a signed download URL of artifact `name`. */
 export const artifactPlaceholder = (name: string) => `\${iotcloud:artifact-url:${name}}`;
-
-/** Still used by the job form's artifact picker (features/jobs/ArtifactUrlPicker.tsx) until it moves to $api. */
-export function listArtifacts(params: ArtifactListParams = {}, signal?: AbortSignal): Promise<ArtifactList> {
-  return request<ArtifactList>("/customer/artifacts", { query: params, signal });
-}
 
 /** The job ids a delete's 409 (`DELETE /customer/artifacts/{name}`) names (the active jobs referencing the artifact). */
 export function jobsInUse(error: unknown): string[] {

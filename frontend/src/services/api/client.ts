@@ -1,6 +1,5 @@
-// One fetch wrapper for the operator API: bearer token, JSON in and out, errors as ApiError.
-
-import { loadSession, saveSession } from "./session";
+// The operator API's errors (ApiError, from its {error, detail} bodies) and query strings, shared by the typed
+// client (openapi.ts) and the artifact upload (artifacts.ts, XMLHttpRequest for its progress events).
 
 export class ApiError extends Error {
   constructor(
@@ -40,54 +39,4 @@ export function errorMessage(status: number, body: unknown): { code: string; mes
 /** An error body as an object, for the fields beside `error` and `detail`. */
 export function errorBody(body: unknown): Record<string, unknown> | undefined {
   return body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-}
-
-export interface RequestOptions {
-  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-  query?: Query;
-  json?: unknown;
-  form?: URLSearchParams;
-  signal?: AbortSignal;
-  anonymous?: boolean;
-}
-
-export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const session = opts.anonymous ? null : loadSession();
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(opts.json);
-  } else if (opts.form) {
-    body = opts.form;
-  }
-  let response: Response;
-  try {
-    response = await fetch(withQuery(path, opts.query), {
-      method: opts.method ?? "GET",
-      headers,
-      body,
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, "network", "cannot reach the server; check your connection and retry");
-  }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let parsed: unknown = null;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-  }
-  if (!response.ok) {
-    if (response.status === 401 && session) saveSession(null, { expired: true }); // expired or revoked: back to login
-    const { code, message } = errorMessage(response.status, parsed);
-    throw new ApiError(response.status, code, message, errorBody(parsed));
-  }
-  return parsed as T;
 }

@@ -1,7 +1,6 @@
 // Devices and their twins on the operator API: the schema's types, and presence. Pages call the API through
-// `$api` / `fetchClient` (openapi.ts); `listDevices` remains for the jobs feature's device picker and reach.
+// `$api` / `fetchClient` (openapi.ts).
 
-import { request } from "./client";
 import type { Schemas } from "./types";
 
 export type Device = Schemas["DeviceOut"];
@@ -12,12 +11,6 @@ export type DeviceCreate = Schemas["DeviceCreate"];
 export type DeviceWithToken = Schemas["DeviceWithToken"];
 export type Twin = Schemas["TwinOut"];
 export type ProvisionToken = Schemas["ui_iot__routes__devices__TokenOut"];
-
-export type DeviceListParams = { q?: string; status?: Device["status"]; limit?: number; offset?: number };
-
-export function listDevices(params: DeviceListParams = {}, signal?: AbortSignal): Promise<DeviceList> {
-  return request<DeviceList>("/customer/devices", { query: params, signal });
-}
 
 /** Online means seen within the last five minutes (the operator API's own window) and not revoked. */
 export const ONLINE_WINDOW_MS = 5 * 60 * 1000;

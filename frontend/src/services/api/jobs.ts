@@ -2,7 +2,6 @@
 // templates screens call the typed client ($api, fetchClient in openapi.ts); `deviceJobs` remains for the
 // device pages' jobs panel (features/devices), which has not moved to it yet.
 
-import { request } from "./client";
 import type { Schemas } from "./types";
 
 export type Job = Schemas["JobOut"];
@@ -19,11 +18,3 @@ export type JobStatus = Job["status"];
 export type ExecutionStatus = Execution["status"];
 /** A page of executions, of one job or of one device. */
 export type ExecutionListParams = { status?: ExecutionStatus; limit?: number; offset?: number };
-
-export function deviceJobs(
-  deviceId: string,
-  params: ExecutionListParams = {},
-  signal?: AbortSignal,
-): Promise<DeviceExecutionPage> {
-  return request(`/customer/devices/${encodeURIComponent(deviceId)}/jobs`, { query: params, signal });
-}
