@@ -36,6 +36,7 @@ class Route:
 # Every page of the console: a new page gets its line here (and its section in docs/console.md).
 ROUTES = [
     Route("login", "/login", "^iotcloud console$", signed_in=False),
+    Route("dashboard", "/dashboard", "^Dashboard$"),
     Route("jobs", "/jobs", "^Jobs$"),
     Route("job", f"/jobs/{JOB}", f"^Job {JOB}"),
     Route("devices", "/devices", "^Devices$"),
@@ -48,6 +49,7 @@ ROUTES = [
     Route("artifact", f"/artifacts/{ARTIFACT}", f"^Artifact {re.escape(ARTIFACT)}$"),
     Route("audit", "/audit", "^Audit log$"),
     Route("access-keys", "/access-keys", "^Access keys$"),
+    Route("users", "/users", "^Users$"),
 ]
 SCHEMES: list[Literal["light", "dark"]] = ["light", "dark"]
 
