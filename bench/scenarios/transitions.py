@@ -100,5 +100,5 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
     r = ratio(ours, floor)
     note = f"{n:,} executions x 2 transitions, concurrency {CONCURRENCY}; counters exact: {exact}"
     return [
-        Result("B3 transitions", ours, floor, r, ">= 0.4x floor; counters exact", r >= 0.4 and exact, note)
+        Result("B3 transitions", ours, floor, r, ">= 0.6x floor; counters exact", r >= 0.6 and exact, note)
     ]

@@ -129,6 +129,71 @@ BEGIN
 END
 $fn$;
 
+-- Steps 3 to 4 of a call, whatever way its executions were moved (iotcloud.apply_moves, or
+-- iotcloud.apply_range_moves for a sweep's window): the counter deltas (one per job and shard), the executions
+-- moved to FAILED or TIMED_OUT with retries left (jobs, devices, details of the retry), in key order.
+-- Returns the jobs completed.
+CREATE FUNCTION iotcloud.settle_moves(p_now timestamptz, p_deltas iotcloud.counter_delta[], p_retry_jobs text[],
+                                      p_retry_devices text[], p_retry_details jsonb[])
+RETURNS text[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_tenant    text := current_setting('app.tenant_id');
+    v_done      text[];
+    v_requeued  integer;
+BEGIN
+    -- 3: counters, locked in key order, then moved; shards left with no active execution name the jobs
+    -- that may now be done.
+    IF p_deltas IS NOT NULL THEN
+        PERFORM 1
+           FROM job_counters c
+           JOIN unnest(p_deltas) d ON c.job_id = d.job_id AND c.shard = d.shard
+          WHERE c.tenant_id = v_tenant
+          ORDER BY c.job_id, c.shard
+            FOR UPDATE OF c;
+        WITH cnt AS (
+            UPDATE job_counters c
+               SET queued = c.queued + d.queued, in_progress = c.in_progress + d.in_progress,
+                   succeeded = c.succeeded + d.succeeded, failed = c.failed + d.failed,
+                   timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected,
+                   canceled = c.canceled + d.canceled, removed = c.removed + d.removed
+              FROM unnest(p_deltas) d
+             WHERE c.tenant_id = v_tenant AND c.job_id = d.job_id AND c.shard = d.shard
+            RETURNING c.job_id, c.queued + c.in_progress AS active
+        )
+        SELECT array_agg(DISTINCT cnt.job_id) INTO v_done FROM cnt WHERE cnt.active = 0;
+    END IF;
+
+    -- 3b: retries (retry_config). Executions this call moved to FAILED or TIMED_OUT with retries left go
+    -- back to QUEUED, moved by the worker through this same primitive, in this transaction: the job never
+    -- looks finished in between. The job rows are locked FOR SHARE first, so an abort (which updates the
+    -- job) is ordered against the retry: either the abort waits and then cancels the retried execution, or
+    -- the retry, reading the job again after the lock, sees it canceled and leaves the failure as it is.
+    IF p_retry_devices IS NOT NULL THEN
+        PERFORM 1 FROM jobs j
+          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(p_retry_jobs)
+          ORDER BY j.job_id
+            FOR SHARE;
+        SELECT a.moved INTO v_requeued
+          FROM iotcloud.apply_moves('worker', p_now, p_retry_jobs, p_retry_devices,
+                                    array_fill('QUEUED'::text, ARRAY[cardinality(p_retry_devices)]),
+                                    p_retry_details, NULL, false, false, NULL) a;
+        -- the retried work is the devices' again: one notification per job (096_notify.sql), naming the
+        -- device when the job has one execution retried here
+        IF v_requeued > 0 THEN
+            PERFORM iotcloud.notify_jobs(array_agg(r.job_id ORDER BY r.job_id),
+                                         array_agg(CASE WHEN r.n = 1 THEN r.device_id END ORDER BY r.job_id))
+               FROM (SELECT x.job_id, count(*) AS n, min(x.device_id) AS device_id
+                       FROM unnest(p_retry_jobs, p_retry_devices) AS x(job_id, device_id)
+                      GROUP BY x.job_id) r;
+        END IF;
+    END IF;
+
+    -- 4: completion.
+    RETURN CASE WHEN v_done IS NOT NULL THEN iotcloud.complete_jobs(p_now, v_done) ELSE '{}' END;
+END
+$fn$;
+
 -- The primitive's body. `p_rows`: build the per-request answers (results), with the refusals explained;
 -- without it (bulk moves: sweeps, timeouts), only the count moved and the jobs completed come back.
 CREATE FUNCTION iotcloud.apply_moves(p_actor text, p_now timestamptz, p_job_ids text[], p_device_ids text[],
@@ -142,11 +207,9 @@ DECLARE
     v_refused   iotcloud.move_result[];
     v_results   iotcloud.move_result[];
     v_deltas    iotcloud.counter_delta[];
-    v_done      text[];
     v_retry     text[];
     v_retry_j   text[];
     v_retry_d   jsonb[];
-    v_requeued  integer;
 BEGIN
     -- 1 and 2: the guarded move (the row lock is the UPDATE's own: a concurrent change is re-checked
     -- against the same conditions) and its history rows.
@@ -273,57 +336,9 @@ BEGIN
          WHERE q.ord <> ALL (SELECT (x).ord FROM unnest(coalesce(v_moved, '{}')) x);
     END IF;
     v_results := coalesce(v_moved, '{}') || coalesce(v_refused, '{}');
-    v_done := NULL;
 
-    -- 3: counters, locked in key order, then moved; shards left with no active execution name the jobs
-    -- that may now be done.
-    IF v_deltas IS NOT NULL THEN
-        PERFORM 1
-           FROM job_counters c
-           JOIN unnest(v_deltas) d ON c.job_id = d.job_id AND c.shard = d.shard
-          WHERE c.tenant_id = v_tenant
-          ORDER BY c.job_id, c.shard
-            FOR UPDATE OF c;
-        WITH cnt AS (
-            UPDATE job_counters c
-               SET queued = c.queued + d.queued, in_progress = c.in_progress + d.in_progress,
-                   succeeded = c.succeeded + d.succeeded, failed = c.failed + d.failed,
-                   timed_out = c.timed_out + d.timed_out, rejected = c.rejected + d.rejected,
-                   canceled = c.canceled + d.canceled, removed = c.removed + d.removed
-              FROM unnest(v_deltas) d
-             WHERE c.tenant_id = v_tenant AND c.job_id = d.job_id AND c.shard = d.shard
-            RETURNING c.job_id, c.queued + c.in_progress AS active
-        )
-        SELECT array_agg(DISTINCT cnt.job_id) INTO v_done FROM cnt WHERE cnt.active = 0;
-    END IF;
-
-    -- 3b: retries (retry_config). Executions this call moved to FAILED or TIMED_OUT with retries left go
-    -- back to QUEUED, moved by the worker through this same primitive, in this transaction: the job never
-    -- looks finished in between. The job rows are locked FOR SHARE first, so an abort (which updates the
-    -- job) is ordered against the retry: either the abort waits and then cancels the retried execution, or
-    -- the retry, reading the job again after the lock, sees it canceled and leaves the failure as it is.
-    IF v_retry IS NOT NULL THEN
-        PERFORM 1 FROM jobs j
-          WHERE j.tenant_id = v_tenant AND j.job_id = ANY(v_retry_j)
-          ORDER BY j.job_id
-            FOR SHARE;
-        SELECT a.moved INTO v_requeued
-          FROM iotcloud.apply_moves('worker', p_now, v_retry_j, v_retry,
-                                    array_fill('QUEUED'::text, ARRAY[cardinality(v_retry)]), v_retry_d,
-                                    NULL, false, false, NULL) a;
-        -- the retried work is the devices' again: one notification per job (096_notify.sql), naming the
-        -- device when the job has one execution retried here
-        IF v_requeued > 0 THEN
-            PERFORM iotcloud.notify_jobs(array_agg(r.job_id ORDER BY r.job_id),
-                                         array_agg(CASE WHEN r.n = 1 THEN r.device_id END ORDER BY r.job_id))
-               FROM (SELECT x.job_id, count(*) AS n, min(x.device_id) AS device_id
-                       FROM unnest(v_retry_j, v_retry) AS x(job_id, device_id)
-                      GROUP BY x.job_id) r;
-        END IF;
-    END IF;
-
-    -- 4: completion.
-    completed_jobs := CASE WHEN v_done IS NOT NULL THEN iotcloud.complete_jobs(p_now, v_done) ELSE '{}' END;
+    -- 3 to 4: counters, retries, completion.
+    completed_jobs := iotcloud.settle_moves(p_now, v_deltas, v_retry_j, v_retry, v_retry_d);
 
     IF p_rows THEN
         SELECT array_agg(ROW(r.ord, r.job_id, r.device_id, r.outcome, r.from_status, r.status, r.status_details,
@@ -335,6 +350,116 @@ BEGIN
                                                             OVER (PARTITION BY x.job_id) AS first_move
                   FROM unnest(v_results) x) r;
     END IF;
+END
+$fn$;
+
+-- The same primitive for a window of one job's executions that a sweep holds (iotcloud.sweep_queued): every
+-- execution of p_job_id with device_id in (p_after, p_upto] whose status is one of p_from moves to p_target,
+-- when iotcloud.execution_moves() lets p_actor make that move and its guard holds. The rows are read by a
+-- range of the primary key, not looked up one request at a time, and need no dedupe nor per-request answers;
+-- everything else is apply_moves': the same guard (iotcloud.move_guard and iotcloud.guard_refusal, re-checked
+-- under each row's lock), the same new values, one history row per move, then iotcloud.settle_moves
+-- (counters, retries, completion) in the caller's transaction. One UPDATE per from-status, so that each
+-- history row and counter delta knows the status it left (PostgreSQL before 18 cannot RETURNING the old row).
+CREATE FUNCTION iotcloud.apply_range_moves(p_actor text, p_now timestamptz, p_job_id text, p_after text,
+                                           p_upto text, p_from text[], p_target text, p_details jsonb,
+                                           p_force boolean, OUT moved integer, OUT completed_jobs text[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_tenant    text := current_setting('app.tenant_id');
+    v_from      text;
+    v_n         integer;
+    v_deltas    iotcloud.counter_delta[];
+    v_all       iotcloud.counter_delta[] := '{}';
+    v_retry     text[];
+    v_retry_d   jsonb[];
+    v_retries   text[] := '{}';
+    v_retries_d jsonb[] := '{}';
+BEGIN
+    moved := 0;
+    FOR v_from IN
+        SELECT m.from_status FROM iotcloud.execution_moves() m
+         WHERE m.actor = p_actor AND m.to_status = p_target AND m.from_status = ANY(p_from)
+         ORDER BY m.from_status DESC  -- QUEUED before IN_PROGRESS
+    LOOP
+        WITH upd AS (
+            UPDATE job_executions e
+               SET status = p_target,
+                   status_details = coalesce(p_details, e.status_details),
+                   execution_number = e.execution_number + 1,
+                   started_at = CASE WHEN p_target = 'QUEUED' THEN NULL
+                                     WHEN p_target = 'IN_PROGRESS' THEN coalesce(e.started_at, p_now)
+                                     ELSE e.started_at END,
+                   queued_at = CASE WHEN p_target = 'QUEUED' THEN p_now ELSE e.queued_at END,
+                   retry_attempt = e.retry_attempt + (p_target = 'QUEUED')::int,
+                   timeout_at = CASE WHEN p_target = 'QUEUED' THEN NULL
+                                     WHEN p_target = 'IN_PROGRESS' AND v_from = 'QUEUED' THEN
+                                       coalesce(e.started_at, p_now)
+                                         + make_interval(mins => j.in_progress_timeout_minutes)
+                                     ELSE e.timeout_at END,
+                   last_updated_at = p_now
+              FROM jobs j
+             WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id
+               AND e.device_id > p_after AND e.device_id <= p_upto AND e.status = v_from
+               AND j.tenant_id = v_tenant AND j.job_id = p_job_id
+               AND j.deleting_at IS NULL  -- a job being deleted is gone (065_lifecycle.sql)
+               AND iotcloud.guard_refusal(iotcloud.move_guard(p_actor, v_from, p_target), j.status,
+                                          j.expires_at, e.timeout_at, p_now, p_force,
+                                          iotcloud.reached(e.rollout_rank, j.released_upto),
+                                          j.rollout_stopped_at IS NOT NULL,
+                                          iotcloud.retries_left(e.status, e.retry_attempt, j.retry_failed,
+                                                                j.retry_timed_out)) IS NULL
+            RETURNING e.device_id, e.execution_number, e.shard, e.retry_attempt,
+                      e.status IN ('FAILED', 'TIMED_OUT') AND j.status = 'IN_PROGRESS'
+                      AND coalesce(iotcloud.retries_left(e.status, e.retry_attempt, j.retry_failed,
+                                                         j.retry_timed_out) > 0, false) AS retryable
+        ), ev AS (
+            INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor,
+                                              execution_number, status_details, at)
+            SELECT v_tenant, p_job_id, u.device_id, v_from, p_target, p_actor, u.execution_number, p_details,
+                   p_now
+              FROM upd u
+        ), d AS (
+            SELECT u.shard, count(*)::int AS n FROM upd u WHERE v_from <> p_target GROUP BY u.shard
+        )
+        SELECT (SELECT count(*)::int FROM upd),
+               (SELECT array_agg(ROW(p_job_id, d.shard,
+                                     d.n * ((p_target = 'QUEUED')::int      - (v_from = 'QUEUED')::int),
+                                     d.n * ((p_target = 'IN_PROGRESS')::int - (v_from = 'IN_PROGRESS')::int),
+                                     d.n * ((p_target = 'SUCCEEDED')::int   - (v_from = 'SUCCEEDED')::int),
+                                     d.n * ((p_target = 'FAILED')::int      - (v_from = 'FAILED')::int),
+                                     d.n * ((p_target = 'TIMED_OUT')::int   - (v_from = 'TIMED_OUT')::int),
+                                     d.n * ((p_target = 'REJECTED')::int    - (v_from = 'REJECTED')::int),
+                                     d.n * ((p_target = 'CANCELED')::int    - (v_from = 'CANCELED')::int),
+                                     d.n * ((p_target = 'REMOVED')::int     - (v_from = 'REMOVED')::int)
+                                    )::iotcloud.counter_delta)
+                  FROM d),
+               (SELECT array_agg(u.device_id ORDER BY u.device_id) FROM upd u WHERE u.retryable),
+               (SELECT array_agg(jsonb_build_object('reason', 'retry', 'retry_attempt', u.retry_attempt + 1,
+                                                    'after', p_target)
+                                 ORDER BY u.device_id)
+                  FROM upd u WHERE u.retryable)
+          INTO v_n, v_deltas, v_retry, v_retry_d;
+        moved := moved + v_n;
+        v_all := v_all || coalesce(v_deltas, '{}');
+        v_retries := v_retries || coalesce(v_retry, '{}');
+        v_retries_d := v_retries_d || coalesce(v_retry_d, '{}');
+    END LOOP;
+
+    -- one delta per shard (a shard may have been moved from in several passes), in key order
+    SELECT array_agg(ROW(p_job_id, x.shard, x.queued, x.in_progress, x.succeeded, x.failed, x.timed_out,
+                         x.rejected, x.canceled, x.removed)::iotcloud.counter_delta ORDER BY x.shard)
+      INTO v_deltas
+      FROM (SELECT a.shard, sum(a.queued)::int AS queued, sum(a.in_progress)::int AS in_progress,
+                   sum(a.succeeded)::int AS succeeded, sum(a.failed)::int AS failed,
+                   sum(a.timed_out)::int AS timed_out, sum(a.rejected)::int AS rejected,
+                   sum(a.canceled)::int AS canceled, sum(a.removed)::int AS removed
+              FROM unnest(v_all) a
+             GROUP BY a.shard) x;
+    completed_jobs := iotcloud.settle_moves(p_now, v_deltas,
+                                            CASE WHEN cardinality(v_retries) > 0
+                                                 THEN array_fill(p_job_id, ARRAY[cardinality(v_retries)]) END,
+                                            nullif(v_retries, '{}'), nullif(v_retries_d, '{}'));
 END
 $fn$;
 
@@ -368,6 +493,10 @@ GRANT EXECUTE ON FUNCTION iotcloud.guard_refusal(text, text, timestamptz, timest
                                                  boolean, boolean, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.reached(integer, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.retries_left(text, smallint, smallint, smallint) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.settle_moves(timestamptz, iotcloud.counter_delta[], text[], text[], jsonb[])
+    TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.apply_range_moves(text, timestamptz, text, text, text, text[], text, jsonb,
+                                                     boolean) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.apply_moves(text, timestamptz, text[], text[], text[], jsonb[], bigint[],
                                                boolean, boolean, integer[]) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.move_executions(text, timestamptz, text[], text[], text[], jsonb[], bigint[],

@@ -15,7 +15,8 @@ LANGUAGE sql STABLE AS $fn$
 $fn$;
 
 -- One batch of a job's sweep: a window of its executions in key order (keyset, after p_after), of which the
--- QUEUED ones move (iotcloud.move_executions). The window reaching the job's end marks the job swept.
+-- QUEUED ones move (iotcloud.apply_range_moves: the move primitive over a range of keys). The window reaching
+-- the job's end marks the job swept.
 -- The target follows the job: expired -> TIMED_OUT; canceled by DELETE (cancel_mode 'reject') -> REJECTED;
 -- by CancelJob ('cancel') -> CANCELED; with force ('force') the window's IN_PROGRESS executions are canceled
 -- too, locked first (in key order) so that none a device updates meanwhile is left behind.
@@ -29,8 +30,6 @@ DECLARE
     v_target  text;
     v_details jsonb;
     v_force   boolean := false;
-    v_ids     text[];
-    v_n       integer;
 BEGIN
     SELECT x.status, x.expires_at, x.cancel_reason, x.cancel_reason_code, x.cancel_mode, x.queued_swept_at
       INTO j
@@ -56,31 +55,31 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT array_agg(w.device_id ORDER BY w.device_id) FILTER (WHERE w.status = 'QUEUED'),
-           max(w.device_id), count(*)
-      INTO v_ids, last_device_id, scanned
-      FROM (SELECT e.device_id, e.status FROM job_executions e
+    -- the window: p_limit executions in key order after p_after (the primary key, read in order)
+    SELECT max(w.device_id), count(*)
+      INTO last_device_id, scanned
+      FROM (SELECT e.device_id FROM job_executions e
              WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
              ORDER BY e.device_id
              LIMIT p_limit) w;
-    IF v_force AND scanned > 0 THEN
-        -- the window's active executions, locked in key order and read as committed now
-        SELECT array_agg(a.device_id ORDER BY a.device_id) INTO v_ids
-          FROM (SELECT e.device_id FROM job_executions e
-                 WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
-                   AND e.device_id <= last_device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
-                 ORDER BY e.device_id
-                   FOR UPDATE) a;
-    END IF;
     moved := 0;
     completed := false;
-    v_n := coalesce(cardinality(v_ids), 0);
-    IF v_n > 0 THEN
+    IF scanned > 0 THEN
+        IF v_force THEN
+            -- the window's active executions, locked in key order before either status is moved (the
+            -- QUEUED ones, then the IN_PROGRESS ones), so no device's update interleaves with the two
+            PERFORM 1 FROM job_executions e
+              WHERE e.tenant_id = v_tenant AND e.job_id = p_job_id AND e.device_id > p_after
+                AND e.device_id <= last_device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
+              ORDER BY e.device_id
+                FOR UPDATE;
+        END IF;
         SELECT m.moved, cardinality(m.completed_jobs) > 0
           INTO moved, completed
-          FROM iotcloud.move_executions_counted(p_actor, p_now, array_fill(p_job_id, ARRAY[v_n]), v_ids,
-                                                array_fill(v_target, ARRAY[v_n]),
-                                                array_fill(v_details, ARRAY[v_n]), v_force) m;
+          FROM iotcloud.apply_range_moves(p_actor, p_now, p_job_id, p_after, last_device_id,
+                                          CASE WHEN v_force THEN ARRAY['QUEUED', 'IN_PROGRESS']
+                                               ELSE ARRAY['QUEUED'] END,
+                                          v_target, v_details, v_force) m;
     END IF;
     swept := scanned < p_limit;
     IF swept THEN

@@ -1,11 +1,15 @@
-"""kill -9 in the middle of work: a worker during a long expiry tick, a device API during requests.
+"""kill -9 in the middle of work: a worker during a long expiry tick, a device API while one of its
+group-commit statements (a batch of device updates) runs.
 After a restart the tick's work is done exactly once and every update acknowledged with 200 is stored."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -92,6 +96,46 @@ async def test_worker_killed_mid_tick_finishes_exactly_once(fresh_db: TestDB, tm
         await owner.close()
 
 
+# A group-commit statement (iotcloud.device_moves: the batch of device updates) running on one of the given
+# backends, by their client ports.
+BATCH_IN_FLIGHT = """
+SELECT count(*) FROM pg_stat_activity
+ WHERE state = 'active' AND query LIKE '%iotcloud.device_moves%' AND client_port = ANY($1::int[])
+"""
+
+
+def db_ports(pid: int, db_port: int) -> list[int]:
+    """The local ports of the process's TCP connections to `db_port` (its pool's backends' client ports),
+    read from /proc: the process's socket inodes, matched in /proc/net/tcp and tcp6."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == db_port:
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def batch_in_flight(owner: asyncpg.Connection, proc: ServiceProc, db_port: int, seconds: float) -> bool:
+    """Waits until one of the process's group-commit statements is running; False if none was seen."""
+    assert proc.proc is not None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ports = db_ports(proc.proc.pid, db_port)
+        if ports and await owner.fetchval(BATCH_IN_FLIGHT, ports):
+            return True
+        await asyncio.sleep(0.002)
+    return False
+
+
 async def test_device_api_killed_mid_request_loses_no_ack(fresh_db: TestDB, cluster: Cluster) -> None:
     acct = await new_tenant(fresh_db, TEST_SECRET)
     devices = await create_devices(acct, cluster.ui.url, 150, prefix="k")
@@ -106,19 +150,28 @@ async def test_device_api_killed_mid_request_loses_no_ack(fresh_db: TestDB, clus
     operators_done.set()
     victim = cluster.devices[0]
 
+    watcher = await connect(fresh_db.admin_url)  # sees every role's statements in pg_stat_activity
+    mid_batch = False
+
     async def chaos() -> None:
+        nonlocal mid_batch
         while len(fleet.acks) < 150:
             await asyncio.sleep(0.02)
+        # killed while one of its group-commit statements runs: the batch's updates are in PostgreSQL's
+        # hands, not yet committed nor answered
+        mid_batch = await batch_in_flight(watcher, victim, urlsplit(fresh_db.owner_url).port or 5432, 10)
         victim.kill9()
-        TALLY.faults.append("kill -9 device API mid-request")
+        TALLY.faults.append("kill -9 device API mid-batch")
         await asyncio.sleep(0.5)
         await victim.start().ready()
 
     try:
         await asyncio.gather(fleet.run(operators_done), chaos())
     finally:
+        await watcher.close()
         for c in clients:
             await c.aclose()
+    assert mid_batch, "no group-commit statement of the victim was seen running before the kill"
     assert fleet.transport_errors > 0, "no request was in flight when the device API was killed"
     assert not fleet.unexpected, "\n".join(fleet.unexpected[:20])
     totals = await check_settled(fresh_db.owner_url, fleet.acks)
