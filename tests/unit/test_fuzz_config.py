@@ -21,6 +21,8 @@ CANCEL = {
     "DELETE /customer/jobs/{job_id}",
     "GET /customer/jobs/{job_id}/executions",
     "GET /customer/jobs/{job_id}/executions/{device_id}/events",
+    "GET /customer/jobs/{job_id}/status-series",
+    "GET /customer/jobs/{job_id}/failure-reasons",
     "POST /customer/jobs/{job_id}/cancel",
     "POST /customer/jobs/{job_id}/executions/{device_id}/cancel",
     # under the same path (no DELETE method: the check does not apply to them anyway)
@@ -42,7 +44,7 @@ EVERY_OTHER_CHECK = (
     "ignored_auth",
     "object_level_authorization",
 )
-STATE_DEPENDENT_400 = {"POST /customer/groups/{group_id}/members", "POST /customer/jobs"}
+STATE_DEPENDENT_400 = {"POST /customer/groups/{group_id}/members", "POST /customer/jobs", "POST /customer/devices/import"}
 
 
 def _device_spec() -> dict[str, object]:
