@@ -30,7 +30,19 @@ STREAM: Responses = {
         '`ready` (connected), `jobs`, `devices`, `groups` with data `{"ids": [...] or null}` (what changed; '
         "null: anything of that kind), at most one per kind every 200 ms; `resync` (events may have been "
         "lost: refetch everything). Comment lines keep it open.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "description": "One event of the stream (comment lines aside)",
+                    "properties": {
+                        "event": {"type": "string", "enum": ["ready", "jobs", "devices", "groups", "resync"]},
+                        "data": {"type": "string", "description": 'JSON: `{}` or `{"ids": [...] | null}`'},
+                    },
+                    "required": ["event", "data"],
+                }
+            }
+        },
     }
 }
 
