@@ -44,7 +44,11 @@ EVERY_OTHER_CHECK = (
     "ignored_auth",
     "object_level_authorization",
 )
-STATE_DEPENDENT_400 = {"POST /customer/groups/{group_id}/members", "POST /customer/jobs", "POST /customer/devices/import"}
+STATE_DEPENDENT_400 = {
+    "POST /customer/groups/{group_id}/members",
+    "POST /customer/jobs",
+    "POST /customer/devices/import",
+}
 
 
 def _device_spec() -> dict[str, object]:
