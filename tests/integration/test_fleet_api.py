@@ -88,12 +88,14 @@ async def test_group_add_by_ids_and_by_filter(tenant: Tenant, other_tenant: Tena
         assert (await _ok(await api.get("/customer/groups/g")))["member_count"] == 0
     async with tenant.api() as api:
         assert (await _ok(await api.post("/customer/groups/g/members", json={"matching": {}})))["added"] == 2
+    # (the database is shared with other tests' tenants: look at these two tenants' groups "g" only)
     rows = await _owner_fetch(
-        services := tenant.services,
-        "SELECT tenant_id, device_id FROM device_group_members WHERE group_id = 'g' ORDER BY device_id",
+        tenant.services,
+        "SELECT tenant_id, device_id FROM device_group_members"
+        " WHERE group_id = 'g' AND tenant_id = ANY($1::text[]) ORDER BY device_id",
+        [tenant.tenant_id, other_tenant.tenant_id],
     )
     assert {r["tenant_id"] for r in rows} == {tenant.tenant_id} and len(rows) == 7
-    del services
 
 
 async def test_group_add_matching_joins_continuous_jobs(tenant: Tenant) -> None:
@@ -213,7 +215,9 @@ async def test_csv_import(tenant: Tenant, other_tenant: Tenant, services: Servic
         assert got["attributes"] == {"site": "south"} and got["status"] == "ACTIVE"
         # tokens are stored hashed, as for one device, and work on the device API
         rows = await _owner_fetch(
-            services, "SELECT device_id, token_hash FROM device_state WHERE device_id LIKE 'imp-%' ORDER BY 1"
+            services,
+            "SELECT device_id, token_hash FROM device_state WHERE tenant_id = $1 AND device_id LIKE 'imp-%' ORDER BY 1",
+            tenant.tenant_id,
         )
         assert [r["token_hash"] for r in rows] == [token_hash(d["provision_token"]) for d in out["devices"]]
         tenant.tokens["imp-1"] = out["devices"][0]["provision_token"]
