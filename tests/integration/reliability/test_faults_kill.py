@@ -158,9 +158,19 @@ async def test_device_api_killed_mid_request_loses_no_ack(fresh_db: TestDB, clus
         while len(fleet.acks) < 150:
             await asyncio.sleep(0.02)
         # killed while one of its group-commit statements runs: the batch's updates are in PostgreSQL's
-        # hands, not yet committed nor answered
-        mid_batch = await batch_in_flight(watcher, victim, urlsplit(fresh_db.owner_url).port or 5432, 10)
-        victim.kill9()
+        # hands, not yet committed nor answered. Every batch that moves something writes history, so holding
+        # the history table against writes keeps the batches running until the kill (on a loaded machine a
+        # batch's millisecond could otherwise slip between two looks); the lock goes when the kill is done.
+        locker = await connect(fresh_db.owner_url)
+        try:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE job_execution_events IN EXCLUSIVE MODE")
+                mid_batch = await batch_in_flight(
+                    watcher, victim, urlsplit(fresh_db.owner_url).port or 5432, 10
+                )
+                victim.kill9()
+        finally:
+            await locker.close()
         TALLY.faults.append("kill -9 device API mid-batch")
         await asyncio.sleep(0.5)
         await victim.start().ready()
