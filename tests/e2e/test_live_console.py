@@ -96,7 +96,9 @@ async def test_a_job_page_follows_a_device_live_then_by_polling(
     await expect(_row(page, DEVICES[1])).to_contain_text("SUCCEEDED", timeout=2_500)
     await shot(page, "live-01-succeeded-live")
     assert job_gets, "the change came without a request?"
-    assert all(("/executions" in u) or u.endswith(f"/jobs/{JOB}") for u in job_gets), job_gets
+    # what refetched are the page's views of this job: the job, its executions, its series and failure reasons
+    views = re.compile(rf"/customer/jobs/{JOB}(/executions|/status-series|/failure-reasons)?(\?.*)?$")
+    assert all(views.search(u) for u in job_gets), job_gets
     assert await page.evaluate("window.__notReloaded === true")
 
     # The stream drops and cannot come back: the page polls again, and still follows the job.
