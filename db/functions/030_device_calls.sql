@@ -46,36 +46,24 @@ $fn$;
 
 -- The device's pending work: what it has started (always, even past the job's expiry: it may finish it),
 -- then what it may start (QUEUED executions of running jobs not past expires_at that the job's rollout has
--- reached), oldest first.
-CREATE FUNCTION iotcloud.device_poll(p_token_hash text, p_seen_interval integer, p_now timestamptz,
-                                p_limit integer)
+-- reached), oldest first. The one definition of a poll's answer: a plain SQL function, inlined into the
+-- statements that use it (iotcloud.device_polls). It runs as
+-- the caller, under row-level security.
+CREATE FUNCTION iotcloud.pending_work(p_tenant text, p_device text, p_now timestamptz, p_limit integer)
 RETURNS TABLE (job_id text, status text, status_details jsonb, execution_number bigint,
                queued_at timestamptz, started_at timestamptz, last_updated_at timestamptz,
                document_type text, document_params jsonb, expires_at timestamptz)
-LANGUAGE plpgsql AS $fn$
-#variable_conflict use_column
-DECLARE
-    s record;
-BEGIN
-    -- iotcloud.device_session's work, inline (one function call less on the hottest call)
-    SELECT * INTO s FROM iotcloud.device_auth(p_token_hash, p_seen_interval, p_now);
-    IF NOT FOUND OR s.status <> 'ACTIVE' THEN
-        RAISE EXCEPTION 'unknown or revoked provision token'
-              USING ERRCODE = 'invalid_authorization_specification';
-    END IF;
-    PERFORM set_config('app.tenant_id', s.tenant_id, true);
-    RETURN QUERY
+LANGUAGE sql STABLE AS $fn$
     SELECT e.job_id, e.status, e.status_details, e.execution_number, e.queued_at,
            e.started_at, e.last_updated_at, j.document_type, j.document_params, j.expires_at
       FROM job_executions e JOIN jobs j ON j.tenant_id = e.tenant_id AND j.job_id = e.job_id
-     WHERE e.tenant_id = s.tenant_id AND e.device_id = s.device_id AND e.status IN ('QUEUED', 'IN_PROGRESS')
+     WHERE e.tenant_id = p_tenant AND e.device_id = p_device AND e.status IN ('QUEUED', 'IN_PROGRESS')
        AND j.deleting_at IS NULL  -- a job being deleted is gone
        AND (e.status = 'IN_PROGRESS'
             OR (j.status = 'IN_PROGRESS' AND (j.expires_at IS NULL OR j.expires_at > p_now)
                 AND (e.rollout_rank IS NULL OR e.rollout_rank <= j.released_upto)))
      ORDER BY (e.status = 'IN_PROGRESS') DESC, e.queued_at, e.job_id
-     LIMIT p_limit;
-END
+     LIMIT p_limit
 $fn$;
 
 -- Many devices at once, by token hash (position = request order): tenant, device and status of each known
@@ -152,6 +140,40 @@ BEGIN
 END
 $fn$;
 
+-- Group read: the polls of many devices, possibly of several tenants, in one statement (token hashes in
+-- arrival order, `ord` the position; each poll at its own time, p_nows). Authentication and the
+-- last_seen_at refresh as iotcloud.devices_auth does (at the latest of the times), then each tenant's
+-- devices' pending work (iotcloud.pending_work) under that tenant. Per request:
+-- no row when the token is unknown or revoked (`authorized` tells nothing then), one row with a NULL job_id
+-- when the device has nothing pending, else one row per pending execution, in the device's order.
+CREATE FUNCTION iotcloud.device_polls(p_token_hashes text[], p_nows timestamptz[], p_seen_interval integer,
+                                      p_limit integer)
+RETURNS TABLE (ord bigint, job_id text, status text, status_details jsonb, execution_number bigint,
+               queued_at timestamptz, started_at timestamptz, last_updated_at timestamptz,
+               document_type text, document_params jsonb, expires_at timestamptz)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    a_ord     bigint[];
+    a_tenant  text[];
+    a_device  text[];
+    v_tenant  text;
+BEGIN
+    SELECT array_agg(x.ord), array_agg(x.tenant_id), array_agg(x.device_id)
+      INTO a_ord, a_tenant, a_device
+      FROM iotcloud.devices_auth(p_token_hashes, p_seen_interval, (SELECT max(n) FROM unnest(p_nows) AS n)) x
+     WHERE x.status = 'ACTIVE';
+    FOR v_tenant IN SELECT DISTINCT u.tenant_id FROM unnest(a_tenant) AS u(tenant_id) LOOP
+        PERFORM set_config('app.tenant_id', v_tenant, true);
+        RETURN QUERY
+        SELECT u.ord, w.job_id, w.status, w.status_details, w.execution_number, w.queued_at, w.started_at,
+               w.last_updated_at, w.document_type, w.document_params, w.expires_at
+          FROM unnest(a_ord, a_tenant, a_device) AS u(ord, tenant_id, device_id)
+          LEFT JOIN LATERAL iotcloud.pending_work(v_tenant, u.device_id, p_nows[u.ord], p_limit) w ON true
+         WHERE u.tenant_id = v_tenant;
+    END LOOP;
+END
+$fn$;
+
 -- Operator login by e-mail (before a tenant is known); a disabled user is found too (and then refused).
 CREATE FUNCTION iotcloud.login_lookup(p_email text)
 RETURNS TABLE (tenant_id text, user_id uuid, email text, password_hash text, role text, disabled boolean)
@@ -162,7 +184,8 @@ $fn$;
 
 GRANT EXECUTE ON FUNCTION iotcloud.device_auth(text, integer, timestamptz) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.device_session(text, integer, timestamptz) TO iotcloud_app;
-GRANT EXECUTE ON FUNCTION iotcloud.device_poll(text, integer, timestamptz, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.pending_work(text, text, timestamptz, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.device_polls(text[], timestamptz[], integer, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.login_lookup(text) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.devices_auth(text[], integer, timestamptz) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.device_moves(integer, timestamptz, text[], text[], text[], jsonb[], bigint[],

@@ -29,12 +29,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 $fn$;
 
 -- The pending executions of many devices at once (by token hash; `ord` its position), each device's in
--- iotcloud.device_poll's order and with its filter (what the device has started, then what it may start:
+-- iotcloud.pending_work's order and with its filter (what the device has started, then what it may start:
 -- QUEUED executions of running jobs not past expires_at that the rollout has reached; no job being deleted),
 -- at most p_limit each.
 -- `pos` 1 is the device's next execution, the only one that carries its job's document_params. For the
 -- jobs get/notify/notify-next topics, which need retry_attempt (AWS's executionNumber) and many devices per
--- statement; tests/integration/test_mqtt_sql.py checks it lists what device_poll lists.
+-- statement; tests/integration/test_mqtt_sql.py checks it lists what the HTTP poll (device_polls) lists.
 CREATE FUNCTION iotcloud.mqtt_pending(p_token_hashes text[], p_now timestamptz, p_limit integer)
 RETURNS TABLE (ord bigint, pos bigint, job_id text, status text, status_details jsonb, execution_number bigint,
                retry_attempt smallint, queued_at timestamptz, started_at timestamptz,

@@ -24,6 +24,7 @@ from shared.infra import db
 from shared.infra.db import DB_ERRORS
 from shared.jobs.device import UnknownDevice
 from shared.jobs.group_commit import GroupCommit
+from shared.jobs.poll_group import PollGroup
 from shared.observability.context import set_tenant
 from shared.web.service_app import now_of
 
@@ -119,6 +120,21 @@ def group_commit(request: Request) -> GroupCommit:
             max_in_flight=settings.device_batches_in_flight,
         )
     return mover
+
+
+def poll_group(request: Request) -> PollGroup:
+    """The app's group read of device polls, made on first use over the app's pool."""
+    state = request.app.state
+    polls: PollGroup | None = getattr(state, "poll_group", None)
+    if polls is None or polls.pool is not state.pool:
+        settings = state.settings
+        polls = state.poll_group = PollGroup(
+            state.pool,
+            settings.last_seen_interval_seconds,
+            max_batch=settings.device_batch_max,
+            max_in_flight=settings.device_poll_batches_in_flight,
+        )
+    return polls
 
 
 async def device_credentials(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,16 +185,24 @@ async def test_etag_and_if_none_match(poll_server: LiveServer, tenant: Tenant) -
     assert (await _get(poll_server, tenant, dev, etag="*")).status_code == 304
 
 
-class CountingPool:
-    """The app's pool, counting the statements a request sends through it."""
+COUNTED = ("fetch", "fetchrow", "fetchval", "execute", "executemany")
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self.statements: list[str] = []
+
+class Counting:
+    """A pool or a connection, counting the statements sent through it (and through the connections taken
+    out of it)."""
+
+    def __init__(self, target: Any, statements: list[str] | None = None) -> None:
+        self.target = target
+        self.statements: list[str] = [] if statements is None else statements
+
+    @property
+    def pool(self) -> Any:
+        return self.target
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.pool, name)
-        if name in ("fetch", "fetchrow", "fetchval", "execute", "executemany"):
+        attr = getattr(self.target, name)
+        if name in COUNTED:
 
             async def counted(query: str, *args: Any, **kw: Any) -> Any:
                 self.statements.append(query)
@@ -201,7 +210,13 @@ class CountingPool:
 
             return counted
         if name == "acquire":
-            raise AssertionError("a connection taken out of the pool on the poll's path")
+
+            @asynccontextmanager
+            async def acquire(*args: Any, **kw: Any) -> AsyncIterator[Counting]:
+                async with attr(*args, **kw) as conn:
+                    yield Counting(conn, self.statements)
+
+            return acquire
         return attr
 
 
@@ -209,13 +224,13 @@ async def test_the_poll_is_one_statement_without_wait(poll_server: LiveServer, t
     dev, idle = await tenant.create_devices(2, prefix="st")
     await _post(tenant, job_id="s1", target_device_id=dev)
     state = poll_server.app.state
-    counting = CountingPool(state.pool)
+    counting = Counting(state.pool)
     state.pool = counting
     try:
         for device, jobs in ((dev, ["s1"]), (idle, [])):
             counting.statements.clear()
             assert _job_ids(await _get(poll_server, tenant, device)) == jobs
-            assert counting.statements == ["SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"]
+            assert counting.statements == ["SELECT * FROM iotcloud.device_polls($1, $2, $3, $4)"]
         counting.statements.clear()
         assert _job_ids(await _get(poll_server, tenant, dev, wait=30)) == ["s1"]  # pending: at once
         assert len(counting.statements) == 2  # who the device is, then the poll

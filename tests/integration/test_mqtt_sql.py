@@ -1,5 +1,5 @@
 """The gateway's SQL (db/functions/095_mqtt.sql) as the runtime role: iotcloud.mqtt_pending lists, device by
-device, exactly what iotcloud.device_poll lists (the same filter: a rollout not yet reached, an expired or
+device, exactly what the HTTP poll (iotcloud.device_polls) lists (the same filter: a rollout not yet reached, an expired or
 canceled job, started work kept); mqtt_auth needs the thing's own token; mqtt_live drops revoked and
 rotated tokens; thing_name is tenant:device, unique, on devices created before and after migration 091."""
 
@@ -18,7 +18,7 @@ __all__ = ["exact_after"]
 pytestmark = pytest.mark.usefixtures("exact_after")
 
 
-async def test_pending_lists_what_device_poll_lists(app_pool: asyncpg.Pool, tenant: Tenant) -> None:
+async def test_pending_lists_what_device_polls_lists(app_pool: asyncpg.Pool, tenant: Tenant) -> None:
     ids = await things(tenant, 3, "sq")
     devs = list(ids)
     await tenant.create_group("sq", devs)
@@ -38,8 +38,13 @@ async def test_pending_lists_what_device_poll_lists(app_pool: asyncpg.Pool, tena
     hashes = [token_hash(tenant.tokens[d]) for d in devs]
     for when in (datetime.now(UTC), datetime.now(UTC) + timedelta(hours=2)):  # before and after the expiry
         rows = await app_pool.fetch("SELECT * FROM iotcloud.mqtt_pending($1::text[], $2, 100)", hashes, when)
-        for i, h in enumerate(hashes, start=1):
-            polled = await app_pool.fetch("SELECT * FROM iotcloud.device_poll($1, 60, $2, 100)", h, when)
+        polls = await app_pool.fetch(
+            "SELECT * FROM iotcloud.device_polls($1::text[], $2::timestamptz[], 60, 100) WHERE job_id IS NOT NULL",
+            hashes,
+            [when] * len(hashes),
+        )
+        for i in range(1, len(hashes) + 1):
+            polled = [r for r in polls if r["ord"] == i]
             mine = [r for r in rows if r["ord"] == i]
             assert [(r["job_id"], r["status"], r["execution_number"]) for r in mine] == [
                 (r["job_id"], r["status"], r["execution_number"]) for r in polled

@@ -15,6 +15,7 @@ from ingest_iot.deps import (
     device_call,
     device_credentials,
     group_commit,
+    poll_group,
     url_signer,
 )
 from ingest_iot.long_poll import LongPolls
@@ -170,7 +171,7 @@ async def pending(request: Request) -> Response:
 
 async def _look(request: Request, device: DeviceCredentials) -> Poll:
     """The device's pending work, one statement (two when an execution's document references artifacts)."""
-    work = await jobs.pending_for_device(device.pool, device.token_hash, device.seen_interval, device.now)
+    work = await jobs.pending_for_device(poll_group(request), device.token_hash, device.now)
     etag = etag_of(work)
     work = await delivery.for_poll(
         device.pool, lambda: url_signer(request), device.token_hash, device.seen_interval, work, device.now

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # group commit of device updates: statements in flight at once, updates per statement at most
     device_batches_in_flight: int = 1
     device_batch_max: int = 512
+    # group read of device polls: statements in flight at once (each takes a connection of the pool)
+    device_poll_batches_in_flight: int = 2
     # device poll (docs/jobs.md, device API): the sleep hint a poll answers with, when nothing is pending
     # and when work is; long-polls (?wait=N) waiting at once per device-API process (past it: 503), and how
     # often a waiting poll looks again by itself (a lost notification only delays the answer by this much)

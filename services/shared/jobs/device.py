@@ -12,6 +12,7 @@ from shared.errors import NotFound, Unauthorized
 from shared.jobs import queries as q
 from shared.jobs.group_commit import GroupCommit, MoveRequest
 from shared.jobs.outcome import answer
+from shared.jobs.poll_group import PollGroup
 from shared.jobs.states import Actor, ExecutionStatus
 from shared.observability import metrics
 
@@ -43,15 +44,14 @@ def _device_execution_view(row: asyncpg.Record | dict[str, Any]) -> dict[str, An
     return data
 
 
-async def pending_for_device(
-    pool: asyncpg.Pool, token_hash: str, seen_interval: int, now: datetime, limit: int = 100
-) -> list[dict[str, Any]]:
-    """The pending executions of the device whose token hashes to `token_hash` (one round trip)."""
-    try:
-        rows = await pool.fetch(q.DEVICE_POLL, token_hash, seen_interval, now, limit)
-    except asyncpg.InvalidAuthorizationSpecificationError:
+async def pending_for_device(polls: PollGroup, token_hash: str, now: datetime) -> list[dict[str, Any]]:
+    """The pending executions of the device whose token hashes to `token_hash`, read with the polls of the
+    other devices polling at that moment (one statement, authentication included). An unknown or revoked
+    token raises UnknownDevice."""
+    rows = await polls.poll(token_hash, now)
+    if rows is None:
         metrics.count_device_outcomes("poll", ("unauthorized",))
-        raise
+        raise UnknownDevice("unknown or revoked provision token")
     metrics.count_device_outcomes("poll", ("jobs" if rows else "empty",))
     return [_device_execution_view(r) for r in rows]
 

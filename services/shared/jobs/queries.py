@@ -161,7 +161,7 @@ SELECT e.job_id, {EXECUTION_COLUMNS}, j.document_type, j.document_params, j.expi
 
 # A device's hot calls authenticate and work in one statement each (db/functions/030_device_calls.sql);
 # its moves go through group commit (DEVICE_MOVES below).
-DEVICE_POLL = "SELECT * FROM iotcloud.device_poll($1, $2, $3, $4)"
+DEVICE_POLLS = "SELECT * FROM iotcloud.device_polls($1, $2, $3, $4)"
 # Who the device is, for a long-poll that waits (db/functions/030_device_calls.sql): not on the poll's path.
 DEVICE_IDENTITY = "SELECT tenant_id, device_id, status FROM iotcloud.device_auth($1, $2, $3)"
 
