@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import h11
 import httpx
 import orjson
 
-from simulator.http import HttpClient, make_client
+from simulator.http import HTTP_ERRORS, HttpClient, make_client
 from simulator.stats import SimStats
 
 OUTCOMES = ("SUCCEEDED", "FAILED", "REJECTED")
@@ -119,7 +118,7 @@ class Fleet:
             t0 = time.perf_counter()
             try:
                 status, raw = await self.client.request(method, path, headers, content)
-            except (OSError, TimeoutError, h11.ProtocolError, httpx.HTTPError) as exc:
+            except HTTP_ERRORS as exc:
                 self.stats.request(kind, time.perf_counter() - t0, None, type(exc).__name__)
                 return None, None
             elapsed = time.perf_counter() - t0

@@ -1,7 +1,9 @@
 """HTTP for the simulator. httpx's connection pool costs O(connections) of Python per request, which
 made the simulator, not the server, the bottleneck at 64 connections; so plain http:// URLs use a small
-keep-alive pool of asyncio streams speaking HTTP/1.1 through h11 (the protocol library under httpx and
-uvicorn). https:// URLs, and tests with an in-process app, go through httpx."""
+keep-alive pool of asyncio connections that write HTTP/1.1 requests themselves and read responses with
+httptools (the C parser uvicorn uses). It replaced a pool over h11, whose pure-Python parsing was a quarter
+of the simulator's CPU in B3 (docs/performance.md, "Group read"). https:// URLs, and tests with an
+in-process app, go through httpx."""
 
 from __future__ import annotations
 
@@ -10,89 +12,106 @@ import contextlib
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import h11
+import httptools
 import httpx
 
 Headers = list[tuple[str, str]]
+# what a request can raise besides the caller's own errors
+HTTP_ERRORS: tuple[type[Exception], ...] = (OSError, TimeoutError, httptools.HttpParserError, httpx.HTTPError)
 
 
 class HttpClient(Protocol):
     async def request(
         self, method: str, path: str, headers: Headers, body: bytes | None
     ) -> tuple[int, bytes]:
-        """(status, body); raises OSError, TimeoutError or h11.ProtocolError (or httpx.HTTPError)."""
+        """(status, body); raises one of HTTP_ERRORS."""
         ...
 
     async def aclose(self) -> None: ...
 
 
-class _Connection:
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: a request at a time, its response parsed as it arrives."""
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.h11 = h11.Connection(our_role=h11.CLIENT)
+        self.transport: asyncio.Transport | None = None
+        self._parser = httptools.HttpResponseParser(self)
+        self._chunks: list[bytes] = []
+        self._waiter: asyncio.Future[tuple[int, bytes, bool]] | None = None
+        self._host_line = f"Host: {host}:{port}\r\n"
 
-    async def _open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.h11 = h11.Connection(our_role=h11.CLIENT)
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(exc)
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail(ConnectionResetError("server closed the connection"))
+
+    # httptools callbacks
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            keep = self._parser.should_keep_alive()
+            self._waiter.set_result((self._parser.get_status_code(), b"".join(self._chunks), keep))
+
+    def _fail(self, exc: Exception) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(exc)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+        if self.transport is not None:
+            self.transport.close()
+        self.transport = None
 
     async def request(
         self, method: str, path: str, headers: Headers, body: bytes | None
     ) -> tuple[int, bytes]:
-        if self.writer is None:
-            await self._open()
-        assert self.reader is not None and self.writer is not None
-        head = [("Host", f"{self.host}:{self.port}"), *headers]
-        head.append(("Content-Length", str(len(body) if body else 0)))
-        out = self.h11.send(h11.Request(method=method, target=path, headers=head)) or b""
-        if body:
-            out += self.h11.send(h11.Data(data=body)) or b""
-        out += self.h11.send(h11.EndOfMessage()) or b""
-        self.writer.write(out)
-        await self.writer.drain()
-        status, chunks = 0, []
-        while True:
-            event = self.h11.next_event()
-            if event is h11.NEED_DATA:
-                data = await self.reader.read(65536)
-                if not data:
-                    raise ConnectionResetError("server closed the connection")
-                self.h11.receive_data(data)
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ConnectionResetError("server closed the connection")
-        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
-            self.h11.start_next_cycle()
-        else:
+        loop = asyncio.get_running_loop()
+        if self.transport is None or self.transport.is_closing():
+            await loop.create_connection(lambda: self, self.host, self.port)
+        assert self.transport is not None
+        self._parser = httptools.HttpResponseParser(self)
+        self._chunks = []
+        self._waiter = waiter = loop.create_future()
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        length = len(body) if body else 0
+        out = f"{method} {path} HTTP/1.1\r\n{self._host_line}{head}Content-Length: {length}\r\n\r\n".encode()
+        self.transport.write(out + body if body else out)
+        try:
+            status, data, keep_alive = await waiter
+        finally:
+            self._waiter = None
+        if not keep_alive:
             self.close()
-        return status, b"".join(chunks)
+        return status, data
 
 
-class H11Pool:
+class KeepAlivePool:
     """At most `size` keep-alive connections to one http:// origin; callers queue for a free one."""
 
     def __init__(self, base_url: str, size: int, timeout: float) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"H11Pool needs an http:// URL, not {base_url!r}")
+            raise ValueError(f"KeepAlivePool needs an http:// URL, not {base_url!r}")
         self.host, self.port = parts.hostname, parts.port or 80
         self.prefix = parts.path.rstrip("/")
         self.timeout = timeout
+        self._all = [_Connection(self.host, self.port) for _ in range(size)]
         self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
-        for _ in range(size):
-            self._idle.put_nowait(_Connection(self.host, self.port))
-        self._all = list(self._idle._queue)  # type: ignore[attr-defined]
+        for conn in self._all:
+            self._idle.put_nowait(conn)
 
     async def request(
         self, method: str, path: str, headers: Headers, body: bytes | None
@@ -138,5 +157,5 @@ def make_client(
     base_url: str, size: int, timeout: float, transport: httpx.AsyncBaseTransport | None = None
 ) -> HttpClient:
     if transport is None and base_url.startswith("http://"):
-        return H11Pool(base_url, size, timeout)
+        return KeepAlivePool(base_url, size, timeout)
     return HttpxClient(base_url, size, timeout, transport)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from simulator.http import H11Pool, HttpxClient, make_client
+from simulator.http import HttpxClient, KeepAlivePool, make_client
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -69,7 +69,7 @@ async def echo_keepalive(reader: asyncio.StreamReader, writer: asyncio.StreamWri
 
 async def test_requests_reuse_a_kept_alive_connection(serve: Callable[[Handler], Awaitable[Server]]) -> None:
     srv = await serve(echo_keepalive)
-    pool = H11Pool(srv.url, size=1, timeout=5)
+    pool = KeepAlivePool(srv.url, size=1, timeout=5)
     for i in range(5):
         status, body = await pool.request("PUT", f"/x/{i}", [("X-A", "1")], b'{"n": 1}')
         assert (status, body) == (200, f'PUT /x/{i} {{"n": 1}}'.encode())
@@ -86,7 +86,7 @@ async def test_connection_close_and_server_errors(serve: Callable[[Handler], Awa
         await writer.drain()
 
     srv = await serve(close_each)
-    pool = H11Pool(srv.url, size=2, timeout=5)
+    pool = KeepAlivePool(srv.url, size=2, timeout=5)
     for _ in range(3):
         assert await pool.request("GET", "/", [], None) == (503, b'{"error": "x"}')
     assert srv.connections == 3  # reopened after each "Connection: close"
@@ -111,7 +111,7 @@ async def test_a_dropped_response_raises_and_the_next_request_reconnects(
             await writer.drain()
 
     srv = await serve(flaky)
-    pool = H11Pool(srv.url, size=1, timeout=5)
+    pool = KeepAlivePool(srv.url, size=1, timeout=5)
     with pytest.raises(ConnectionError):
         await pool.request("GET", "/", [], None)
     assert await pool.request("GET", "/", [], None) == (200, b"ok")
@@ -124,17 +124,17 @@ async def test_timeout_and_refused_connections(serve: Callable[[Handler], Awaita
         await asyncio.sleep(5)
 
     srv = await serve(silent)
-    pool = H11Pool(srv.url, size=1, timeout=0.2)
+    pool = KeepAlivePool(srv.url, size=1, timeout=0.2)
     with pytest.raises(TimeoutError):
         await pool.request("GET", "/", [], None)
     await pool.aclose()
-    refused = H11Pool("http://127.0.0.1:1", size=1, timeout=2)
+    refused = KeepAlivePool("http://127.0.0.1:1", size=1, timeout=2)
     with pytest.raises(OSError):
         await refused.request("GET", "/", [], None)
 
 
 def test_client_choice() -> None:
     with pytest.raises(ValueError):
-        H11Pool("https://example.invalid", 1, 1)
-    assert isinstance(make_client("http://127.0.0.1:9", 4, 1), H11Pool)
+        KeepAlivePool("https://example.invalid", 1, 1)
+    assert isinstance(make_client("http://127.0.0.1:9", 4, 1), KeepAlivePool)
     assert isinstance(make_client("https://127.0.0.1:9", 4, 1), HttpxClient)
