@@ -11,48 +11,18 @@ from typing import Any
 
 import httpx
 
-from shared.auth import token_hash
 from shared.infra.db import connect
 from tests.conftest import Services, Tenant
 from tests.integration.reliability.invariants import check_all
+from tests.support.fleet import bulk_devices
 
 N = 600
-
-
-async def _bulk_devices(services: Services, tenant: Tenant, n: int) -> list[str]:
-    """n devices with known tokens, in a group, written as the owner (fast)."""
-    ids = [f"gc-{i:04d}" for i in range(n)]
-    for d in ids:
-        tenant.tokens[d] = f"tok-{tenant.tenant_id}-{d}"
-    owner = await connect(services.db.owner_url)
-    try:
-        async with owner.transaction():
-            await owner.execute(
-                "INSERT INTO device_state (tenant_id, device_id, name, token_hash) "
-                "SELECT $1, d, d, h FROM unnest($2::text[], $3::text[]) AS x(d, h)",
-                tenant.tenant_id,
-                ids,
-                [token_hash(tenant.tokens[d]) for d in ids],
-            )
-            await owner.execute(
-                "INSERT INTO device_groups (tenant_id, group_id, name) VALUES ($1, 'gc', 'gc')",
-                tenant.tenant_id,
-            )
-            await owner.execute(
-                "INSERT INTO device_group_members (tenant_id, group_id, device_id) "
-                "SELECT $1, 'gc', d FROM unnest($2::text[]) AS d",
-                tenant.tenant_id,
-                ids,
-            )
-    finally:
-        await owner.close()
-    return ids
 
 
 async def test_batched_updates_answer_each_device_for_its_own_request(
     services: Services, tenant: Tenant
 ) -> None:
-    devs = await _bulk_devices(services, tenant, N)
+    devs = await bulk_devices(services, tenant, N)
     async with tenant.api() as api:
         r = await api.post(
             "/customer/jobs", json={"document_type": "fw", "target_group_id": "gc", "job_id": "gc"}

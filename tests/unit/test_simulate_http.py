@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+import uvloop
 
 from simulator.http import HttpxClient, KeepAlivePool, make_client
 
@@ -138,3 +139,20 @@ def test_client_choice() -> None:
         KeepAlivePool("https://example.invalid", 1, 1)
     assert isinstance(make_client("http://127.0.0.1:9", 4, 1), KeepAlivePool)
     assert isinstance(make_client("https://127.0.0.1:9", 4, 1), HttpxClient)
+
+
+def test_the_pool_runs_on_uvloop() -> None:
+    """uvloop's transports are not asyncio.Transport subclasses; the pool must not care."""
+
+    async def main() -> tuple[int, bytes]:
+        server = await asyncio.start_server(echo_keepalive, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = KeepAlivePool(f"http://127.0.0.1:{port}", size=1, timeout=5)
+        try:
+            return await pool.request("GET", "/u", [], None)
+        finally:
+            await pool.aclose()
+            server.close()
+            await server.wait_closed()
+
+    assert uvloop.run(main()) == (200, b"GET /u ")

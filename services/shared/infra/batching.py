@@ -6,9 +6,10 @@ The window adapts by itself: a request that finds a free slot (fewer than `max_i
 running) goes at once, so a lone request on a quiet system waits no longer than with one statement per
 request; under load, the statements grow with the load.
 
-Each batch takes one connection, runs its statement, answers its callers, and only then gives the
-connection back: asyncpg's release costs the event loop a task and a turn or two, which a busy server
-should not add to every caller's wait (docs/performance.md, "Group read").
+A flush takes one connection and keeps it while requests keep arriving: it answers a batch's callers and
+sends the next batch at once, so PostgreSQL works on the next statement while the server answers the last
+one's callers, and no caller waits for asyncpg's release (a task and a turn or two of a busy event loop,
+docs/performance.md, "Group read").
 
 A subclass says how a batch becomes a statement (`run`) and which requests may not share one (`key`: two
 requests with the same key go in different statements, in arrival order). A batch that loses a lock race
@@ -88,12 +89,16 @@ class StatementBatcher(Generic[R, A]):
         return batch
 
     async def _flush(self, batch: list[tuple[R, asyncio.Future[A]]]) -> None:
+        """Runs `batch`, then, on the same connection, whatever arrived meanwhile, until nothing waits: the
+        next statement is on its way to PostgreSQL before the callers just answered have even resumed."""
         try:
             async with self.pool.acquire() as conn:
-                answers = await self._decide(cast(asyncpg.Connection, conn), batch)
-                for (_, future), answer in zip(batch, answers, strict=True):
-                    if not future.done():
-                        future.set_result(answer)  # the callers go on while the connection is released
+                while batch:
+                    answers = await self._decide(cast(asyncpg.Connection, conn), batch)
+                    for (_, future), answer in zip(batch, answers, strict=True):
+                        if not future.done():
+                            future.set_result(answer)
+                    batch = self._take()
         except BaseException as exc:  # every caller of the batch hears of it (503 for an outage)
             for _, future in batch:
                 if not future.done():
