@@ -50,7 +50,7 @@ async def _one_size(pool: Any, owner: Any, n: int) -> dict[str, float]:
     polls = []
     for i in picks:
         p0 = time.perf_counter()
-        await pool.fetch(q.DEVICE_POLL, token_hash(device_token(TENANT, i)), 3600, now, 100)
+        await pool.fetch(q.DEVICE_POLLS, [token_hash(device_token(TENANT, i))], [now], 3600, 100)
         polls.append(time.perf_counter() - p0)
     moves = []
     for i in picks:
