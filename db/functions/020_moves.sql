@@ -4,7 +4,8 @@
 -- made by one actor at one time, and in the caller's transaction (RLS: the caller's tenant):
 --   1. moves the requests that iotcloud.execution_moves() allows, in one guarded UPDATE (the from-status,
 --      the guard and the expected execution number are its WHERE, re-checked under each row's lock);
---   2. records one history row per move, and reads why the others were refused;
+--   2. records one history row per move (and counts the failures among them by minute, for the dashboard:
+--      job_failure_minutes), and reads why the others were refused;
 --   3. moves their counts between the job's counter shards (rows locked in key order: no deadlock between
 --      concurrent bulk moves);
 --   4. completes each job left with no active execution (iotcloud.complete_jobs; a snapshot job: a
@@ -265,6 +266,18 @@ BEGIN
         SELECT v_tenant, u.job_id, u.device_id, u.from_status, u.status, p_actor, u.execution_number,
                u.details, p_now
           FROM upd u
+    ), fm AS (
+        -- the dashboard's failures by minute (job_failure_minutes), in key order
+        INSERT INTO job_failure_minutes AS f (tenant_id, job_id, minute, to_status, reason, failures)
+        SELECT v_tenant, u.job_id, date_trunc('minute', p_now), u.status,
+               coalesce(left(coalesce(u.details ->> 'reason', u.details ->> 'error'), 200), '') AS reason,
+               count(*)
+          FROM upd u
+         WHERE u.status IN ('FAILED', 'TIMED_OUT', 'REJECTED')
+         GROUP BY u.job_id, u.status, 5
+         ORDER BY u.job_id, u.status, 5
+        ON CONFLICT (tenant_id, minute, job_id, to_status, reason)
+        DO UPDATE SET failures = f.failures + excluded.failures
     ), d AS (
         SELECT u.job_id, u.shard,
                sum((u.status = 'QUEUED')::int      - (u.from_status = 'QUEUED')::int)::int      AS queued,
@@ -445,6 +458,15 @@ BEGIN
         v_retries := v_retries || coalesce(v_retry, '{}');
         v_retries_d := v_retries_d || coalesce(v_retry_d, '{}');
     END LOOP;
+
+    -- the dashboard's failures by minute (job_failure_minutes), as apply_moves counts them
+    IF moved > 0 AND p_target IN ('FAILED', 'TIMED_OUT', 'REJECTED') THEN
+        INSERT INTO job_failure_minutes AS f (tenant_id, job_id, minute, to_status, reason, failures)
+        VALUES (v_tenant, p_job_id, date_trunc('minute', p_now), p_target,
+                coalesce(left(coalesce(p_details ->> 'reason', p_details ->> 'error'), 200), ''), moved)
+        ON CONFLICT (tenant_id, minute, job_id, to_status, reason)
+        DO UPDATE SET failures = f.failures + excluded.failures;
+    END IF;
 
     -- one delta per shard (a shard may have been moved from in several passes), in key order
     SELECT array_agg(ROW(p_job_id, x.shard, x.queued, x.in_progress, x.succeeded, x.failed, x.timed_out,

@@ -175,7 +175,27 @@ BEGIN
 END
 $fn$;
 
+-- The dashboard's failure counts by minute (job_failure_minutes) older than p_before, of every tenant: they
+-- serve only the last hour. At most p_limit rows, oldest first; returns how many were deleted.
+CREATE FUNCTION iotcloud.purge_failure_minutes(p_before timestamptz, p_limit integer)
+RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+    WITH old AS (
+        SELECT m.tenant_id, m.minute, m.job_id, m.to_status, m.reason FROM job_failure_minutes m
+         WHERE m.minute < p_before
+         ORDER BY m.minute
+         LIMIT p_limit
+    ), gone AS (
+        DELETE FROM job_failure_minutes m USING old o
+         WHERE (m.tenant_id, m.minute, m.job_id, m.to_status, m.reason)
+             = (o.tenant_id, o.minute, o.job_id, o.to_status, o.reason)
+        RETURNING 1
+    )
+    SELECT count(*)::int FROM gone
+$fn$;
+
 GRANT EXECUTE ON FUNCTION iotcloud.retention_work(timestamptz, integer) TO iotcloud_app;
+GRANT EXECUTE ON FUNCTION iotcloud.purge_failure_minutes(timestamptz, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.purge_history(text, text, timestamptz, text, bigint, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.purge_executions(text, text, timestamptz, text, integer) TO iotcloud_app;
 GRANT EXECUTE ON FUNCTION iotcloud.purge_job(text, text, timestamptz) TO iotcloud_app;

@@ -4,9 +4,12 @@ Each figure is one set-based statement, cheap at fleet size:
 - devices: one pass over the tenant's device_state rows ("online" is shared/devices.py's definition);
 - jobs: counts by status, and the active jobs with the per-status counters the jobs keep (job_counters),
   never a count over their executions;
-- failures of the last hour: execution history rows (job_execution_events) that moved to FAILED, TIMED_OUT
-  or REJECTED, found through the partial index of migration 096 (failure rows of a tenant by time).
-The caller's `now` (the request's clock) bounds every window."""
+- failures of the last hour: the moves to FAILED, TIMED_OUT or REJECTED, counted by minute, job, status
+  and reason as they happen (job_failure_minutes, migration 097, kept by the move primitive in the
+  statement that writes their history rows), so the read costs a few rows per minute, however many
+  executions failed.
+The caller's `now` (the request's clock) bounds every window; a failure counts from the minute it
+happened in."""
 
 from __future__ import annotations
 
@@ -50,11 +53,10 @@ ACTIVE_JOBS = (
 # The failure rows of the window, once, for both groupings. $1: failure statuses, $2: since, $3: now.
 _FAILURES = """
 WITH f AS MATERIALIZED (
-    SELECT e.job_id, e.to_status,
-           left(coalesce(e.status_details ->> 'reason', e.status_details ->> 'error'), 200) AS reason
-      FROM job_execution_events e
-     WHERE e.to_status = ANY($1::text[]) AND e.at > $2 AND e.at <= $3
-       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = e.job_id AND j.deleting_at IS NOT NULL)
+    SELECT m.job_id, m.to_status, nullif(m.reason, '') AS reason, m.failures
+      FROM job_failure_minutes m
+     WHERE m.to_status = ANY($1::text[]) AND m.minute > $2 AND m.minute <= $3
+       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = m.job_id AND j.deleting_at IS NOT NULL)
 )
 """
 
@@ -62,12 +64,13 @@ WITH f AS MATERIALIZED (
 FAILURES = (
     _FAILURES
     + """
-SELECT 'total' AS grouping, NULL AS job_id, NULL AS status, NULL AS reason, count(*)::int AS failures FROM f
+SELECT 'total' AS grouping, NULL AS job_id, NULL AS status, NULL AS reason,
+       coalesce(sum(failures), 0)::int AS failures FROM f
 UNION ALL
-(SELECT 'job', job_id, NULL, NULL, count(*)::int AS failures FROM f
+(SELECT 'job', job_id, NULL, NULL, sum(failures)::int AS failures FROM f
   GROUP BY job_id ORDER BY failures DESC, job_id LIMIT $4)
 UNION ALL
-(SELECT 'reason', NULL, to_status, reason, count(*)::int AS failures FROM f
+(SELECT 'reason', NULL, to_status, reason, sum(failures)::int AS failures FROM f
   GROUP BY to_status, reason ORDER BY failures DESC, to_status, reason NULLS FIRST LIMIT $4)
 """
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -27,6 +27,9 @@ PURGE_HISTORY = (
 )
 PURGE_EXECUTIONS = "SELECT deleted, last_device_id FROM iotcloud.purge_executions($1, $2, $3, $4, $5)"
 PURGE_JOB = "SELECT iotcloud.purge_job($1, $2, $3)"
+PURGE_FAILURE_MINUTES = "SELECT iotcloud.purge_failure_minutes($1, $2)"
+# the dashboard's failure counts by minute serve its last hour; a day of them is kept
+FAILURE_MINUTES_KEPT = timedelta(days=1)
 
 # owner connection (the CLI): the runtime role only reads tenants
 SET_RETENTION = """
@@ -45,6 +48,7 @@ class PurgeResult:
     executions: int = 0
     jobs: int = 0  # jobs deleted
     histories: int = 0  # job histories purged to the end
+    failure_minutes: int = 0  # the dashboard's counts by minute, past FAILURE_MINUTES_KEPT
     batches: int = 0
     tenants: set[str] = field(default_factory=set)
 
@@ -143,6 +147,11 @@ async def run_retention_tick(
             else:
                 await _purge_history(p, w["tenant_id"], w["job_id"], result)
         if len(work) < max_jobs or result.progress() == before:  # all done, or no more can be
+            break
+    while True:
+        deleted = await pool.fetchval(PURGE_FAILURE_MINUTES, now - FAILURE_MINUTES_KEPT, batch_size)
+        result.failure_minutes += deleted
+        if deleted < batch_size:
             break
     if result.batches:
         log.info(

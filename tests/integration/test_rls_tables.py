@@ -33,7 +33,8 @@ class Pair:
 
 async def _seed(t: Tenant) -> None:
     """A row of the tenant's in every tenant table: devices, a group with one member, an artifact, a job, its
-    execution and counters, one history event (the claim), a job template, audit rows and an AWS access key."""
+    execution and counters, history events (a claim; a rejection, counted in the failures by minute), a job
+    template, audit rows and an AWS access key."""
     devs = await t.create_devices(2, prefix="rls")
     await t.create_group("g", devs[:1])
     async with t.api() as api:
@@ -43,8 +44,14 @@ async def _seed(t: Tenant) -> None:
             "/customer/jobs", json={"job_id": "j", "document_type": "x", "target_group_id": "g"}
         )
         assert r.status_code == 201, r.text
+        r = await api.post(
+            "/customer/jobs", json={"job_id": "f", "document_type": "x", "target_device_id": devs[1]}
+        )
+        assert r.status_code == 201, r.text
     async with t.device_api(devs[0]) as d:
         assert (await d.put("/device/v1/jobs/j/execution", json={"status": "IN_PROGRESS"})).status_code == 200
+    async with t.device_api(devs[1]) as d:
+        assert (await d.put("/device/v1/jobs/f/execution", json={"status": "REJECTED"})).status_code == 200
     async with t.api() as api:  # a template; creating it and the job wrote audit rows
         r = await api.post("/customer/job-templates", json={"template_id": "tpl", "document_type": "x"})
         assert r.status_code == 201, r.text
@@ -110,6 +117,11 @@ PLANTS: dict[str, tuple[str, Callable[[str], tuple[Any, ...]]]] = {
     "job_execution_events": (
         "INSERT INTO job_execution_events (tenant_id, job_id, device_id, from_status, to_status, actor, "
         "execution_number) VALUES ($1, 'j', 'rls-00000', 'IN_PROGRESS', 'SUCCEEDED', 'device', 3)",
+        _only_b,
+    ),
+    "job_failure_minutes": (
+        "INSERT INTO job_failure_minutes (tenant_id, job_id, minute, to_status, failures) "
+        "VALUES ($1, 'j', date_trunc('minute', now()), 'FAILED', 1)",
         _only_b,
     ),
     "artifacts": (

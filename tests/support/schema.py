@@ -11,6 +11,7 @@ TENANT_TABLES = (
     "job_executions",
     "job_counters",
     "job_execution_events",
+    "job_failure_minutes",
     "artifacts",
     "job_templates",
     "audit_log",
@@ -48,6 +49,8 @@ SECURITY_DEFINER_FUNCTIONS: dict[str, frozenset[str]] = {
     ),
     "iotcloud.purge_executions(text,text,timestamp with time zone,text,integer)": frozenset({"iotcloud_app"}),
     "iotcloud.purge_job(text,text,timestamp with time zone)": frozenset({"iotcloud_app"}),
+    # the dashboard's failure counts by minute older than a day, of every tenant (090_retention.sql)
+    "iotcloud.purge_failure_minutes(timestamp with time zone,integer)": frozenset({"iotcloud_app"}),
     # the MQTT gateway (db/functions/095_mqtt.sql): by thing name and token hash, or connected devices' hashes
     "iotcloud.mqtt_auth(text,text,integer,timestamp with time zone)": frozenset({"iotcloud_app"}),
     "iotcloud.mqtt_live(text[])": frozenset({"iotcloud_app"}),
@@ -71,6 +74,7 @@ RUNTIME_TABLE_PRIVILEGES: dict[str, frozenset[str]] = {
     "job_executions": _ALL,
     "job_counters": _ALL,
     "job_execution_events": frozenset({"SELECT", "INSERT"}),
+    "job_failure_minutes": frozenset({"SELECT", "INSERT", "UPDATE"}),
     "job_templates": frozenset({"SELECT", "INSERT", "DELETE"}),
     "audit_log": frozenset({"SELECT", "INSERT"}),
     "artifacts": _ALL,
