@@ -65,10 +65,10 @@ class Settings(BaseSettings):
     password_checks_at_once: int = Field(default=2, ge=1)
     password_check_wait_seconds: float = Field(default=10.0, gt=0)
     # group commit of device updates: statements in flight at once, updates per statement at most
-    device_batches_in_flight: int = 1
-    device_batch_max: int = 512
+    device_batches_in_flight: int = Field(default=1, ge=1)
+    device_batch_max: int = Field(default=512, ge=1)
     # group read of device polls: statements in flight at once (each takes a connection of the pool)
-    device_poll_batches_in_flight: int = 2
+    device_poll_batches_in_flight: int = Field(default=2, ge=1)
     # device poll (docs/jobs.md, device API): the sleep hint a poll answers with, when nothing is pending
     # and when work is; long-polls (?wait=N) waiting at once per device-API process (past it: 503), and how
     # often a waiting poll looks again by itself (a lost notification only delays the answer by this much)
