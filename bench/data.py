@@ -110,4 +110,7 @@ async def admin_token(app_url: str, tenant_id: str) -> str:
 
 
 async def truncate_jobs(owner: asyncpg.Connection) -> None:
-    await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+    """Every job and what hangs off it (executions, counters, history, failure counts by minute)."""
+    await owner.execute(
+        "TRUNCATE jobs, job_executions, job_counters, job_execution_events, job_failure_minutes"
+    )

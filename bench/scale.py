@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.data import device_token, seed_devices, seed_tenant
+from bench.data import device_token, seed_devices, seed_tenant, truncate_jobs
 from bench.env import embedded_postgres
 from shared.auth import token_hash
 from shared.infra.db import connect, create_pool, tenant_tx
@@ -62,7 +62,7 @@ async def _one_size(pool: Any, owner: Any, n: int) -> dict[str, float]:
     result = await run_jobs_expiry_tick(pool, now + timedelta(hours=2))
     expiry = time.perf_counter() - t0
     assert result.timed_out == n - SAMPLES, result
-    await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+    await truncate_jobs(owner)
     return {
         "devices": n,
         "fan_out_s": fan_out,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.context import Ctx
-from bench.data import device_token, seed_job
+from bench.data import device_token, seed_job, truncate_jobs
 from bench.env import Service
 from bench.stats import Measure, Result, ratio
 from shared.infra.db import connect, create_pool
@@ -64,7 +64,7 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
     p99_floor = Measure("poll p99 during the raw UPDATE", "ms")
     try:
         for rep in range(ctx.sizes.reps):
-            await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+            await truncate_jobs(owner)
             await seed_job(owner, "bench", "b4-poll", POLL_DEVICES)  # what the polling devices see
             past = datetime.now(UTC) - timedelta(minutes=1)
             await seed_job(owner, "bench", f"b4-tick-{rep}", n, prefix="x", expires_at=past)
@@ -97,7 +97,7 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
                 f"{len(during)} polls during the tick, p99 {p99s.values[-1]:.1f} ms "
                 f"(during the floor {p99_floor.values[-1]:.1f} ms), errors {poller.errors}"
             )
-        await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+        await truncate_jobs(owner)
     finally:
         await pool.close()
         await owner.close()

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.context import Ctx
-from bench.data import seed_job
+from bench.data import seed_job, truncate_jobs
 from bench.stats import Measure, Result, ratio
 from shared.infra.db import connect, create_pool
 from shared.jobs.rollout import run_rollout_tick
@@ -49,7 +49,7 @@ async def run(ctx: Ctx) -> list[Result]:
     abort, abort_floor = Measure("abort tick", "s"), Measure("one UPDATE", "s")
     try:
         for rep in range(ctx.sizes.reps):
-            await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+            await truncate_jobs(owner)
             job, floor_job = f"b6-{rep}", f"b6-floor-{rep}"
             await seed_job(owner, "bench", job, n, prefix="r")
             await seed_job(owner, "bench", floor_job, n, prefix="f")
@@ -81,7 +81,7 @@ async def run(ctx: Ctx) -> list[Result]:
                 f"(floor {release_floor.values[-1]:.2f}s), abort {abort.values[-1]:.2f}s "
                 f"in {aborted.batches} batches (floor {abort_floor.values[-1]:.2f}s)"
             )
-        await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+        await truncate_jobs(owner)
     finally:
         await pool.close()
         await owner.close()

@@ -10,7 +10,7 @@ import time
 import asyncpg
 
 from bench.context import Ctx
-from bench.data import device_id, device_token, seed_job
+from bench.data import device_id, device_token, seed_job, truncate_jobs
 from bench.env import POOL_MAX, Service
 from bench.stats import Measure, Result, ratio
 from shared.infra.db import connect, create_pool
@@ -65,7 +65,7 @@ async def run(ctx: Ctx, device: Service) -> list[Result]:
     floor = Measure("guarded UPDATEs executions/s", "exec/s")
     exact = True
     try:
-        await owner.execute("TRUNCATE jobs, job_executions, job_counters, job_execution_events")
+        await truncate_jobs(owner)
         for rep in range(ctx.sizes.reps):
             job = f"b3-ours-{rep}"
             await seed_job(owner, "bench", job, n)
