@@ -116,6 +116,9 @@ def build_app(
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
+        # FastAPI's OpenTelemetry bridge off: the services export Prometheus metrics (shared/observability);
+        # left on, it looked up the global OpenTelemetry providers on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         **kw,
     )
     app.state.settings = settings
