@@ -67,19 +67,23 @@ LANGUAGE sql STABLE AS $fn$
 $fn$;
 
 -- Many devices at once, by token hash (position = request order): tenant, device and status of each known
--- token, last_seen_at refreshed as iotcloud.device_auth does. For group commit (iotcloud.device_moves).
+-- token, last_seen_at refreshed as iotcloud.device_auth does (only where it is older than p_seen_interval,
+-- by primary key). One statement: one token lookup per request. For group commit and group read
+-- (iotcloud.device_moves, iotcloud.device_polls).
 CREATE FUNCTION iotcloud.devices_auth(p_token_hashes text[], p_seen_interval integer, p_now timestamptz)
 RETURNS TABLE (ord bigint, tenant_id text, device_id text, status text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-BEGIN
-    UPDATE device_state d SET last_seen_at = p_now
-     WHERE d.token_hash = ANY(p_token_hashes) AND d.status = 'ACTIVE'
-       AND (d.last_seen_at IS NULL OR d.last_seen_at < p_now - make_interval(secs => p_seen_interval));
-    RETURN QUERY
-    SELECT h.ord, d.tenant_id, d.device_id, d.status
-      FROM unnest(p_token_hashes) WITH ORDINALITY AS h(token_hash, ord)
-      JOIN device_state d ON d.token_hash = h.token_hash;
-END
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+    WITH found AS (
+        SELECT h.ord, d.tenant_id, d.device_id, d.status, d.last_seen_at
+          FROM unnest(p_token_hashes) WITH ORDINALITY AS h(token_hash, ord)
+          JOIN device_state d ON d.token_hash = h.token_hash
+    ), seen AS (
+        UPDATE device_state d SET last_seen_at = p_now
+          FROM found f
+         WHERE d.tenant_id = f.tenant_id AND d.device_id = f.device_id AND f.status = 'ACTIVE'
+           AND (f.last_seen_at IS NULL OR f.last_seen_at < p_now - make_interval(secs => p_seen_interval))
+    )
+    SELECT f.ord, f.tenant_id, f.device_id, f.status FROM found f
 $fn$;
 
 -- Group commit: the moves of many devices, possibly of several tenants, in one statement (one commit).
