@@ -14,6 +14,10 @@ from tests.conftest import Services, Tenant
 from tests.support.fleet import bulk_devices
 
 N_A, N_B = 400, 100
+PENDING_FIELDS = {
+    "job_id", "status", "execution_number", "document", "status_details", "queued_at", "started_at",
+    "last_updated_at", "expires_at",
+}  # fmt: skip
 
 
 async def _job(tenant: Tenant, body: dict[str, object]) -> None:
@@ -69,6 +73,7 @@ async def test_batched_polls_answer_each_device_with_its_own_work(
         answers = await asyncio.gather(*(get(token) for _, _, token in polls))
         statements = state.poll_group.batches - before
 
+    etags: dict[tuple[str, str], str] = {}
     for (who, d, _), r in zip(polls, answers, strict=True):
         if who is None or (who is tenant and d in revoked):
             assert r.status_code == 401, (d, r.text)
@@ -81,7 +86,14 @@ async def test_batched_polls_answer_each_device_with_its_own_work(
             first = ("all", "IN_PROGRESS" if d in claimed else "QUEUED")
             expected = [first, ("some", "QUEUED")] if d in devs[:200] else [first]
         assert jobs == expected, (who.tenant_id, d, jobs)
+        assert all(set(j) == PENDING_FIELDS for j in r.json()["jobs"]), r.json()
+        etags[(who.tenant_id, d)] = r.headers["etag"]
     # polls are short statements, so fewer wait for each than updates do; still, many leave together
+    # alone, a device's list has the ETag it had in the crowd (its place in a batch is not part of it)
+    async with httpx.AsyncClient(base_url=services.device.url, timeout=60) as client:
+        for d in (devs[0], devs[100], devs[300]):
+            r = await client.get("/device/v1/jobs/pending", headers={"X-Provision-Token": tenant.tokens[d]})
+            assert r.headers["etag"] == etags[(tenant.tenant_id, d)], d
     assert statements < len(polls) * 0.8, f"{statements} statements for {len(polls)} polls: no batching"
     print(f"\ngroup read: {len(polls)} polls in {statements} statements")
 

@@ -53,7 +53,10 @@ async def pending_for_device(polls: PollGroup, token_hash: str, now: datetime) -
         metrics.count_device_outcomes("poll", ("unauthorized",))
         raise UnknownDevice("unknown or revoked provision token")
     metrics.count_device_outcomes("poll", ("jobs" if rows else "empty",))
-    return [_device_execution_view(r) for r in rows]
+    views = [_device_execution_view(r) for r in rows]
+    for view in views:
+        del view["ord"]  # the request's place in its batch: not the device's business, and not in its ETag
+    return views
 
 
 async def identify(
