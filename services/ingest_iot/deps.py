@@ -6,11 +6,11 @@ use `CurrentDevice`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import asyncpg
 from fastapi import Depends, Header, Request
@@ -21,6 +21,7 @@ from shared.artifacts.delivery import UrlSigner
 from shared.auth import token_hash
 from shared.errors import TooManyRequests, Unauthorized
 from shared.infra import db
+from shared.infra.config import Settings
 from shared.infra.db import DB_ERRORS
 from shared.jobs.device import UnknownDevice
 from shared.jobs.group_commit import GroupCommit
@@ -107,34 +108,28 @@ def url_signer(request: Request) -> UrlSigner:
     )
 
 
-def group_commit(request: Request) -> GroupCommit:
-    """The app's group commit of device moves, made on first use over the app's pool."""
+B = TypeVar("B", GroupCommit, PollGroup)
+
+
+def _made_once(request: Request, name: str, make: Callable[[asyncpg.Pool, Settings], B]) -> B:
+    """The app's batcher `name` (app.state), made on first use over the app's pool (again if the pool was
+    replaced, as tests do)."""
     state = request.app.state
-    mover: GroupCommit | None = getattr(state, "group_commit", None)
-    if mover is None or mover.pool is not state.pool:
-        settings = state.settings
-        mover = state.group_commit = GroupCommit(
-            state.pool,
-            settings.last_seen_interval_seconds,
-            max_batch=settings.device_batch_max,
-            max_in_flight=settings.device_batches_in_flight,
-        )
-    return mover
+    batcher: B | None = getattr(state, name, None)
+    if batcher is None or batcher.pool is not state.pool:
+        batcher = make(state.pool, state.settings)
+        setattr(state, name, batcher)
+    return batcher
+
+
+def group_commit(request: Request) -> GroupCommit:
+    """The app's group commit of device moves."""
+    return _made_once(request, "group_commit", GroupCommit.of)
 
 
 def poll_group(request: Request) -> PollGroup:
-    """The app's group read of device polls, made on first use over the app's pool."""
-    state = request.app.state
-    polls: PollGroup | None = getattr(state, "poll_group", None)
-    if polls is None or polls.pool is not state.pool:
-        settings = state.settings
-        polls = state.poll_group = PollGroup(
-            state.pool,
-            settings.last_seen_interval_seconds,
-            max_batch=settings.device_batch_max,
-            max_in_flight=settings.device_poll_batches_in_flight,
-        )
-    return polls
+    """The app's group read of device polls."""
+    return _made_once(request, "poll_group", PollGroup.of)
 
 
 async def device_credentials(

@@ -54,13 +54,7 @@ class Gateway:
         self.settings = settings
         self.pool = pool
         self.clock = clock
-        mover = GroupCommit(
-            pool,
-            settings.last_seen_interval_seconds,
-            max_batch=settings.device_batch_max,
-            max_in_flight=settings.device_batches_in_flight,
-        )
-        self.api = JobsApi(pool, mover, clock)
+        self.api = JobsApi(pool, GroupCommit.of(pool, settings), clock)
         self.limits = ratelimits.RateLimits.of(settings)
         self.sessions: dict[str, Session] = {}
         self.watchers = Watchers(self, dsn)

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from shared.infra.batching import StatementBatcher
+from shared.infra.config import Settings
 from shared.jobs import queries as q
 from shared.observability import metrics
 
@@ -43,6 +44,16 @@ class GroupCommit(StatementBatcher[MoveRequest, asyncpg.Record]):
     ) -> None:
         super().__init__(pool, max_batch=max_batch, max_in_flight=max_in_flight)
         self.seen_interval = seen_interval
+
+    @classmethod
+    def of(cls, pool: asyncpg.Pool, settings: Settings) -> GroupCommit:
+        """As the settings say (IOTCLOUD_DEVICE_BATCHES_IN_FLIGHT, IOTCLOUD_DEVICE_BATCH_MAX)."""
+        return cls(
+            pool,
+            settings.last_seen_interval_seconds,
+            max_batch=settings.device_batch_max,
+            max_in_flight=settings.device_batches_in_flight,
+        )
 
     @property
     def moves(self) -> int:

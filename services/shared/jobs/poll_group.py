@@ -13,6 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.infra.batching import StatementBatcher
+from shared.infra.config import Settings
 from shared.jobs import queries as q
 
 # A device's pending executions, in its order; None when its token is unknown or revoked.
@@ -34,6 +35,16 @@ class PollGroup(StatementBatcher[PollRequest, Pending]):
         super().__init__(pool, max_batch=max_batch, max_in_flight=max_in_flight)
         self.seen_interval = seen_interval
         self.limit = limit
+
+    @classmethod
+    def of(cls, pool: asyncpg.Pool, settings: Settings) -> PollGroup:
+        """As the settings say (IOTCLOUD_DEVICE_POLL_BATCHES_IN_FLIGHT, IOTCLOUD_DEVICE_BATCH_MAX)."""
+        return cls(
+            pool,
+            settings.last_seen_interval_seconds,
+            max_batch=settings.device_batch_max,
+            max_in_flight=settings.device_poll_batches_in_flight,
+        )
 
     async def poll(self, token_hash: str, now: datetime) -> Pending:
         return await self.submit(PollRequest(token_hash, now))
