@@ -5,6 +5,7 @@ import re
 import asyncpg
 import pytest
 
+from shared.dashboard import FAILURE_STATUSES
 from shared.infra.config import APP_ROLE, OWNER_ROLE
 from shared.infra.db import SET_TENANT, connect
 from shared.infra.migrations import migrate, pending
@@ -31,6 +32,9 @@ async def test_status_checks_mirror_python(session_db: TestDB) -> None:
         assert await _check_values(conn, "job_execution_events_to_check") == execs
         assert await _check_values(conn, "job_execution_events_actor_check") == {a.value for a in Actor}
         assert await _check_values(conn, "jobs_cancel_mode_check") == {m.value for m in CancelMode}
+        # the dashboard's failure counts by minute hold exactly the statuses it reads as failures
+        failures = {s.value for s in FAILURE_STATUSES}
+        assert await _check_values(conn, "job_failure_minutes_to_status_check") == failures
         # one counter column per execution status
         columns = await conn.fetch(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'job_counters' "
