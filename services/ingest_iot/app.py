@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ingest_iot.hot_routes import serve_first
 from ingest_iot.long_poll import LongPolls
 from ingest_iot.routes import artifacts, jobs, shadow
 from shared.artifacts.storage import DiskStorage
 from shared.infra.config import Settings
-from shared.web.service_app import build_app
+from shared.web.service_app import ServiceApp, build_app
 
 
 @asynccontextmanager
@@ -26,7 +25,7 @@ async def _long_polls(app: FastAPI) -> AsyncIterator[None]:
         await polls.stop()
 
 
-def create_app(settings: Settings, dsn: str) -> FastAPI:
+def create_app(settings: Settings, dsn: str) -> ServiceApp:
     app = build_app(
         service="device",
         title="iotcloud device API",
@@ -52,5 +51,5 @@ def create_app(settings: Settings, dsn: str) -> FastAPI:
     app.include_router(jobs.hot)
     app.include_router(jobs.router)
     app.include_router(artifacts.router)
-    serve_first(app.router, jobs.hot.routes)  # the poll and the update skip the router's walk
+    app.serve_fast(jobs.hot.routes)  # the poll and the update take the fast lane (shared/web/fast_lane.py)
     return app

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from iotcloud.context import load_settings, open_db
-from simulator.engine import Fleet, SimConfig, install_stop_signals
+from simulator.engine import Fleet, Flow, SimConfig, install_stop_signals
 from simulator.fleet import ensure_sim_devices, load_tokens
 from simulator.view import live_renderer, render
 
@@ -62,6 +62,10 @@ def simulate(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="stop when no work is left")] = False,
     idle_seconds: Annotated[float | None, typer.Option(min=0.1, help="idle time for --until-idle")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed, for repeatable runs")] = None,
+    flow: Annotated[
+        Flow,
+        typer.Option(help="poll: poll, then claim each execution; start-next: claim the next in one call"),
+    ] = "poll",
     live: Annotated[bool, typer.Option("--live/--no-live", help="live progress display")] = True,
     json_out: Annotated[Path | None, typer.Option("--json", help="also write the summary here")] = None,
 ) -> None:
@@ -88,6 +92,7 @@ def simulate(
             until_idle=until_idle,
             idle_seconds=idle_seconds,
             seed=seed,
+            flow=flow,
         )
         config.validate()
     except ValueError as exc:

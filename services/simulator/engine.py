@@ -1,5 +1,9 @@
 """Fleet simulator: N virtual devices in one asyncio process poll the device API, claim their pending
-executions, report progress, and finish them as SUCCEEDED, FAILED or REJECTED at configured rates."""
+executions, report progress, and finish them as SUCCEEDED, FAILED or REJECTED at configured rates.
+
+Two device flows (SimConfig.flow): "poll" polls the pending list and claims each execution with an update;
+"start-next" asks POST /device/v1/jobs/start-next instead, which claims the next one in the same call (as
+AWS's StartNextPendingJobExecution), and asks again at once after finishing while more are pending."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
@@ -19,6 +23,8 @@ from simulator.http import HTTP_ERRORS, HttpClient, make_client
 from simulator.stats import SimStats
 
 OUTCOMES = ("SUCCEEDED", "FAILED", "REJECTED")
+FLOWS = ("poll", "start-next")
+Flow = Literal["poll", "start-next"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,11 @@ class SimConfig:
     stop_after_finished: int | None = None  # stop once this many executions reached a terminal status
     timeout: float = 30.0
     seed: int | None = None
+    flow: Flow = "poll"  # how a device finds and claims its work (see the module's docstring)
 
     def validate(self) -> None:
+        if self.flow not in FLOWS:
+            raise ValueError(f"flow must be one of {', '.join(FLOWS)}")
         rates = (self.success_rate, self.fail_rate, self.reject_rate)
         if any(r < 0 for r in rates) or sum(rates) <= 0:
             raise ValueError("outcome rates must be >= 0 and not all 0")
@@ -192,6 +201,9 @@ class Fleet:
         spread = cfg.poll_interval if cfg.start_spread is None else cfg.start_spread
         if await self._sleep(self.rng.uniform(0, spread)):
             return
+        if cfg.flow == "start-next":
+            await self._start_next_loop(token)
+            return
         while not self.stop_event.is_set():
             code, data = await self._call("poll", "GET", "/device/v1/jobs/pending", token)
             self.stats.polls += 1
@@ -203,6 +215,24 @@ class Fleet:
                 if self.stop_event.is_set():
                     return
                 await self.run_execution(token, job)
+            if await self._sleep(jittered(self.rng, cfg.poll_interval, cfg.jitter)):
+                return
+
+    async def _start_next_loop(self, token: str) -> None:
+        """The start-next flow: each call claims the next execution; while more are pending, the device asks
+        again as soon as it has finished one, else at its next poll."""
+        cfg = self.config
+        while not self.stop_event.is_set():
+            code, data = await self._call("start-next", "POST", "/device/v1/jobs/start-next", token)
+            self.stats.polls += 1
+            execution = data.get("execution") if code == 200 and isinstance(data, dict) else None
+            if execution is not None:
+                self.stats.jobs_seen += 1
+                self.stats.starts += 1
+                self.stats.work()
+                await self.run_execution(token, execution)
+                if data.get("more_pending"):
+                    continue
             if await self._sleep(jittered(self.rng, cfg.poll_interval, cfg.jitter)):
                 return
 

@@ -53,6 +53,7 @@ class SimStats:
     polls: int = 0
     jobs_seen: int = 0
     updates: Counter[str] = field(default_factory=Counter)  # target status -> accepted updates
+    starts: int = 0  # executions handed over IN_PROGRESS by start-next (the start-next flow's claims)
     finished: Counter[str] = field(default_factory=Counter)  # terminal status reached -> executions
     conflicts: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # HTTP status or exception name -> count
@@ -64,7 +65,10 @@ class SimStats:
 
     def request(self, kind: str, seconds: float, status: int | None, error: str | None = None) -> None:
         """Records one request: its latency, and an error code when it failed."""
-        self.latency[kind].add(seconds)
+        reservoir = self.latency.get(kind)
+        if reservoir is None:
+            reservoir = self.latency[kind] = Reservoir()
+        reservoir.add(seconds)
         if error is not None:
             self.errors[error] += 1
         elif status is not None and status >= 400:
@@ -81,7 +85,7 @@ class SimStats:
 
     @property
     def transitions(self) -> int:
-        return sum(self.updates.values())
+        return sum(self.updates.values()) + self.starts
 
     def summary(self) -> dict[str, Any]:
         elapsed = self.elapsed
@@ -92,6 +96,7 @@ class SimStats:
             "transitions": self.transitions,
             "transitions_per_s": round(self.transitions / elapsed, 1) if elapsed > 0 else 0.0,
             "updates_by_status": dict(sorted(self.updates.items())),
+            "starts": self.starts,
             "finished_by_status": dict(sorted(self.finished.items())),
             "conflicts": self.conflicts,
             "errors_by_code": dict(sorted(self.errors.items())),

@@ -105,6 +105,24 @@ class ExecutionUpdate(BaseModel):
         return self
 
 
+class StartNext(BaseModel):
+    """AWS StartNextPendingJobExecution's body: both optional, as in an update that claims."""
+
+    model_config = STRICT_BODY
+    status_details: json_object(16 * 1024) | None = None  # type: ignore[valid-type]
+    step_timeout_minutes: integer(ge=1, le=7 * 24 * 60) | None = None  # type: ignore[valid-type]
+
+
+class StartedOut(BaseModel):
+    execution: PendingJob | None = Field(
+        description="the execution now IN_PROGRESS, its document included; null when nothing is pending"
+    )
+    more_pending: bool = Field(
+        description="the device had other pending executions besides this one: start the next when it is done"
+    )
+    poll: PollHint
+
+
 class ExecutionState(ExecutionOut):
     job_id: str
 
@@ -224,6 +242,41 @@ async def update_execution(request: Request, job_id: str, body: ExecutionUpdate)
             body.step_timeout_minutes,
         )
     return FastJSONResponse({k: state[k] for k in ExecutionMoved.model_fields})
+
+
+@hot.post(
+    "/start-next",
+    response_model=StartedOut,
+    dependencies=[Depends(device_credentials)],
+    responses=BAD_VALUE | EXECUTION_CONFLICT | TOO_LARGE,
+)
+async def start_next(request: Request, body: StartNext | None = None) -> Response:
+    """Claims the device's next pending execution in one call (AWS StartNextPendingJobExecution): its first
+    pending one (IN_PROGRESS before QUEUED, oldest first) moved to IN_PROGRESS, or returned as it is when
+    already IN_PROGRESS and no status details or step timeout are given. A device can use it instead of a
+    poll followed by the claim."""
+    body = body or StartNext()
+    async with device_call(request, request.headers.get(TOKEN_HEADER)) as device:
+        started = await jobs.start_next(
+            poll_group(request),
+            group_commit(request),
+            device.token_hash,
+            device.now,
+            body.status_details,
+            body.step_timeout_minutes,
+        )
+        work = [started.execution] if started.execution is not None else []
+        work = await delivery.for_poll(
+            device.pool,
+            lambda: url_signer(request),
+            device.token_hash,
+            device.seen_interval,
+            work,
+            device.now,
+        )
+    hint = sleep_hint(request.app.state.settings, started.more_pending)
+    answer = {"execution": work[0] if work else None, "more_pending": started.more_pending}
+    return FastJSONResponse(answer | {"poll": {"sleep_seconds": hint}})
 
 
 @router.get("/{job_id}/execution", response_model=DeviceExecution, responses=BAD_VALUE | NOT_FOUND)

@@ -3,12 +3,13 @@ one SQL statement each (db/functions/030_device_calls.sql), authentication inclu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from shared.errors import NotFound, Unauthorized
+from shared.errors import NotFound, Unauthorized, Unavailable
 from shared.jobs import queries as q
 from shared.jobs.group_commit import GroupCommit, MoveRequest
 from shared.jobs.outcome import answer
@@ -112,3 +113,66 @@ async def device_update(
         expected=expected_number,
         target=target.value,
     )
+
+
+START_NEXT_TRIES = 4
+# what a move changes of an execution (iotcloud.move_result), laid over the pending view it was decided on
+MOVED_FIELDS = ("status", "status_details", "execution_number", "started_at", "last_updated_at")
+
+
+@dataclass(slots=True)
+class Started:
+    """start_next's answer: the execution now IN_PROGRESS (None: nothing was pending), and whether the
+    device had other pending work besides it."""
+
+    execution: dict[str, Any] | None
+    more_pending: bool
+
+
+async def start_next(
+    polls: PollGroup,
+    mover: GroupCommit,
+    token_hash: str,
+    now: datetime,
+    status_details: dict[str, Any] | None = None,
+    step_timeout_minutes: int | None = None,
+) -> Started:
+    """AWS StartNextPendingJobExecution: the device's next pending execution (the first of its poll: one
+    IN_PROGRESS before the QUEUED ones, oldest first) moved to IN_PROGRESS by the same move as an update,
+    so the claim costs no separate poll. One already IN_PROGRESS comes back as it is, unless status details
+    or a step timeout are given: then it is updated with them, as AWS does. A read and a move, each with
+    the other devices' at that moment (group read, group commit); when the execution changed in between
+    (another client of the device, an operator), the next one is read again. A refusal for another reason
+    (its deadline passed, say) is a Conflict, as for an update."""
+    for _ in range(START_NEXT_TRIES):
+        work = await pending_for_device(polls, token_hash, now)
+        if not work:
+            return Started(None, False)
+        nxt, more = work[0], len(work) > 1
+        if (
+            nxt["status"] == ExecutionStatus.IN_PROGRESS
+            and status_details is None
+            and step_timeout_minutes is None
+        ):
+            return Started(nxt, more)
+        row = await mover.move(
+            MoveRequest(
+                token_hash, nxt["job_id"], ExecutionStatus.IN_PROGRESS.value, status_details,
+                nxt["execution_number"], now, step_timeout_minutes,
+            )
+        )  # fmt: skip
+        if row["outcome"] == "unauthorized":
+            raise UnknownDevice("unknown or revoked provision token")
+        if row["outcome"] in ("version_mismatch", "raced", "not_found"):  # it changed since it was read
+            continue
+        state = answer(
+            row,
+            Actor.DEVICE,
+            REFUSALS,
+            not_found="",
+            otherwise="cannot move execution from {status} to {target}",
+            expected=nxt["execution_number"],
+            target=ExecutionStatus.IN_PROGRESS.value,
+        )
+        return Started({**nxt, **{k: state[k] for k in MOVED_FIELDS}}, more)
+    raise Unavailable("the next pending execution kept changing; retry", retry_after=1)

@@ -156,15 +156,10 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared > limit or declared < 0:
-                    await self._reject(scope, receive, send, limit)
-                    return
+        declared = declared_length(scope)
+        if declared is not None and (declared > limit or declared < 0):
+            await body_too_large(limit)(scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> Message:
@@ -173,19 +168,30 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge()
+                    raise BodyTooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._reject(scope, receive, send, limit)
-
-    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        resp = error_response(413, "payload_too_large", f"request body exceeds {limit} bytes")
-        await resp(scope, receive, send)
+        except BodyTooLarge:
+            await body_too_large(limit)(scope, receive, send)
 
 
-class _TooLarge(StarletteHTTPException):
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length: None when it declares none, -1 when it is not a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return -1
+    return None
+
+
+def body_too_large(limit: int) -> FastJSONResponse:
+    return error_response(413, "payload_too_large", f"request body exceeds {limit} bytes")
+
+
+class BodyTooLarge(StarletteHTTPException):
     def __init__(self) -> None:
         super().__init__(413, "request body too large")

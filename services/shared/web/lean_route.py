@@ -11,7 +11,7 @@ endpoint with only:
 - `request: Request`;
 - path parameters, as strings, by name;
 - one pydantic model parameter: the JSON body, validated from the raw bytes by pydantic (a bad body gets the
-  same 422 as anywhere else).
+  same 422 as anywhere else); declared `Model | None = None`, the body is optional (none: None).
 
 The endpoint must do itself what its route `dependencies` declare (e.g. authenticate) and return a Response.
 Anything else in the signature is refused when the route is built, so nothing is silently left unresolved.
@@ -64,8 +64,9 @@ class LeanRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
         # Starlette's plain request/response adapter: FastAPI's adds per-request exit stacks for
-        # dependencies with yield, which a LeanRoute does not run.
-        self.app = request_response(self.get_route_handler())
+        # dependencies with yield, which a LeanRoute does not run. The fast lane calls the handler itself.
+        self.endpoint_handler = self.get_route_handler()
+        self.app = request_response(self.endpoint_handler)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
@@ -73,9 +74,13 @@ class LeanRoute(APIRoute):
         path_names = set(self.param_convertors)
         request_arg: str | None = None
         body: tuple[str, type[pydantic.BaseModel]] | None = None
+        optional = False
         path_args: list[str] = []
-        for name in inspect.signature(endpoint).parameters:
+        for name, param in inspect.signature(endpoint).parameters.items():
             hint = hints.get(name)
+            if param.default is None and type(None) in typing.get_args(hint):
+                models = [a for a in typing.get_args(hint) if a is not type(None)]
+                hint, optional = (models[0] if len(models) == 1 else hint), True
             if hint is Request:
                 request_arg = name
             elif name in path_names:
@@ -91,7 +96,8 @@ class LeanRoute(APIRoute):
             if request_arg is not None:
                 kwargs[request_arg] = request
             if body is not None:
-                kwargs[body[0]] = await read_body(request, body[1])
+                absent = optional and not await request.body()
+                kwargs[body[0]] = None if absent else await read_body(request, body[1])
             return await call(**kwargs)
 
         return handler

@@ -43,7 +43,7 @@ def script_hashes(html: bytes) -> str:
     return " ".join(f"'sha256-{base64.b64encode(d).decode()}'" for d in digests) or "'none'"
 
 
-def _with_headers(message: Message, csp: str, tls: bool) -> Message:
+def with_security_headers(message: Message, csp: str, tls: bool) -> Message:
     headers = list(message.get("headers", ()))
     present = {name.lower() for name, _ in headers}
     extra = [h for h in COMMON if h[0] not in present]
@@ -69,7 +69,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = _with_headers(message, API_CSP, tls)
+                message = with_security_headers(message, API_CSP, tls)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -88,5 +88,5 @@ class SecurityHeadersMiddleware:
 
         await self.app(scope, receive, buffer)
         assert start is not None
-        await send(_with_headers(start, DOCS_CSP.format(hashes=script_hashes(bytes(body))), tls))
+        await send(with_security_headers(start, DOCS_CSP.format(hashes=script_hashes(bytes(body))), tls))
         await send({"type": "http.response.body", "body": bytes(body)})

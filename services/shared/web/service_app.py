@@ -5,19 +5,22 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from shared.infra.config import Settings
 from shared.infra.db import create_pool
 from shared.observability.exporter import EXPORTER
 from shared.observability.middleware import ObservabilityMiddleware
+from shared.web.fast_lane import FastLane, FastRoutes
 from shared.web.http import BodyLimitMiddleware, FastJSONResponse, install_error_handlers
+from shared.web.lean_route import LeanRoute
 from shared.web.readiness import add_health_routes
 from shared.web.responses import complete_openapi
 from shared.web.security_headers import SecurityHeadersMiddleware
@@ -65,14 +68,25 @@ def tune_gc_for_serving() -> None:
 class ServiceApp(FastAPI):
     """A FastAPI app whose request hook (id, metrics, access line) and security headers wrap the whole
     stack, Starlette's ServerErrorMiddleware included: an unhandled error's 500 carries the request id and
-    the headers too, and is counted."""
+    the headers too, and is counted. Its hot routes (`serve_fast`) take the fast lane beside the stack."""
+
+    fast_routes: tuple[LeanRoute, ...] = ()
+
+    def serve_fast(self, routes: Sequence[BaseRoute]) -> None:
+        """Serves `routes` (LeanRoutes already included) in the fast lane (shared/web/fast_lane.py)."""
+        if not all(isinstance(r, LeanRoute) for r in routes):
+            raise TypeError("only LeanRoutes take the fast lane")
+        self.fast_routes = tuple(r for r in routes if isinstance(r, LeanRoute))
+
+    def _hook(self, app: ASGIApp) -> ASGIApp:
+        return ObservabilityMiddleware(app, service=self.state.service, log_requests=self.state.log_requests)
 
     def build_middleware_stack(self) -> ASGIApp:
-        inner = super().build_middleware_stack()
-        outer = ObservabilityMiddleware(
-            SecurityHeadersMiddleware(inner), service=self.state.service, log_requests=self.state.log_requests
-        )
-        return outer
+        stack = self._hook(SecurityHeadersMiddleware(super().build_middleware_stack()))
+        if not self.fast_routes:
+            return stack
+        lane = FastRoutes(self.exception_handlers, self.state.max_body)
+        return FastLane(stack, self._hook(lane), self.fast_routes, self)
 
 
 def build_app(
@@ -86,7 +100,7 @@ def build_app(
     body_limits: dict[str, int] | None = None,
     background: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     **kw: Any,
-) -> FastAPI:
+) -> ServiceApp:
     """`service` (ui, device) labels the app's metrics and log lines. `background`: what else runs while
     the app serves (entered once the pool exists, left before it closes)."""
 
@@ -125,6 +139,7 @@ def build_app(
     app.state.clock = utcnow
     app.state.service = service
     app.state.log_requests = settings.logs_requests()
+    app.state.max_body = max_body  # the fast lane's limit (its routes have no limit of their own)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body, path_limits=body_limits)
     install_error_handlers(app)
     complete_openapi(app)
