@@ -81,6 +81,7 @@ DOMAIN: dict[str, set[int]] = {
     "POST /device/v1/shadow/reported": {409},
     "GET /device/v1/jobs/pending": {304},  # If-None-Match: unchanged (503 past the waiters limit, as outages)
     "PUT /device/v1/jobs/{job_id}/execution": {400, 404, 409},
+    "POST /device/v1/jobs/start-next": {400, 409},  # 409: the next execution refused the claim (its deadline)
     "GET /device/v1/jobs/{job_id}/execution": {400, 404},
     # the signed URL is the credential (403); Range: 206, 416, 400 for a malformed header; its own pool use: 503
     "GET /device/v1/artifacts/{token}": {206, 400, 403, 404, 416, 503},
