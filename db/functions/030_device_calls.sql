@@ -86,14 +86,43 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
     SELECT f.ord, f.tenant_id, f.device_id, f.status FROM found f
 $fn$;
 
+-- What group commit answers per request: iotcloud.move_result's columns, and for a start-next request the
+-- execution's document and whether the device had more pending work.
+CREATE TYPE iotcloud.device_move AS (
+    ord              bigint,
+    job_id           text,
+    device_id        text,
+    outcome          text,
+    from_status      text,
+    status           text,
+    status_details   jsonb,
+    execution_number bigint,
+    queued_at        timestamptz,
+    started_at       timestamptz,
+    last_updated_at  timestamptz,
+    timeout_at       timestamptz,
+    shard            smallint,
+    job_completed    boolean,
+    retry_attempt    smallint,
+    more_pending     boolean,
+    document_type    text,
+    document_params  jsonb,
+    expires_at       timestamptz
+);
+
 -- Group commit: the moves of many devices, possibly of several tenants, in one statement (one commit).
--- Each tenant's requests go to iotcloud.move_executions under that tenant; an unknown or revoked token's
+-- Each tenant's requests go to iotcloud.apply_moves under that tenant; an unknown or revoked token's
 -- request comes back with outcome 'unauthorized'. One row per request, `ord` its position in the arrays.
 -- The caller keeps each (token, job) once per call: a device's second update waits for the next call.
+-- A request with a NULL job id is a start-next (AWS StartNextPendingJobExecution): the device's next
+-- pending execution (the first of iotcloud.pending_work) is read in this statement and moved to the
+-- request's target (IN_PROGRESS) from the execution number just read, like any other request; outcome
+-- 'none' when nothing is pending, 'unchanged' (its state as it is) when the next one is IN_PROGRESS and the
+-- request gives no details nor step timeout. Its row carries the document and more_pending.
 CREATE FUNCTION iotcloud.device_moves(p_seen_interval integer, p_now timestamptz, p_token_hashes text[],
                                       p_job_ids text[], p_targets text[], p_details jsonb[],
                                       p_expected bigint[], p_steps integer[] DEFAULT NULL)
-RETURNS SETOF iotcloud.move_result
+RETURNS SETOF iotcloud.device_move
 LANGUAGE plpgsql AS $fn$
 DECLARE
     a_ord     bigint[];
@@ -108,6 +137,11 @@ DECLARE
     v_details jsonb[];
     v_expect  bigint[];
     v_steps   integer[];
+    s_ord     bigint[];
+    s_job     text[];
+    s_number  bigint[];
+    s_more    boolean[];
+    s_move    boolean[];
 BEGIN
     SELECT array_agg(x.ord), array_agg(x.tenant_id), array_agg(x.device_id), array_agg(x.status)
       INTO a_ord, a_tenant, a_device, a_status
@@ -116,7 +150,7 @@ BEGIN
     RETURN QUERY
     SELECT h.ord::bigint, p_job_ids[h.ord], NULL::text, 'unauthorized', NULL::text, NULL::text, NULL::jsonb,
            NULL::bigint, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
-           NULL::smallint, false, NULL::smallint
+           NULL::smallint, false, NULL::smallint, NULL::boolean, NULL::text, NULL::jsonb, NULL::timestamptz
       FROM generate_subscripts(p_token_hashes, 1) AS h(ord)
      WHERE NOT EXISTS (SELECT 1 FROM unnest(a_ord, a_status) AS u(ord, status)
                         WHERE u.ord = h.ord AND u.status = 'ACTIVE');
@@ -125,21 +159,54 @@ BEGIN
         SELECT DISTINCT u.tenant_id FROM unnest(a_tenant, a_status) AS u(tenant_id, status) WHERE u.status = 'ACTIVE'
     LOOP
         PERFORM set_config('app.tenant_id', v_tenant, true);
-        SELECT array_agg(u.ord ORDER BY u.ord), array_agg(p_job_ids[u.ord] ORDER BY u.ord),
+        s_ord := NULL;
+        -- start-next requests: each device's next pending execution, and whether it has more
+        IF array_position(p_job_ids, NULL) IS NOT NULL THEN
+            SELECT array_agg(u.ord), array_agg(w.job_id), array_agg(w.execution_number), array_agg(w.n > 1),
+                   array_agg(w.job_id IS NOT NULL
+                             AND (w.status = 'QUEUED' OR p_details[u.ord] IS NOT NULL OR p_steps[u.ord] IS NOT NULL))
+              INTO s_ord, s_job, s_number, s_more, s_move
+              FROM unnest(a_ord, a_tenant, a_device, a_status) AS u(ord, tenant_id, device_id, status)
+              LEFT JOIN LATERAL (SELECT p.job_id, p.status, p.execution_number, count(*) OVER () AS n
+                                   FROM iotcloud.pending_work(v_tenant, u.device_id, p_now, 2) p
+                                  LIMIT 1) w ON true
+             WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE' AND p_job_ids[u.ord] IS NULL;
+            -- nothing pending ('none'), or the one IN_PROGRESS as it is ('unchanged')
+            RETURN QUERY
+            SELECT s.ord, s.job_id, a_device[array_position(a_ord, s.ord)],
+                   CASE WHEN s.job_id IS NULL THEN 'none' ELSE 'unchanged' END,
+                   e.status, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
+                   e.last_updated_at, e.timeout_at, e.shard, false, e.retry_attempt, coalesce(s.more, false),
+                   j.document_type, j.document_params, j.expires_at
+              FROM unnest(s_ord, s_job, s_more, s_move) AS s(ord, job_id, more, move)
+              LEFT JOIN job_executions e ON e.tenant_id = v_tenant AND e.job_id = s.job_id
+                                        AND e.device_id = a_device[array_position(a_ord, s.ord)]
+              LEFT JOIN jobs j ON j.tenant_id = v_tenant AND j.job_id = s.job_id
+             WHERE NOT s.move;
+        END IF;
+        SELECT array_agg(u.ord ORDER BY u.ord), array_agg(coalesce(p_job_ids[u.ord], s.job_id) ORDER BY u.ord),
                array_agg(u.device_id ORDER BY u.ord), array_agg(p_targets[u.ord] ORDER BY u.ord),
-               array_agg(p_details[u.ord] ORDER BY u.ord), array_agg(p_expected[u.ord] ORDER BY u.ord),
+               array_agg(p_details[u.ord] ORDER BY u.ord),
+               array_agg(CASE WHEN s.ord IS NULL THEN p_expected[u.ord] ELSE s.number END ORDER BY u.ord),
                array_agg(p_steps[u.ord] ORDER BY u.ord)
           INTO v_pos, v_jobs, v_devices, v_targets, v_details, v_expect, v_steps
           FROM unnest(a_ord, a_tenant, a_device, a_status) AS u(ord, tenant_id, device_id, status)
-         WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE';
-        -- iotcloud.move_executions' body (apply_moves with its answers), without the SQL function around it
+          LEFT JOIN unnest(s_ord, s_job, s_number, s_move) AS s(ord, job_id, number, move) ON s.ord = u.ord
+         WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE' AND (p_job_ids[u.ord] IS NOT NULL OR s.move);
+        IF v_pos IS NULL THEN
+            CONTINUE;
+        END IF;
+        -- iotcloud.move_executions' body (apply_moves with its answers), without the SQL function around it;
+        -- a start-next's row gets its document (one job row by key) and more_pending
         RETURN QUERY
         SELECT v_pos[m.ord], m.job_id, m.device_id, m.outcome, m.from_status, m.status, m.status_details,
                m.execution_number, m.queued_at, m.started_at, m.last_updated_at, m.timeout_at, m.shard,
-               m.job_completed, m.retry_attempt
+               m.job_completed, m.retry_attempt, s.more, j.document_type, j.document_params, j.expires_at
           FROM iotcloud.apply_moves('device', p_now, v_jobs, v_devices, v_targets, v_details, v_expect, true, false,
-                                    v_steps) a,
-               unnest(a.results) m;
+                                    v_steps) a
+         CROSS JOIN unnest(a.results) m
+          LEFT JOIN unnest(s_ord, s_more) AS s(ord, more) ON s.ord = v_pos[m.ord]
+          LEFT JOIN jobs j ON s.ord IS NOT NULL AND j.tenant_id = v_tenant AND j.job_id = m.job_id;
     END LOOP;
 END
 $fn$;

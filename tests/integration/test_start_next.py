@@ -6,11 +6,15 @@ exactly once, and the counters agree. The simulator's start-next flow completes 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 
+from shared.auth import token_hash
 from shared.infra.config import Settings
+from shared.jobs.group_commit import GroupCommit, MoveRequest
 from simulator.engine import Fleet, SimConfig
 from tests.conftest import Services, Tenant
 
@@ -124,3 +128,47 @@ async def test_the_simulator_start_next_flow_completes_a_job(tenant: Tenant, ser
         body = (await api.get(f"/customer/jobs/{job}")).json()
     assert body["status"] == "COMPLETED"
     assert all(e["execution_number"] == 4 for e in body["executions"])  # start, progress, finish
+
+
+async def test_one_statement_answers_starts_and_updates_each_their_own(
+    tenant: Tenant, app_pool: asyncpg.Pool
+) -> None:
+    """Start-next requests in the same group-commit statement as updates: each gets its own answer."""
+    queued, idle, running, detailed, updater = await tenant.create_devices(5, prefix="snmix")
+    await tenant.create_group("snmix", [queued, running, detailed, updater])
+    job = await _job(tenant, target_group_id="snmix")
+    for dev in (running, detailed):
+        async with tenant.device_api(dev) as device:
+            r = await device.put(f"/device/v1/jobs/{job}/execution", json={"status": "IN_PROGRESS"})
+            assert r.status_code == 200, r.text
+    now = datetime.now(UTC)
+
+    def start(dev: str, details: dict[str, Any] | None = None) -> MoveRequest:
+        return MoveRequest(token_hash(tenant.tokens[dev]), None, "IN_PROGRESS", details, None, now)
+
+    requests = [
+        start(queued),
+        start(idle),
+        start(running),
+        start(detailed, {"step": 2}),
+        MoveRequest(token_hash("tok-unknown"), None, "IN_PROGRESS", None, None, now),
+        MoveRequest(token_hash(tenant.tokens[updater]), job, "REJECTED", None, 1, now),
+    ]
+    mover = GroupCommit(app_pool, 60)
+    async with app_pool.acquire() as conn:
+        rows = await mover.run(conn, requests)
+    got = [(r["outcome"], r["status"], r["execution_number"], r["more_pending"]) for r in rows]
+    assert got == [
+        ("moved", "IN_PROGRESS", 2, False),
+        ("none", None, None, False),
+        ("unchanged", "IN_PROGRESS", 2, False),
+        ("moved", "IN_PROGRESS", 3, False),
+        ("unauthorized", None, None, None),
+        ("moved", "REJECTED", 2, None),
+    ]
+    assert rows[0]["job_id"] == job and rows[0]["document_type"] == "fw"
+    assert rows[0]["document_params"] == {"v": 2} and rows[5]["document_type"] is None
+    assert rows[3]["status_details"] == {"step": 2}
+    async with tenant.api() as api:
+        counts = (await api.get(f"/customer/jobs/{job}")).json()["counts"]
+    assert (counts["queued"], counts["in_progress"], counts["rejected"]) == (0, 3, 1)

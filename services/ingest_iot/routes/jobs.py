@@ -258,7 +258,6 @@ async def start_next(request: Request, body: StartNext | None = None) -> Respons
     body = body or StartNext()
     async with device_call(request, request.headers.get(TOKEN_HEADER)) as device:
         started = await jobs.start_next(
-            poll_group(request),
             group_commit(request),
             device.token_hash,
             device.now,

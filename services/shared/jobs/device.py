@@ -116,8 +116,6 @@ async def device_update(
 
 
 START_NEXT_TRIES = 4
-# what a move changes of an execution (iotcloud.move_result), laid over the pending view it was decided on
-MOVED_FIELDS = ("status", "status_details", "execution_number", "started_at", "last_updated_at")
 
 
 @dataclass(slots=True)
@@ -130,7 +128,6 @@ class Started:
 
 
 async def start_next(
-    polls: PollGroup,
     mover: GroupCommit,
     token_hash: str,
     now: datetime,
@@ -138,32 +135,23 @@ async def start_next(
     step_timeout_minutes: int | None = None,
 ) -> Started:
     """AWS StartNextPendingJobExecution: the device's next pending execution (the first of its poll: one
-    IN_PROGRESS before the QUEUED ones, oldest first) moved to IN_PROGRESS by the same move as an update,
-    so the claim costs no separate poll. One already IN_PROGRESS comes back as it is, unless status details
-    or a step timeout are given: then it is updated with them, as AWS does. A read and a move, each with
-    the other devices' at that moment (group read, group commit); when the execution changed in between
-    (another client of the device, an operator), the next one is read again. A refusal for another reason
-    (its deadline passed, say) is a Conflict, as for an update."""
+    IN_PROGRESS before the QUEUED ones, oldest first) moved to IN_PROGRESS by the same move as an update, in
+    the same statement that finds it (group commit: one statement and one commit with the other devices'
+    moves of that moment). One already IN_PROGRESS comes back as it is, unless status details or a step
+    timeout are given: then it is updated with them, as AWS does. When the execution changed between the
+    read and the move (another client of the device, an operator), it is asked again; a refusal for another
+    reason (its deadline passed, say) is a Conflict, as for an update."""
+    request = MoveRequest(
+        token_hash, None, ExecutionStatus.IN_PROGRESS.value, status_details, None, now, step_timeout_minutes
+    )
     for _ in range(START_NEXT_TRIES):
-        work = await pending_for_device(polls, token_hash, now)
-        if not work:
-            return Started(None, False)
-        nxt, more = work[0], len(work) > 1
-        if (
-            nxt["status"] == ExecutionStatus.IN_PROGRESS
-            and status_details is None
-            and step_timeout_minutes is None
-        ):
-            return Started(nxt, more)
-        row = await mover.move(
-            MoveRequest(
-                token_hash, nxt["job_id"], ExecutionStatus.IN_PROGRESS.value, status_details,
-                nxt["execution_number"], now, step_timeout_minutes,
-            )
-        )  # fmt: skip
-        if row["outcome"] == "unauthorized":
+        row = await mover.move(request)
+        outcome = row["outcome"]
+        if outcome == "unauthorized":
             raise UnknownDevice("unknown or revoked provision token")
-        if row["outcome"] in ("version_mismatch", "raced", "not_found"):  # it changed since it was read
+        if outcome == "none":
+            return Started(None, False)
+        if outcome in ("version_mismatch", "raced", "duplicate", "not_found"):  # it changed meanwhile
             continue
         state = answer(
             row,
@@ -171,8 +159,17 @@ async def start_next(
             REFUSALS,
             not_found="",
             otherwise="cannot move execution from {status} to {target}",
-            expected=nxt["execution_number"],
+            expected=row["execution_number"],
             target=ExecutionStatus.IN_PROGRESS.value,
         )
-        return Started({**nxt, **{k: state[k] for k in MOVED_FIELDS}}, more)
+        execution = {k: state[k] for k in START_FIELDS} | {
+            "document": {"type": row["document_type"], "params": row["document_params"]},
+            "expires_at": row["expires_at"],
+        }
+        return Started(execution, bool(row["more_pending"]))
     raise Unavailable("the next pending execution kept changing; retry", retry_after=1)
+
+
+# a started execution, as the poll lists it (with document and expires_at)
+START_FIELDS = ("job_id", "status", "status_details", "execution_number", "queued_at", "started_at",
+                "last_updated_at")  # fmt: skip

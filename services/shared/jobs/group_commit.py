@@ -8,7 +8,9 @@ with 4): the bigger the batches, the less each update costs, and two statements 
 same job wait on each other's counter rows anyway.
 
 A device's second update of the same execution waits for the next batch, so each (device, job) is decided
-once per statement and in arrival order."""
+once per statement and in arrival order. A start-next (job_id None) is a move like the others, of the
+execution the statement finds next for the device (iotcloud.device_moves): the read and the claim share
+the batch's one statement and commit."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from shared.observability import metrics
 @dataclass(slots=True)
 class MoveRequest:
     token_hash: str
-    job_id: str
+    job_id: str | None  # None: the device's next pending execution (start-next)
     target: str
     details: dict[str, Any] | None
     expected: int | None
@@ -60,7 +62,7 @@ class GroupCommit(StatementBatcher[MoveRequest, asyncpg.Record]):
         return self.requests
 
     async def move(self, request: MoveRequest) -> asyncpg.Record:
-        """The request's row of iotcloud.move_result, once the statement that decided it has committed."""
+        """The request's row of iotcloud.device_move, once the statement that decided it has committed."""
         return await self.submit(request)
 
     def key(self, request: MoveRequest) -> Hashable:
@@ -79,6 +81,8 @@ class GroupCommit(StatementBatcher[MoveRequest, asyncpg.Record]):
             [r.step_timeout_minutes for r in requests],
         )
         metrics.GROUP_COMMIT_BATCH.observe(len(requests))
-        metrics.count_device_outcomes("update", (row["outcome"] for row in rows))
         by_ord = {row["ord"]: row for row in rows}
-        return [by_ord[i] for i in range(1, len(requests) + 1)]
+        answers = [by_ord[i] for i in range(1, len(requests) + 1)]
+        for request, row in zip(requests, answers, strict=True):
+            metrics.count_device_outcomes("update" if request.job_id else "start-next", (row["outcome"],))
+        return answers
