@@ -97,26 +97,22 @@ class JobsApi:
         return aws.accepted(body.client_token, execution=aws.execution(row, device.thing, doc, include))
 
     async def start_next(self, device: Device, body: JobsRequest) -> dict[str, Any]:
-        """The next pending execution, moved to IN_PROGRESS (with the given statusDetails and step timeout)
-        by the same move as an update; none pending: accepted without `execution`. Another client of the
-        same thing starting it first (a version mismatch) makes us read the next one again."""
+        """The next pending execution, found and moved to IN_PROGRESS (with the given statusDetails and step
+        timeout) in one group-commit statement, as the HTTP API's start-next (iotcloud.device_moves: a move
+        without a job). One already IN_PROGRESS comes back as it is unless statusDetails or a step timeout
+        are given; none pending: accepted without `execution`. When it changed between the read and the move
+        (another client of the same thing starting it first), it is asked again."""
         for _ in range(START_NEXT_TRIES):
-            rows = await self.pending(device.token_hash, 1)
-            if not rows:
+            row = await self._move(device, None, ExecutionStatus.IN_PROGRESS, body, None)
+            outcome = row["outcome"]
+            if outcome == "none":
                 return aws.accepted(body.client_token)
-            nxt = rows[0]
-            if nxt["status"] == "IN_PROGRESS" and body.status_details is None and body.step_timeout is None:
-                return aws.accepted(
-                    body.client_token, execution=aws.execution(nxt, device.thing, nxt["document_params"])
-                )
-            row = await self._move(
-                device, nxt["job_id"], ExecutionStatus.IN_PROGRESS, body, nxt["execution_number"]
-            )
-            if row["outcome"] in ("moved", "unchanged"):
-                state = {**dict(nxt), **{k: row[k] for k in _MOVED_FIELDS}}
-                return aws.accepted(
-                    body.client_token, execution=aws.execution(state, device.thing, nxt["document_params"])
-                )
+            if outcome in ("moved", "unchanged"):
+                execution = aws.execution(row, device.thing, row["document_params"])
+                return aws.accepted(body.client_token, execution=execution)
+            if outcome not in ("version_mismatch", "duplicate", "not_found"):
+                code = aws.REFUSAL_CODES.get(outcome, "InvalidStateTransition")
+                raise _Refused(code, _refusal_message(outcome, row, body), row)
         raise _Refused("RequestThrottled", "the next execution kept changing; retry", None)
 
     async def update(self, device: Device, job_id: str, body: JobsRequest) -> dict[str, Any]:
@@ -144,10 +140,15 @@ class JobsApi:
         )
 
     async def _move(
-        self, device: Device, job_id: str, target: ExecutionStatus, body: JobsRequest, expected: int | None
+        self,
+        device: Device,
+        job_id: str | None,
+        target: ExecutionStatus,
+        body: JobsRequest,
+        expected: int | None,
     ) -> asyncpg.Record:
-        """One move through group commit; a 'raced' refusal (the state changed while it was decided, and
-        the fresh state allows it) is asked again."""
+        """One move through group commit (job_id None: a start-next); a 'raced' refusal (the state changed
+        while it was decided, and the fresh state allows it) is asked again."""
         for _ in range(3):
             request = MoveRequest(
                 device.token_hash, job_id, target.value, body.status_details, expected, self.clock()
@@ -160,10 +161,6 @@ class JobsApi:
             if row["outcome"] != "raced":
                 return row
         return row
-
-
-_MOVED_FIELDS = ("status", "status_details", "execution_number", "queued_at", "started_at", "last_updated_at",
-                 "timeout_at", "retry_attempt")  # fmt: skip
 
 
 class _Refused(Exception):
@@ -179,7 +176,7 @@ def _other_number(row: Any, body: JobsRequest) -> bool:
 def _refusal_message(outcome: str, row: Any, body: JobsRequest) -> str:
     from shared.jobs.device import REFUSALS
 
-    words = {"expected": body.expected_version, "target": body.status, **dict(row)}
+    words = {"expected": body.expected_version, "target": body.status or "IN_PROGRESS", **dict(row)}
     return REFUSALS.get(outcome, "cannot move execution from {status} to {target}").format(**words)
 
 
