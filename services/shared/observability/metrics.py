@@ -39,9 +39,9 @@ HTTP_IN_FLIGHT = Gauge(
 )
 DEVICE_CALLS = Counter(
     "iotcloud_device_calls",
-    "Device API job calls by call (poll, update) and outcome: poll -> jobs, empty, unauthorized; "
+    "Device API job calls by call (poll, update, start-next) and outcome: poll -> jobs, empty, unauthorized; "
     "update -> moved, unchanged, a refusal reason (version_mismatch, not_allowed, job_expired, ...), "
-    "not_found, unauthorized",
+    "not_found, unauthorized; start-next -> moved, unchanged, none, unauthorized or a refusal reason",
     ["call", "outcome"],
 )
 EXECUTION_TRANSITIONS = Counter(
@@ -162,9 +162,16 @@ def metric_names(registry: Any = REGISTRY) -> set[str]:
     return names
 
 
+# the labelled children, looked up once (few: calls x outcomes)
+_DEVICE_CALLS: dict[tuple[str, str], Any] = {}
+
+
 def count_device_outcomes(call: str, outcomes: Iterable[str]) -> None:
     for outcome in outcomes:
-        DEVICE_CALLS.labels(call, outcome).inc()
+        child = _DEVICE_CALLS.get((call, outcome))
+        if child is None:
+            child = _DEVICE_CALLS[(call, outcome)] = DEVICE_CALLS.labels(call, outcome)
+        child.inc()
 
 
 def count_transition(actor: str, row: Mapping[str, Any] | Any) -> None:

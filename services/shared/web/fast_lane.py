@@ -43,13 +43,18 @@ class FastLane:
     def __init__(self, stack: ASGIApp, lane: ASGIApp, routes: Sequence[BaseRoute], owner: Any) -> None:
         self.stack = stack
         self.lane = lane
-        self.routes = tuple(routes)
         self.owner = owner  # the app: request.app, as Starlette sets it
         self.router = owner.router
+        # by method, so a request is matched against the routes that can take it (a hot path with another
+        # method matches none here, and the stack answers it: 405 with Allow)
+        self.by_method: dict[str, tuple[BaseRoute, ...]] = {}
+        for route in routes:
+            for method in getattr(route, "methods", None) or ():
+                self.by_method[method] = (*self.by_method.get(method, ()), route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self.routes:
+            for route in self.by_method.get(scope["method"], ()):
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope["app"] = self.owner
