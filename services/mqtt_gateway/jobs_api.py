@@ -110,7 +110,7 @@ class JobsApi:
             if outcome in ("moved", "unchanged"):
                 execution = aws.execution(row, device.thing, row["document_params"])
                 return aws.accepted(body.client_token, execution=execution)
-            if outcome not in ("version_mismatch", "duplicate", "not_found"):
+            if outcome not in ("version_mismatch", "not_found"):
                 code = aws.REFUSAL_CODES.get(outcome, "InvalidStateTransition")
                 raise _Refused(code, _refusal_message(outcome, row, body), row)
         raise _Refused("RequestThrottled", "the next execution kept changing; retry", None)

@@ -172,3 +172,26 @@ async def test_one_statement_answers_starts_and_updates_each_their_own(
     async with tenant.api() as api:
         counts = (await api.get(f"/customer/jobs/{job}")).json()["counts"]
     assert (counts["queued"], counts["in_progress"], counts["rejected"]) == (0, 3, 1)
+
+
+async def test_a_start_next_and_an_update_of_one_device_go_in_separate_statements(
+    tenant: Tenant, app_pool: asyncpg.Pool
+) -> None:
+    """The start-next may find the very execution the update names: the device's second request waits for
+    the next statement, so both are decided in arrival order (together, the update would be refused as a
+    duplicate of the start-next's move)."""
+    busy, dev = await tenant.create_devices(2, prefix="snkey")
+    job = await _job(tenant, target_device_id=dev)
+    await _job(tenant, target_device_id=busy)
+    now = datetime.now(UTC)
+    mover = GroupCommit(app_pool, 60)  # one statement in flight: the first request's goes out alone
+    token = token_hash(tenant.tokens[dev])
+    first, started, updated = await asyncio.gather(
+        mover.move(MoveRequest(token_hash(tenant.tokens[busy]), None, "IN_PROGRESS", None, None, now)),
+        mover.move(MoveRequest(token, None, "IN_PROGRESS", None, None, now)),
+        mover.move(MoveRequest(token, job, "SUCCEEDED", None, None, now)),
+    )
+    assert first["outcome"] == "moved"
+    assert (started["outcome"], started["job_id"], started["execution_number"]) == ("moved", job, 2)
+    assert (updated["outcome"], updated["status"], updated["execution_number"]) == ("moved", "SUCCEEDED", 3)
+    assert mover.batches == 3

@@ -151,7 +151,7 @@ async def start_next(
             raise UnknownDevice("unknown or revoked provision token")
         if outcome == "none":
             return Started(None, False)
-        if outcome in ("version_mismatch", "raced", "duplicate", "not_found"):  # it changed meanwhile
+        if outcome in ("version_mismatch", "raced", "not_found"):  # it changed meanwhile
             continue
         state = answer(
             row,

@@ -7,10 +7,10 @@ One statement in flight measured best on 2 cores (B3 quick: 0.40x of the floor w
 with 4): the bigger the batches, the less each update costs, and two statements moving executions of the
 same job wait on each other's counter rows anyway.
 
-A device's second update of the same execution waits for the next batch, so each (device, job) is decided
-once per statement and in arrival order. A start-next (job_id None) is a move like the others, of the
-execution the statement finds next for the device (iotcloud.device_moves): the read and the claim share
-the batch's one statement and commit."""
+A start-next (job_id None) is a move like the others, of the execution the statement finds next for the
+device (iotcloud.device_moves): the read and the claim share the batch's one statement and commit. A
+device's second request waits for the next batch (its start-next may find the very execution its update
+names), so each device is decided once per statement and in arrival order."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class GroupCommit(StatementBatcher[MoveRequest, asyncpg.Record]):
         return await self.submit(request)
 
     def key(self, request: MoveRequest) -> Hashable:
-        return (request.token_hash, request.job_id)
+        return request.token_hash
 
     async def run(self, conn: asyncpg.Connection, requests: Sequence[MoveRequest]) -> list[asyncpg.Record]:
         rows = await conn.fetch(
