@@ -30,7 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.web.http import BodyTooLarge, body_too_large, declared_length
+from shared.web.http import body_too_large, declared_length, limited_receive
 from shared.web.security_headers import API_CSP, with_security_headers
 
 Handler = Callable[[Request, Exception], Any]  # an exception handler: its Response, or an awaitable of it
@@ -103,7 +103,7 @@ class FastRoutes:
             await body_too_large(self.max_body)(scope, receive, send_secured)
             return
         if declared is None:
-            receive = _limited(receive, self.max_body)
+            receive = limited_receive(receive, self.max_body)
         request = Request(scope, receive)
         endpoint: Endpoint = scope["route"].endpoint_handler
         try:
@@ -128,19 +128,3 @@ class FastRoutes:
 async def _answer(result: Any) -> Response:
     response: Response = await result if inspect.isawaitable(result) else result
     return response
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    """`receive` for a body of undeclared length: past `limit` bytes, a 413 (as BodyLimitMiddleware)."""
-    received = 0
-
-    async def limited() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge()
-        return message
-
-    return limited

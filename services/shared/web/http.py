@@ -160,21 +160,26 @@ class BodyLimitMiddleware:
         if declared is not None and (declared > limit or declared < 0):
             await body_too_large(limit)(scope, receive, send)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge()
-            return message
-
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive(receive, limit), send)
         except BodyTooLarge:
             await body_too_large(limit)(scope, receive, send)
+
+
+def limited_receive(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises BodyTooLarge once the body streamed in exceeds `limit` bytes."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge()
+        return message
+
+    return limited
 
 
 def declared_length(scope: Scope) -> int | None:

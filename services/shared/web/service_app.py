@@ -74,9 +74,10 @@ class ServiceApp(FastAPI):
 
     def serve_fast(self, routes: Sequence[BaseRoute]) -> None:
         """Serves `routes` (LeanRoutes already included) in the fast lane (shared/web/fast_lane.py)."""
-        if not all(isinstance(r, LeanRoute) for r in routes):
+        lean = tuple(r for r in routes if isinstance(r, LeanRoute))
+        if len(lean) != len(routes):
             raise TypeError("only LeanRoutes take the fast lane")
-        self.fast_routes = tuple(r for r in routes if isinstance(r, LeanRoute))
+        self.fast_routes = lean
 
     def _hook(self, app: ASGIApp) -> ASGIApp:
         return ObservabilityMiddleware(app, service=self.state.service, log_requests=self.state.log_requests)
