@@ -113,7 +113,7 @@ CREATE TYPE iotcloud.device_move AS (
 -- Group commit: the moves of many devices, possibly of several tenants, in one statement (one commit).
 -- Each tenant's requests go to iotcloud.apply_moves under that tenant; an unknown or revoked token's
 -- request comes back with outcome 'unauthorized'. One row per request, `ord` its position in the arrays.
--- The caller keeps each (token, job) once per call: a device's second update waits for the next call.
+-- The caller keeps each token once per call: a device's second request waits for the next call.
 -- A request with a NULL job id is a start-next (AWS StartNextPendingJobExecution): the device's next
 -- pending execution (the first of iotcloud.pending_work) is read in this statement and moved to the
 -- request's target (IN_PROGRESS) from the execution number just read, like any other request; outcome
@@ -138,6 +138,7 @@ DECLARE
     v_expect  bigint[];
     v_steps   integer[];
     s_ord     bigint[];
+    s_dev     text[];
     s_job     text[];
     s_number  bigint[];
     s_more    boolean[];
@@ -162,10 +163,11 @@ BEGIN
         s_ord := NULL;
         -- start-next requests: each device's next pending execution, and whether it has more
         IF array_position(p_job_ids, NULL) IS NOT NULL THEN
-            SELECT array_agg(u.ord), array_agg(w.job_id), array_agg(w.execution_number), array_agg(w.n > 1),
+            SELECT array_agg(u.ord), array_agg(u.device_id), array_agg(w.job_id), array_agg(w.execution_number),
+                   array_agg(w.n > 1),
                    array_agg(w.job_id IS NOT NULL
                              AND (w.status = 'QUEUED' OR p_details[u.ord] IS NOT NULL OR p_steps[u.ord] IS NOT NULL))
-              INTO s_ord, s_job, s_number, s_more, s_move
+              INTO s_ord, s_dev, s_job, s_number, s_more, s_move
               FROM unnest(a_ord, a_tenant, a_device, a_status) AS u(ord, tenant_id, device_id, status)
               LEFT JOIN LATERAL (SELECT p.job_id, p.status, p.execution_number, count(*) OVER () AS n
                                    FROM iotcloud.pending_work(v_tenant, u.device_id, p_now, 2) p
@@ -173,14 +175,14 @@ BEGIN
              WHERE u.tenant_id = v_tenant AND u.status = 'ACTIVE' AND p_job_ids[u.ord] IS NULL;
             -- nothing pending ('none'), or the one IN_PROGRESS as it is ('unchanged')
             RETURN QUERY
-            SELECT s.ord, s.job_id, a_device[array_position(a_ord, s.ord)],
+            SELECT s.ord, s.job_id, s.device_id,
                    CASE WHEN s.job_id IS NULL THEN 'none' ELSE 'unchanged' END,
                    e.status, e.status, e.status_details, e.execution_number, e.queued_at, e.started_at,
                    e.last_updated_at, e.timeout_at, e.shard, false, e.retry_attempt, coalesce(s.more, false),
                    j.document_type, j.document_params, j.expires_at
-              FROM unnest(s_ord, s_job, s_more, s_move) AS s(ord, job_id, more, move)
+              FROM unnest(s_ord, s_dev, s_job, s_more, s_move) AS s(ord, device_id, job_id, more, move)
               LEFT JOIN job_executions e ON e.tenant_id = v_tenant AND e.job_id = s.job_id
-                                        AND e.device_id = a_device[array_position(a_ord, s.ord)]
+                                        AND e.device_id = s.device_id
               LEFT JOIN jobs j ON j.tenant_id = v_tenant AND j.job_id = s.job_id
              WHERE NOT s.move;
         END IF;

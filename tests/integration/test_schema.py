@@ -193,3 +193,25 @@ def test_migrating_twice_changes_nothing(fresh_db: TestDB) -> None:
     assert pending(fresh_db.owner_url) == []
     assert migrate(fresh_db.owner_url) == []
     assert migrate(fresh_db.owner_url) == []
+
+
+async def test_group_commit_answers_begin_with_the_move_result(session_db: TestDB) -> None:
+    """iotcloud.device_move (what group commit answers) repeats iotcloud.move_result's columns first, as
+    iotcloud.device_moves selects them from apply_moves' results: the two types may not drift apart."""
+    attrs = """
+        SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+          FROM pg_attribute a JOIN pg_type t ON t.typrelid = a.attrelid
+          JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE n.nspname = 'iotcloud' AND t.typname = $1 AND a.attnum > 0 AND NOT a.attisdropped
+    """
+    conn = await connect(session_db.owner_url)
+    try:
+        move_result = await conn.fetchval(attrs, "move_result")
+        device_move = await conn.fetchval(attrs, "device_move")
+    finally:
+        await conn.close()
+    assert move_result and device_move[: len(move_result)] == move_result
+    assert device_move[len(move_result) :] == [
+        "more_pending boolean", "document_type text", "document_params jsonb",
+        "expires_at timestamp with time zone",
+    ]  # fmt: skip
